@@ -1,0 +1,112 @@
+"""One error hierarchy for everything a user can get wrong, rendered like Catala's messages.
+
+Every error carries one or more :class:`Diagnostic` records. Stages collect all their
+diagnostics and raise once, so a user sees every problem in one run, in source order.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+
+import attrs
+
+from policy_dsl.source import SourcePosition, display_width
+
+
+@attrs.frozen
+class Diagnostic:
+    """One problem: a message, where it is, and optionally a hint to fix it."""
+
+    message: str
+    pos: SourcePosition | None = None
+    hint: str | None = None
+    severity: str = "error"
+
+    def sort_key(self) -> tuple[str, int, int]:
+        if self.pos is None:
+            return ("", 0, 0)
+        return (self.pos.path, self.pos.line, self.pos.column)
+
+    def render(self) -> str:
+        """``path:line:col: error: message``, the source line, a caret under the span, the hint."""
+        if self.pos is None or self.pos.line <= 0:
+            head = f"{self.severity}: {self.message}"
+            if self.pos is not None:
+                head = f"{self.pos.path}: {head}"
+            return head + (f"\n  = hint: {self.hint}" if self.hint else "")
+        pos = self.pos
+        out = [f"{pos.path}:{pos.line}:{pos.column}: {self.severity}: {self.message}"]
+        line = pos.file.line(pos.line)
+        if line or pos.file.text:
+            gutter = str(pos.line)
+            pad = " " * len(gutter)
+            start = max(pos.column - 1, 0)
+            if pos.end_line == pos.line and pos.end_column > pos.column:
+                end = pos.end_column - 1
+            else:
+                end = len(line)
+            end = max(end, start + 1)
+            shown = line.expandtabs(1)
+            caret_pad = display_width(shown[:start])
+            caret_len = max(display_width(shown[start:end]), 1)
+            out.append(f"{pad} |")
+            out.append(f"{gutter} | {shown}")
+            out.append(f"{pad} | {' ' * caret_pad}{'^' * caret_len}")
+        if self.hint:
+            out.append(f"  = hint: {self.hint}")
+        return "\n".join(out)
+
+
+class PolicyError(Exception):
+    """Base of every error policy_dsl reports to a user."""
+
+    kind = "error"
+
+    def __init__(self, diagnostics: Iterable[Diagnostic] | str) -> None:
+        if isinstance(diagnostics, str):
+            diagnostics = [Diagnostic(diagnostics)]
+        self.diagnostics: tuple[Diagnostic, ...] = tuple(sorted(diagnostics, key=Diagnostic.sort_key))
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        body = "\n\n".join(d.render() for d in self.diagnostics)
+        count = len(self.diagnostics)
+        if count > 1:
+            body += f"\n\n{count} errors"
+        return body
+
+
+class PolicySyntaxError(PolicyError):
+    """The text is not a well-formed policy file."""
+
+    kind = "syntax error"
+
+
+class PolicyCheckError(PolicyError):
+    """The policy parses but is inconsistent: unknown names, type or unit mismatches, bad citations…"""
+
+    kind = "check error"
+
+
+class FactsError(PolicyError):
+    """The facts supplied for an evaluation do not fit the policy's declared facts."""
+
+    kind = "facts error"
+
+
+class PolicyLoadError(PolicyError):
+    """A file could not be read at all (missing, unreadable, not text)."""
+
+    kind = "load error"
+
+
+def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
+    """A hint naming the closest candidates, or None when nothing is close."""
+    pool: Sequence[str] = sorted(set(candidates))
+    close = difflib.get_close_matches(name, pool, n=3, cutoff=0.5)
+    if not close:
+        return None
+    if len(close) == 1:
+        return f"did you mean `{close[0]}`?"
+    return "did you mean one of " + ", ".join(f"`{c}`" for c in close) + "?"

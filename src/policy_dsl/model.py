@@ -1,0 +1,353 @@
+"""The policy model: frozen attrs nodes, one class per grammar alias, each with its source position.
+
+Positions never take part in equality (``parse(fmt(m)) == m`` compares content only).
+Rewrites use :func:`attrs.evolve`. Walk the tree with :class:`policy_dsl.visitor.Visitor`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import TypeAlias
+
+import attrs
+
+from policy_dsl.source import NOWHERE, SourcePosition
+from policy_dsl.values import Duration, Money, Percent
+
+
+def _pos() -> SourcePosition:
+    return attrs.field(default=NOWHERE, eq=False, repr=False, kw_only=True)
+
+
+def _tuple() -> tuple[object, ...]:
+    return attrs.field(converter=tuple, default=())
+
+
+class Node:
+    """Base of every AST node."""
+
+    pos: SourcePosition
+
+
+# ---------------------------------------------------------------- small pieces
+
+
+@attrs.frozen
+class Text(Node):
+    """A string as written in the policy (a label, a citation, a path)."""
+
+    value: str
+    pos: SourcePosition = _pos()
+
+
+@attrs.frozen
+class Name(Node):
+    """An identifier where it is used: a reference to a fact, definition, enum value or agency."""
+
+    text: str
+    pos: SourcePosition = _pos()
+
+
+LiteralValue: TypeAlias = bool | int | Decimal | Money | Percent | Duration | dt.date
+
+
+@attrs.frozen
+class Literal(Node):
+    """A constant. ``chinese`` remembers the notation (万, 美元, 年…) so the formatter keeps it."""
+
+    value: LiteralValue
+    chinese: bool = attrs.field(default=False, eq=False)
+    pos: SourcePosition = _pos()
+
+
+@attrs.frozen
+class Citation(Node):
+    """The exact words of the source text a rule encodes, and what the encoder noted about them."""
+
+    text: Text
+    note: Text | None = None
+    pos: SourcePosition = _pos()
+
+
+@attrs.frozen
+class Period(Node):
+    """From ``start`` to ``end``, both days included (自A至B)."""
+
+    start: Literal
+    end: Literal
+    pos: SourcePosition = _pos()
+
+
+# ---------------------------------------------------------------- conditions
+
+
+@attrs.frozen
+class Reference(Node):
+    """A fact or definition used in a condition."""
+
+    name: str
+    pos: SourcePosition = _pos()
+
+
+Operand: TypeAlias = "Reference | Literal"
+
+
+@attrs.frozen
+class Comparison(Node):
+    left: Reference | Literal
+    op: str
+    right: Reference | Literal
+    pos: SourcePosition = _pos()
+
+
+@attrs.frozen
+class Membership(Node):
+    """``subject in {a, b}`` (or ``not in`` when ``negated``)."""
+
+    subject: Reference | Literal
+    values: tuple[Name, ...] = _tuple()
+    negated: bool = False
+    pos: SourcePosition = _pos()
+
+
+@attrs.frozen
+class Includes(Node):
+    """A set-valued fact includes one value (``mode="one"``), any of, or all of the values."""
+
+    subject: Reference | Literal
+    mode: str
+    values: tuple[Name, ...] = _tuple()
+    pos: SourcePosition = _pos()
+
+
+@attrs.frozen
+class Between(Node):
+    """``subject between low and high``, both ends included."""
+
+    subject: Reference | Literal
+    low: Reference | Literal
+    high: Reference | Literal
+    pos: SourcePosition = _pos()
+
+
+@attrs.frozen
+class Not(Node):
+    operand: Condition
+    pos: SourcePosition = _pos()
+
+
+@attrs.frozen
+class And(Node):
+    operands: tuple[Condition, ...] = _tuple()
+    pos: SourcePosition = _pos()
+
+
+@attrs.frozen
+class Or(Node):
+    operands: tuple[Condition, ...] = _tuple()
+    pos: SourcePosition = _pos()
+
+
+Condition: TypeAlias = "Reference | Literal | Comparison | Membership | Includes | Between | Not | And | Or"
+
+
+# ---------------------------------------------------------------- declarations
+
+
+@attrs.frozen
+class PolicyHeader(Node):
+    title: Text
+    issuer: Text | None = None
+    jurisdiction: Text | None = None
+    version: Text | None = None
+    status: Name | None = None
+    date: Literal | None = None
+    implements: Text | None = None
+    source: Text | None = None
+    pos: SourcePosition = _pos()
+
+
+@attrs.frozen
+class UseRegistry(Node):
+    """``use "chongqing.agencies"``: import the agencies declared in a registry file."""
+
+    path: Text
+    pos: SourcePosition = _pos()
+
+
+@attrs.frozen
+class Agency(Node):
+    id: str
+    name: Text
+    aliases: tuple[Text, ...] = _tuple()
+    notes: tuple[Text, ...] = _tuple()
+    pos: SourcePosition = _pos()
+
+
+@attrs.frozen
+class EnumValue(Node):
+    name: str
+    label: Text | None = None
+    pos: SourcePosition = _pos()
+
+
+@attrs.frozen
+class EnumDecl(Node):
+    name: str
+    values: tuple[EnumValue, ...] = _tuple()
+    pos: SourcePosition = _pos()
+
+
+@attrs.frozen
+class TypeRef(Node):
+    """A fact's declared type. ``param`` is the currency, duration unit or enum name where one applies."""
+
+    kind: str
+    param: str | None = None
+    pos: SourcePosition = _pos()
+
+
+@attrs.frozen
+class FactDecl(Node):
+    name: str
+    type: TypeRef
+    label: Text | None = None
+    description: Text | None = None
+    pos: SourcePosition = _pos()
+
+
+@attrs.frozen
+class Definition(Node):
+    """A named reusable condition (中型外贸企业 := 出口额 ≤ 5000万美元 …)."""
+
+    name: str
+    label: Text | None = None
+    means: Condition | None = None
+    citations: tuple[Citation, ...] = _tuple()
+    pos: SourcePosition = _pos()
+
+
+@attrs.frozen
+class Rate(Node):
+    """``rate 100% of 保费``: a percentage, optionally of a money fact it applies to."""
+
+    rate: Literal
+    base: Name | None = None
+    pos: SourcePosition = _pos()
+
+
+@attrs.frozen
+class Benefit(Node):
+    """What an enterprise can receive: kind, eligibility, amount / rate / cap, frequency, period."""
+
+    name: str
+    label: Text | None = None
+    kind: Name | None = None
+    when: Condition | None = None
+    amount: Literal | None = None
+    rate: Rate | None = None
+    cap: Literal | None = None
+    frequency: Name | None = None
+    period: Period | None = None
+    agencies: tuple[Name, ...] = _tuple()
+    citations: tuple[Citation, ...] = _tuple()
+    pos: SourcePosition = _pos()
+
+
+@attrs.frozen
+class Metric(Node):
+    """A measurable commitment: a service level of a duty or the goal of a target."""
+
+    label: Text
+    op: str
+    value: Literal
+    pos: SourcePosition = _pos()
+
+
+@attrs.frozen
+class Duty(Node):
+    """What agencies must do, for whom, and how well (service levels)."""
+
+    name: str
+    label: Text | None = None
+    when: Condition | None = None
+    levels: tuple[Metric, ...] = _tuple()
+    period: Period | None = None
+    agencies: tuple[Name, ...] = _tuple()
+    citations: tuple[Citation, ...] = _tuple()
+    pos: SourcePosition = _pos()
+
+
+@attrs.frozen
+class Target(Node):
+    """A quantitative goal the policy sets itself (2022年支持一般贸易出口不低于70亿美元)."""
+
+    name: str
+    label: Text | None = None
+    goals: tuple[Metric, ...] = _tuple()
+    period: Period | None = None
+    agencies: tuple[Name, ...] = _tuple()
+    citations: tuple[Citation, ...] = _tuple()
+    pos: SourcePosition = _pos()
+
+
+Rule: TypeAlias = Definition | Benefit | Duty | Target
+
+
+@attrs.frozen
+class Measure(Node):
+    """One numbered measure of the document, e.g. （六）进一步加大出口信用保险支持."""
+
+    number: str
+    title: Text
+    agencies: tuple[Name, ...] = _tuple()
+    citations: tuple[Citation, ...] = _tuple()
+    rules: tuple[Rule, ...] = _tuple()
+    pos: SourcePosition = _pos()
+
+
+@attrs.frozen
+class Chapter(Node):
+    """A chapter of the document, e.g. 二、加大财税金融支持力度."""
+
+    number: str
+    title: Text
+    measures: tuple[Measure, ...] = _tuple()
+    pos: SourcePosition = _pos()
+
+
+@attrs.frozen
+class Comment(Node):
+    """A ``//`` comment, kept so the formatter never drops what a user wrote."""
+
+    text: str
+    pos: SourcePosition = _pos()
+
+
+Item: TypeAlias = PolicyHeader | UseRegistry | Agency | EnumDecl | FactDecl | Definition | Chapter | Measure
+
+
+@attrs.frozen
+class PolicyFile(Node):
+    """One parsed file: its items in source order and its comments."""
+
+    items: tuple[Item, ...] = _tuple()
+    comments: tuple[Comment, ...] = attrs.field(converter=tuple, default=(), eq=False)
+    pos: SourcePosition = _pos()
+
+    @property
+    def header(self) -> PolicyHeader | None:
+        for item in self.items:
+            if isinstance(item, PolicyHeader):
+                return item
+        return None
+
+    def measures(self) -> tuple[Measure, ...]:
+        found: list[Measure] = []
+        for item in self.items:
+            if isinstance(item, Chapter):
+                found.extend(item.measures)
+            elif isinstance(item, Measure):
+                found.append(item)
+        return tuple(found)

@@ -1,0 +1,560 @@
+"""Stage 1: text → :class:`~policy_dsl.model.PolicyFile`. Entry point: :func:`parse`.
+
+One LALR parser is built from ``grammar/policy.lark`` (package data) and cached. Lark's
+tree is shaped in the grammar; :class:`_ToModel` maps each alias to one model class.
+Syntax errors become :class:`~policy_dsl.errors.PolicySyntaxError` with friendly messages.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from lark.tree import Meta
+
+from policy_dsl import model as m
+from policy_dsl.errors import Diagnostic, PolicySyntaxError
+from policy_dsl.source import SourceFile, SourcePosition
+from policy_dsl.values import (
+    CURRENCY_WORDS,
+    DURATION_UNITS,
+    ValueSyntaxError,
+    is_chinese_notation,
+    parse_date,
+    parse_duration,
+    parse_money,
+    parse_number,
+    parse_percent,
+)
+
+KEYWORDS = (
+    "policy issuer jurisdiction version status date implements source use agency aliases note enum fact "
+    "label description bool integer decimal money percent duration set of chapter measure agencies cite "
+    "period to definition means benefit kind when amount rate cap once recurring duty level target goal "
+    "or and not in includes any all between true false draft final"
+).split()
+
+_comments = threading.local()
+
+
+def _collect_comment(token: Token) -> None:
+    sink: list[Token] | None = getattr(_comments, "sink", None)
+    if sink is not None:
+        sink.append(token)
+
+
+@functools.cache
+def parser() -> Lark:
+    """The one LALR parser, built on first use."""
+    return Lark.open_from_package(
+        "policy_dsl",
+        "grammar/policy.lark",
+        parser="lalr",
+        propagate_positions=True,
+        maybe_placeholders=False,
+        lexer_callbacks={"COMMENT": _collect_comment},
+    )
+
+
+def parse(text: str, path: str = "<string>", source: SourceFile | None = None) -> m.PolicyFile:
+    """Parse policy ``text``; ``path`` names it in error messages.
+
+    Raises :class:`PolicySyntaxError` listing every problem found.
+    """
+    file = source if source is not None else SourceFile(path, text)
+    comments: list[Token] = []
+    _comments.sink = comments
+    try:
+        tree = parser().parse(text)
+    except UnexpectedInput as exc:
+        raise PolicySyntaxError([_syntax_diagnostic(exc, file)]) from None
+    finally:
+        _comments.sink = None
+    builder = _ToModel(file)
+    try:
+        items = builder.transform(tree)
+    except VisitError as exc:  # pragma: no cover - a bug in the transformer, not user input
+        raise exc.orig_exc from None
+    if builder.diagnostics:
+        raise PolicySyntaxError(builder.diagnostics)
+    return m.PolicyFile(
+        items=tuple(items),
+        comments=tuple(m.Comment(t.value, pos=_token_pos(file, t)) for t in comments),
+        pos=SourcePosition(file, 1, 1, 1, 1),
+    )
+
+
+# ---------------------------------------------------------------- positions
+
+
+def _token_pos(file: SourceFile, token: Token) -> SourcePosition:
+    return SourcePosition(
+        file,
+        token.line or 0,
+        token.column or 0,
+        token.end_line or token.line or 0,
+        token.end_column or token.column or 0,
+    )
+
+
+def _meta_pos(file: SourceFile, meta: Meta) -> SourcePosition:
+    if getattr(meta, "empty", True):
+        return SourcePosition(file, 0, 0, 0, 0)
+    return SourcePosition(file, meta.line, meta.column, meta.end_line, meta.end_column)
+
+
+# ---------------------------------------------------------------- tree → model
+
+
+class _Field:
+    """A ``key value`` line inside a block, before the block assembles its node."""
+
+    __slots__ = ("key", "pos", "value")
+
+    def __init__(self, key: str, value: Any, pos: SourcePosition) -> None:
+        self.key = key
+        self.value = value
+        self.pos = pos
+
+
+_BLOCK_FIELDS: dict[str, tuple[str, ...]] = {
+    "header": ("issuer", "jurisdiction", "version", "status", "date", "implements", "source"),
+    "benefit": ("kind", "when", "amount", "rate", "cap", "frequency", "period", "agencies"),
+    "duty": ("when", "period", "agencies"),
+    "target": ("period", "agencies"),
+    "definition": ("means",),
+    "measure": ("agencies",),
+    "fact": ("label", "description"),
+}
+
+
+@v_args(meta=True)
+class _ToModel(Transformer[Token, Any]):
+    def __init__(self, file: SourceFile) -> None:
+        super().__init__()
+        self.file = file
+        self.diagnostics: list[Diagnostic] = []
+
+    # helpers
+    def _pos(self, meta: Meta) -> SourcePosition:
+        return _meta_pos(self.file, meta)
+
+    def _tpos(self, token: Token) -> SourcePosition:
+        return _token_pos(self.file, token)
+
+    def _name(self, token: Token) -> m.Name:
+        return m.Name(str(token), pos=self._tpos(token))
+
+    def _fields(self, block: str, parts: list[Any]) -> dict[str, Any]:
+        """Gather single-valued fields, reporting a field given twice."""
+        allowed = _BLOCK_FIELDS[block]
+        found: dict[str, Any] = {}
+        first: dict[str, SourcePosition] = {}
+        for part in parts:
+            key = part.key if isinstance(part, _Field) else None
+            if isinstance(part, m.Period):
+                key = "period"
+            if key is None or key not in allowed:
+                continue
+            value = part.value if isinstance(part, _Field) else part
+            if key in found:
+                where = first[key]
+                self.diagnostics.append(
+                    Diagnostic(
+                        f"`{key}` is given twice in this {block}",
+                        pos=part.pos,
+                        hint=f"the first `{key}` is at line {where.line}; keep one",
+                    )
+                )
+                continue
+            found[key] = value
+            first[key] = part.pos
+        return found
+
+    # terminals wrapped in rules
+    def start(self, meta: Meta, items: list[Any]) -> list[Any]:
+        return items
+
+    def string(self, meta: Meta, children: list[Token]) -> m.Text:
+        token = children[0]
+        try:
+            value = json.loads(str(token), strict=False)
+        except ValueError:
+            value = str(token)[1:-1]
+            self.diagnostics.append(Diagnostic("malformed escape in string", pos=self._tpos(token)))
+        return m.Text(value, pos=self._tpos(token))
+
+    def _literal(self, token: Token, convert: Callable[[str], Any]) -> m.Literal:
+        text = str(token)
+        try:
+            value = convert(text)
+        except ValueSyntaxError as exc:
+            self.diagnostics.append(Diagnostic(str(exc), pos=self._tpos(token)))
+            value = 0
+        return m.Literal(value, chinese=is_chinese_notation(text), pos=self._tpos(token))
+
+    def money(self, meta: Meta, children: list[Token]) -> m.Literal:
+        return self._literal(children[0], parse_money)
+
+    def percent(self, meta: Meta, children: list[Token]) -> m.Literal:
+        return self._literal(children[0], parse_percent)
+
+    def duration(self, meta: Meta, children: list[Token]) -> m.Literal:
+        return self._literal(children[0], parse_duration)
+
+    def number(self, meta: Meta, children: list[Token]) -> m.Literal:
+        return self._literal(children[0], parse_number)
+
+    def date(self, meta: Meta, children: list[Token]) -> m.Literal:
+        return self._literal(children[0], parse_date)
+
+    def literal(self, meta: Meta, children: list[m.Literal]) -> m.Literal:
+        return children[0]
+
+    def bool_literal(self, meta: Meta, children: list[Token]) -> m.Literal:
+        return m.Literal(str(children[0]) == "true", pos=self._tpos(children[0]))
+
+    # header
+    def policy_header(self, meta: Meta, children: list[Any]) -> m.PolicyHeader:
+        title, *parts = children
+        fields = self._fields("header", parts)
+        return m.PolicyHeader(title=title, **fields, pos=self._pos(meta))
+
+    def _header_field(key: str) -> Callable[..., _Field]:  # type: ignore[misc]
+        def build(self: _ToModel, meta: Meta, children: list[Any]) -> _Field:
+            value = children[0]
+            if isinstance(value, Token):
+                value = self._name(value)
+            return _Field(key, value, self._pos(meta))
+
+        return build
+
+    issuer = _header_field("issuer")
+    jurisdiction = _header_field("jurisdiction")
+    version = _header_field("version")
+    status = _header_field("status")
+    header_date = _header_field("date")
+    implements = _header_field("implements")
+    source = _header_field("source")
+    label = _header_field("label")
+    description = _header_field("description")
+    kind = _header_field("kind")
+    amount = _header_field("amount")
+    cap = _header_field("cap")
+    frequency = _header_field("frequency")
+    means = _header_field("means")
+    when = _header_field("when")
+
+    def use_registry(self, meta: Meta, children: list[m.Text]) -> m.UseRegistry:
+        return m.UseRegistry(children[0], pos=self._pos(meta))
+
+    # agencies
+    def agency(self, meta: Meta, children: list[Any]) -> m.Agency:
+        ident, name, *parts = children
+        aliases: list[m.Text] = []
+        notes: list[m.Text] = []
+        for part in parts:
+            if part.key == "aliases":
+                aliases.extend(part.value)
+            else:
+                notes.append(part.value)
+        return m.Agency(str(ident), name, tuple(aliases), tuple(notes), pos=self._pos(meta))
+
+    def aliases(self, meta: Meta, children: list[m.Text]) -> _Field:
+        return _Field("aliases", tuple(children), self._pos(meta))
+
+    def note(self, meta: Meta, children: list[m.Text]) -> _Field:
+        return _Field("note", children[0], self._pos(meta))
+
+    # facts and enums
+    def enum_decl(self, meta: Meta, children: list[Any]) -> m.EnumDecl:
+        name, *values = children
+        return m.EnumDecl(str(name), tuple(values), pos=self._pos(meta))
+
+    def enum_value(self, meta: Meta, children: list[Any]) -> m.EnumValue:
+        label = children[1] if len(children) > 1 else None
+        return m.EnumValue(str(children[0]), label, pos=self._pos(meta))
+
+    def fact_decl(self, meta: Meta, children: list[Any]) -> m.FactDecl:
+        name, type_ref, *parts = children
+        fields = self._fields("fact", parts)
+        return m.FactDecl(str(name), type_ref, **fields, pos=self._pos(meta))
+
+    def _type(kind: str) -> Callable[..., m.TypeRef]:  # type: ignore[misc]
+        def build(self: _ToModel, meta: Meta, children: list[Token]) -> m.TypeRef:
+            param = str(children[-1]) if children else None
+            if param is not None and kind == "money":
+                param = CURRENCY_WORDS[param]
+            elif param is not None and kind == "duration":
+                param = DURATION_UNITS[param]
+            return m.TypeRef(kind, param, pos=self._pos(meta))
+
+        return build
+
+    bool_type = _type("bool")
+    integer_type = _type("integer")
+    decimal_type = _type("decimal")
+    money_type = _type("money")
+    percent_type = _type("percent")
+    date_type = _type("date")
+    duration_type = _type("duration")
+    set_type = _type("set")
+    enum_type = _type("enum")
+
+    # structure
+    def chapter(self, meta: Meta, children: list[Any]) -> m.Chapter:
+        number, title, *measures = children
+        return m.Chapter(str(number).rstrip("、"), title, tuple(measures), pos=self._pos(meta))
+
+    def measure(self, meta: Meta, children: list[Any]) -> m.Measure:
+        number, title, *parts = children
+        fields = self._fields("measure", parts)
+        citations = tuple(p for p in parts if isinstance(p, m.Citation))
+        rules = tuple(p for p in parts if isinstance(p, m.Definition | m.Benefit | m.Duty | m.Target))
+        return m.Measure(
+            str(number).strip("（）()"),
+            title,
+            agencies=fields.get("agencies", ()),
+            citations=citations,
+            rules=rules,
+            pos=self._pos(meta),
+        )
+
+    def agencies(self, meta: Meta, children: list[m.Name]) -> _Field:
+        return _Field("agencies", tuple(children), self._pos(meta))
+
+    def agency_ref(self, meta: Meta, children: list[Any]) -> m.Name:
+        value = children[0]
+        if isinstance(value, m.Text):
+            return m.Name(value.value, pos=value.pos)
+        return self._name(value)
+
+    def citation(self, meta: Meta, children: list[m.Text]) -> m.Citation:
+        note = children[1] if len(children) > 1 else None
+        return m.Citation(children[0], note, pos=self._pos(meta))
+
+    def period(self, meta: Meta, children: list[m.Literal]) -> m.Period:
+        return m.Period(children[0], children[1], pos=self._pos(meta))
+
+    # rules
+    def _head(self, children: list[Any]) -> tuple[str, m.Text | None, list[Any]]:
+        name, *rest = children
+        label = None
+        if rest and isinstance(rest[0], m.Text):
+            label, rest = rest[0], rest[1:]
+        return str(name), label, rest
+
+    def definition(self, meta: Meta, children: list[Any]) -> m.Definition:
+        name, label, parts = self._head(children)
+        fields = self._fields("definition", parts)
+        citations = tuple(p for p in parts if isinstance(p, m.Citation))
+        return m.Definition(name, label, fields.get("means"), citations, pos=self._pos(meta))
+
+    def benefit(self, meta: Meta, children: list[Any]) -> m.Benefit:
+        name, label, parts = self._head(children)
+        fields = self._fields("benefit", parts)
+        citations = tuple(p for p in parts if isinstance(p, m.Citation))
+        return m.Benefit(name, label, **fields, citations=citations, pos=self._pos(meta))
+
+    def rate(self, meta: Meta, children: list[Any]) -> _Field:
+        base = self._name(children[1]) if len(children) > 1 else None
+        return _Field("rate", m.Rate(children[0], base, pos=self._pos(meta)), self._pos(meta))
+
+    def duty(self, meta: Meta, children: list[Any]) -> m.Duty:
+        name, label, parts = self._head(children)
+        fields = self._fields("duty", parts)
+        levels = tuple(p.value for p in parts if isinstance(p, _Field) and p.key == "level")
+        citations = tuple(p for p in parts if isinstance(p, m.Citation))
+        return m.Duty(name, label, **fields, levels=levels, citations=citations, pos=self._pos(meta))
+
+    def target(self, meta: Meta, children: list[Any]) -> m.Target:
+        name, label, parts = self._head(children)
+        fields = self._fields("target", parts)
+        goals = tuple(p.value for p in parts if isinstance(p, _Field) and p.key == "goal")
+        citations = tuple(p for p in parts if isinstance(p, m.Citation))
+        return m.Target(name, label, **fields, goals=goals, citations=citations, pos=self._pos(meta))
+
+    def _metric(self, key: str, meta: Meta, children: list[Any]) -> _Field:
+        label, op, value = children
+        metric = m.Metric(label, _normalize_op(str(op)), value, pos=self._pos(meta))
+        return _Field(key, metric, self._pos(meta))
+
+    def level(self, meta: Meta, children: list[Any]) -> _Field:
+        return self._metric("level", meta, children)
+
+    def goal(self, meta: Meta, children: list[Any]) -> _Field:
+        return self._metric("goal", meta, children)
+
+    # conditions
+    def disjunction(self, meta: Meta, children: list[Any]) -> m.Or:
+        return m.Or(tuple(children), pos=self._pos(meta))
+
+    def conjunction(self, meta: Meta, children: list[Any]) -> m.And:
+        return m.And(tuple(children), pos=self._pos(meta))
+
+    def negation(self, meta: Meta, children: list[Any]) -> m.Not:
+        return m.Not(children[0], pos=self._pos(meta))
+
+    def comparison(self, meta: Meta, children: list[Any]) -> m.Comparison:
+        left, op, right = children
+        return m.Comparison(left, _normalize_op(str(op)), right, pos=self._pos(meta))
+
+    def value_list(self, meta: Meta, children: list[Token]) -> tuple[m.Name, ...]:
+        return tuple(self._name(t) for t in children)
+
+    def membership(self, meta: Meta, children: list[Any]) -> m.Membership:
+        return m.Membership(children[0], children[1], False, pos=self._pos(meta))
+
+    def non_membership(self, meta: Meta, children: list[Any]) -> m.Membership:
+        return m.Membership(children[0], children[1], True, pos=self._pos(meta))
+
+    def includes_one(self, meta: Meta, children: list[Any]) -> m.Includes:
+        return m.Includes(children[0], "one", (self._name(children[1]),), pos=self._pos(meta))
+
+    def includes_any(self, meta: Meta, children: list[Any]) -> m.Includes:
+        return m.Includes(children[0], "any", children[1], pos=self._pos(meta))
+
+    def includes_all(self, meta: Meta, children: list[Any]) -> m.Includes:
+        return m.Includes(children[0], "all", children[1], pos=self._pos(meta))
+
+    def between(self, meta: Meta, children: list[Any]) -> m.Between:
+        return m.Between(children[0], children[1], children[2], pos=self._pos(meta))
+
+    def reference(self, meta: Meta, children: list[Token]) -> m.Reference:
+        return m.Reference(str(children[0]), pos=self._tpos(children[0]))
+
+
+_OPS = {"≤": "<=", "≥": ">=", "≠": "!="}
+
+
+def _normalize_op(op: str) -> str:
+    return _OPS.get(op, op)
+
+
+# ---------------------------------------------------------------- syntax errors
+
+_TOKEN_NAMES = {
+    "NAME": "a name",
+    "STRING": 'a quoted string ("…")',
+    "COMP_OP": "a comparison (<=, <, >=, >, ==, !=)",
+    "MONEY": "an amount of money (5000万美元)",
+    "PERCENT": "a percentage (100%)",
+    "DURATION": "a duration (3个工作日)",
+    "NUMBER": "a number",
+    "DATE": "a date (2022-06-20 or 2022年6月20日)",
+    "CURRENCY": "a currency (USD, CNY, 美元, 元…)",
+    "DURATION_UNIT": "a duration unit (days, working_days, months, years…)",
+    "CHAPTER_NO": "a chapter number such as 一、",
+    "MEASURE_NO": "a measure number such as （六）",
+    "STATUS": "`draft` or `final`",
+    "FREQUENCY": "`once` or `recurring`",
+    "BOOL": "`true` or `false`",
+    "$END": "the end of the file",
+}
+
+_FULLWIDTH_HINTS = {
+    "，": "use an ASCII comma `,` between items",
+    "：": "use an ASCII colon `:` after a fact name",
+    "“": 'quote strings with ASCII double quotes "…"',
+    "”": 'quote strings with ASCII double quotes "…"',
+    "｛": "use ASCII braces `{ }`",
+    "｝": "use ASCII braces `{ }`",
+    "＝": "compare with `==`",
+    "（": "parentheses in conditions are ASCII `( )`; full-width （六） only numbers a measure",
+    "）": "parentheses in conditions are ASCII `( )`; full-width （六） only numbers a measure",
+}
+
+
+def _describe_terminal(name: str) -> str:
+    if name in _TOKEN_NAMES:
+        return _TOKEN_NAMES[name]
+    for term in parser().terminals:
+        if term.name == name:
+            pattern = term.pattern
+            if pattern.type == "str":
+                return f"`{pattern.value}`"
+    return name
+
+
+def _expected_list(expected: set[str]) -> str:
+    names = sorted({_describe_terminal(e) for e in expected})
+    if len(names) > 8:
+        names = [*names[:8], "…"]
+    return ", ".join(names)
+
+
+def _syntax_diagnostic(exc: UnexpectedInput, file: SourceFile) -> Diagnostic:
+    line = getattr(exc, "line", 0) or 0
+    column = getattr(exc, "column", 0) or 0
+    if isinstance(exc, UnexpectedToken) and exc.token.type != "$END":
+        token = exc.token
+        pos = _token_pos(file, token)
+        expected = set(exc.accepts or exc.expected)
+        value = str(token)
+        hint = None
+        glued = _glued_keyword(value)
+        if token.type == "NAME" and glued:
+            kw, rest = glued
+            message = f"`{value}` runs a keyword into a name"
+            hint = f"put a space between `{kw}` and `{rest}`: `{kw} {rest}`"
+        else:
+            message = f"unexpected {_describe_token(token)}; expected {_expected_list(expected)}"
+            if value == "=" or (token.type == "NAME" and "COMP_OP" in expected):
+                hint = "compare with `==`, `<=`, `<`, `>=`, `>` or `!=`"
+            if token.type == "RBRACE" and expected & {"NAME", "STRING", "MONEY", "NUMBER"}:
+                hint = "something is missing before this `}`"
+        return Diagnostic(message, pos=pos, hint=hint)
+    if isinstance(exc, UnexpectedToken | UnexpectedEOF):
+        last = max(len(file.text.splitlines()), 1)
+        pos = SourcePosition(file, last, len(file.line(last)) + 1, last, len(file.line(last)) + 2)
+        expected = set(getattr(exc, "expected", ()) or ())
+        hint = "a `{` block is not closed" if "RBRACE" in expected else None
+        return Diagnostic(
+            f"unexpected end of file; expected {_expected_list(expected)}" if expected else "unexpected end of file",
+            pos=pos,
+            hint=hint,
+        )
+    if isinstance(exc, UnexpectedCharacters):
+        char = file.text[exc.pos_in_stream] if exc.pos_in_stream < len(file.text) else ""
+        pos = SourcePosition(file, line, column, line, column + 1)
+        hint = _FULLWIDTH_HINTS.get(char)
+        rest = file.text[exc.pos_in_stream :].split("\n", 1)[0]
+        if char == '"':
+            message = "string is not closed on this line"
+            hint = 'end it with `"` before the line ends; write a quote inside a string as \\"'
+        elif char == "=":
+            message = "unexpected `=`"
+            hint = "compare with `==`; a definition's condition follows `means`"
+        elif re.match(r"\d{4}/\d{1,2}/\d{1,2}", rest):
+            message = f"unexpected date notation `{rest.split()[0]}`"
+            hint = "write dates as 2022-06-20 or 2022年6月20日"
+        elif char.isdigit():
+            word = re.match(r"[^\s,{}()]+", rest)
+            shown = word.group(0) if word else char
+            message = f"`{shown}` is not a literal this language knows"
+            hint = "write amounts as 5000万美元 or 500万 USD, rates as 100%, durations as 3个工作日"
+        else:
+            message = f"unexpected character `{char}`"
+        return Diagnostic(message, pos=pos, hint=hint)
+    return Diagnostic(str(exc), pos=SourcePosition(file, line, column, line, column + 1))  # pragma: no cover
+
+
+def _describe_token(token: Token) -> str:
+    if token.type in {"NAME", "STRING", "NUMBER", "MONEY", "PERCENT", "DURATION", "DATE"}:
+        return f"{_TOKEN_NAMES.get(token.type, token.type)} `{token}`"
+    return f"`{token}`"
+
+
+def _glued_keyword(value: str) -> tuple[str, str] | None:
+    for kw in sorted(KEYWORDS, key=len, reverse=True):
+        if value.startswith(kw) and len(value) > len(kw):
+            rest = value[len(kw) :]
+            if not rest[0].isascii():
+                return kw, rest
+    return None

@@ -1,0 +1,240 @@
+"""Exact values with units: money, percentages, durations, and the literal notations that write them.
+
+The document's own notation is accepted everywhere a literal goes: ``5000万美元``,
+``500万 USD``, ``100万元``, ``70亿美元``, ``100%``, ``2022年6月20日``, ``2022-06-20``,
+``3个工作日``. 万 = 10⁴, 亿 = 10⁸. Amounts are :class:`~decimal.Decimal`, never floats.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+
+import attrs
+
+#: Currency words of the document, mapped to ISO 4217 codes.
+CURRENCY_WORDS: dict[str, str] = {
+    "美元": "USD",
+    "元": "CNY",
+    "人民币": "CNY",
+    "RMB": "CNY",
+    "欧元": "EUR",
+    "日元": "JPY",
+    "港元": "HKD",
+    "USD": "USD",
+    "CNY": "CNY",
+    "EUR": "EUR",
+    "JPY": "JPY",
+    "HKD": "HKD",
+}
+#: How each currency is written back in the document's notation.
+CURRENCY_CHINESE: dict[str, str] = {"USD": "美元", "CNY": "元", "EUR": "欧元", "JPY": "日元", "HKD": "港元"}
+#: Digits after the decimal point in each currency's minor unit.
+MINOR_UNIT_DIGITS: dict[str, int] = {"USD": 2, "CNY": 2, "EUR": 2, "JPY": 0, "HKD": 2}
+
+#: Duration unit words, mapped to the canonical unit names.
+DURATION_UNITS: dict[str, str] = {
+    "个工作日": "working_days",
+    "工作日": "working_days",
+    "working_days": "working_days",
+    "working day": "working_days",
+    "working days": "working_days",
+    "天": "days",
+    "日": "days",
+    "day": "days",
+    "days": "days",
+    "周": "weeks",
+    "week": "weeks",
+    "weeks": "weeks",
+    "个月": "months",
+    "月": "months",
+    "month": "months",
+    "months": "months",
+    "年": "years",
+    "year": "years",
+    "years": "years",
+}
+DURATION_CHINESE: dict[str, str] = {
+    "working_days": "个工作日",
+    "days": "天",
+    "weeks": "周",
+    "months": "个月",
+    "years": "年",
+}
+
+MULTIPLIERS: dict[str, int] = {"万": 10**4, "亿": 10**8}
+
+
+class ValueSyntaxError(ValueError):
+    """A literal that does not follow any accepted notation."""
+
+
+@attrs.frozen(order=True)
+class Money:
+    """An exact amount of one currency."""
+
+    amount: Decimal
+    currency: str
+
+    def __str__(self) -> str:
+        return format_money(self, chinese=True)
+
+
+@attrs.frozen(order=True)
+class Percent:
+    """A percentage: ``Percent(Decimal(100))`` is 100%."""
+
+    value: Decimal
+
+    def __str__(self) -> str:
+        return f"{format_decimal(self.value)}%"
+
+
+@attrs.frozen(order=True)
+class Duration:
+    """A length of time in one unit: days, working days, weeks, months or years."""
+
+    amount: int
+    unit: str
+
+    def __str__(self) -> str:
+        return format_duration(self, chinese=True)
+
+
+Value = bool | int | Decimal | Money | Percent | Duration | dt.date
+
+
+_NUMBER = r"(?P<num>\d+(?:\.\d+)?)\s*(?P<mult>[万亿])?"
+_MONEY_RE = re.compile(_NUMBER + r"\s*(?P<cur>美元|人民币|元|欧元|日元|港元|USD|CNY|RMB|EUR|JPY|HKD)\s*$")
+_CODE_FIRST_RE = re.compile(r"^\s*(?P<cur>USD|CNY|RMB|EUR|JPY|HKD)\s*(?P<num>\d+(?:\.\d+)?)\s*(?P<mult>[万亿])?\s*$")
+_PERCENT_RE = re.compile(r"^\s*(?P<num>\d+(?:\.\d+)?)\s*[%％]\s*$")
+_DURATION_RE = re.compile(
+    r"^\s*(?P<num>\d+)\s*(?P<unit>个工作日|工作日|个月|天|日|年|周|working[ \t]+days?|working_days|days?|weeks?|months?|years?)\s*$"
+)
+_NUMBER_RE = re.compile(r"^\s*" + _NUMBER + r"\s*$")
+_ISO_DATE_RE = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
+_CN_DATE_RE = re.compile(r"^\s*(\d{4})年(\d{1,2})月(\d{1,2})日\s*$")
+
+
+def _scaled(num: str, mult: str | None) -> Decimal:
+    value = Decimal(num)
+    if mult:
+        value *= MULTIPLIERS[mult]
+    return value
+
+
+def normalize_number(value: Decimal) -> int | Decimal:
+    """An integral Decimal becomes an int; others stay Decimal."""
+    if value == value.to_integral_value():
+        return int(value)
+    return value
+
+
+def parse_money(text: str) -> Money:
+    match = _MONEY_RE.match(text.strip()) or _CODE_FIRST_RE.match(text)
+    if not match:
+        raise ValueSyntaxError(f"not an amount of money: {text!r} (write e.g. 5000万美元 or 500万 USD)")
+    amount = _scaled(match["num"], match["mult"])
+    return Money(Decimal(normalize_number(amount)), CURRENCY_WORDS[match["cur"]])
+
+
+def parse_percent(text: str) -> Percent:
+    match = _PERCENT_RE.match(text)
+    if not match:
+        raise ValueSyntaxError(f"not a percentage: {text!r} (write e.g. 100%)")
+    return Percent(Decimal(match["num"]))
+
+
+def parse_duration(text: str) -> Duration:
+    match = _DURATION_RE.match(text)
+    if not match:
+        raise ValueSyntaxError(f"not a duration: {text!r} (write e.g. 3个工作日 or 30 days)")
+    unit = re.sub(r"[ \t]+", " ", match["unit"])
+    return Duration(int(match["num"]), DURATION_UNITS[unit])
+
+
+def parse_number(text: str) -> int | Decimal:
+    match = _NUMBER_RE.match(text)
+    if not match:
+        raise ValueSyntaxError(f"not a number: {text!r}")
+    return normalize_number(_scaled(match["num"], match["mult"]))
+
+
+def parse_date(text: str) -> dt.date:
+    match = _ISO_DATE_RE.match(text) or _CN_DATE_RE.match(text)
+    if not match:
+        raise ValueSyntaxError(f"not a date: {text!r} (write e.g. 2022-06-20 or 2022年6月20日)")
+    year, month, day = (int(g) for g in match.groups())
+    try:
+        return dt.date(year, month, day)
+    except ValueError as exc:
+        raise ValueSyntaxError(f"no such date: {text.strip()} ({exc})") from None
+
+
+def is_chinese_notation(text: str) -> bool:
+    """True when a literal was written with Chinese units (万, 美元, 年…), so the formatter keeps them."""
+    return bool(re.search(r"[\u4e00-\u9fff]", text))
+
+
+def parse_value(text: str) -> Value:
+    """Parse any literal notation, trying the most specific first."""
+    for parser in (parse_date, parse_money, parse_percent, parse_duration, parse_number):
+        try:
+            return parser(text)
+        except ValueSyntaxError:
+            continue
+    raise ValueSyntaxError(f"not a value in any accepted notation: {text!r}")
+
+
+# ---------------------------------------------------------------- formatting
+
+
+def format_decimal(value: Decimal | int) -> str:
+    """Plain decimal notation with no exponent and no trailing zeros."""
+    if isinstance(value, int):
+        return str(value)
+    if value == value.to_integral_value():
+        return str(int(value))
+    text = format(value.normalize(), "f")
+    return text
+
+
+def format_amount_chinese(amount: Decimal | int) -> str:
+    """``50000000`` → ``5000万``; ``7000000000`` → ``70亿``; small amounts stay plain."""
+    value = Decimal(amount)
+    for word, mult in (("亿", 10**8), ("万", 10**4)):
+        if value >= mult:
+            scaled = value / mult
+            text = format_decimal(scaled)
+            if len(text.replace(".", "")) <= 8 and scaled == Decimal(text):
+                return text + word
+    return format_decimal(value)
+
+
+def format_money(money: Money, chinese: bool) -> str:
+    if chinese and money.currency in CURRENCY_CHINESE:
+        return format_amount_chinese(money.amount) + CURRENCY_CHINESE[money.currency]
+    return f"{format_decimal(money.amount)} {money.currency}"
+
+
+def format_duration(duration: Duration, chinese: bool) -> str:
+    if chinese:
+        return f"{duration.amount}{DURATION_CHINESE[duration.unit]}"
+    unit = duration.unit.replace("_", " ")
+    if duration.amount == 1:
+        unit = unit[:-1]
+    return f"{duration.amount} {unit}"
+
+
+def format_date(value: dt.date, chinese: bool) -> str:
+    if chinese:
+        return f"{value.year}年{value.month}月{value.day}日"
+    return value.isoformat()
+
+
+def parse_decimal_text(text: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise ValueSyntaxError(f"not a number: {text!r}") from None
