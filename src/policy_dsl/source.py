@@ -22,7 +22,7 @@ class SourceFile:
 
     def line(self, number: int) -> str:
         """Line ``number`` (1-based) without its line ending, or "" if out of range."""
-        lines = self.text.splitlines()
+        lines = self.text.split("\n")
         if 1 <= number <= len(lines):
             return lines[number - 1]
         return ""

@@ -1,0 +1,366 @@
+"""The canonical formatter: :class:`~policy_dsl.model.PolicyFile` → text. Entry point: :func:`fmt`.
+
+``parse(fmt(policy)) == policy`` for every policy (positions aside), literals keep the
+notation they were written in (5000万美元 stays 5000万美元), and every comment is kept:
+a comment is written before the first line that came after it in the original.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+from decimal import Decimal
+
+from policy_dsl import model as m
+from policy_dsl.values import (
+    Duration,
+    Money,
+    Percent,
+    format_amount_chinese,
+    format_date,
+    format_decimal,
+    format_duration,
+    format_money,
+)
+from policy_dsl.visitor import Visitor
+
+INDENT = "    "
+
+
+def fmt(policy: m.PolicyFile) -> str:
+    """The canonical text of ``policy``."""
+    writer = _Writer(policy.comments)
+    first = True
+    previous: type | None = None
+    for item in policy.items:
+        compact = type(item) in (m.UseRegistry, m.FactDecl, m.EnumDecl) and type(item) is previous
+        if not first and not (compact and _is_one_line(item)):
+            writer.blank()
+        _write_item(writer, item, 0)
+        first = False
+        previous = type(item)
+    writer.flush_all(0)
+    return writer.text()
+
+
+def _is_one_line(item: m.Node) -> bool:
+    if isinstance(item, m.FactDecl):
+        return item.label is None and item.description is None
+    return True
+
+
+# ---------------------------------------------------------------- literals and conditions
+
+
+def quote(text: str) -> str:
+    """A string literal of the language; only JSON escapes, so it parses back exactly."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def format_literal(literal: m.Literal) -> str:
+    return format_value(literal.value, literal.chinese)
+
+
+def format_value(value: object, chinese: bool = True) -> str:
+    """A value in the language's literal notation (Chinese units when ``chinese``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return format_amount_chinese(value) if chinese else str(value)
+    if isinstance(value, Decimal):
+        return format_decimal(value)
+    if isinstance(value, Money):
+        return format_money(value, chinese)
+    if isinstance(value, Percent):
+        return str(value)
+    if isinstance(value, Duration):
+        return format_duration(value, chinese)
+    if isinstance(value, dt.date):
+        return format_date(value, chinese)
+    raise TypeError(f"not a literal value: {value!r}")  # pragma: no cover
+
+
+_PRECEDENCE = {"Or": 1, "And": 2, "Not": 3}
+
+
+class _ConditionWriter(Visitor):
+    def visit_Reference(self, node: m.Reference) -> str:
+        return node.name
+
+    def visit_Literal(self, node: m.Literal) -> str:
+        return format_literal(node)
+
+    def visit_Comparison(self, node: m.Comparison) -> str:
+        return f"{self.visit(node.left)} {node.op} {self.visit(node.right)}"
+
+    def visit_Membership(self, node: m.Membership) -> str:
+        word = "not in" if node.negated else "in"
+        return f"{self.visit(node.subject)} {word} {{{', '.join(v.text for v in node.values)}}}"
+
+    def visit_Includes(self, node: m.Includes) -> str:
+        if node.mode == "one":
+            return f"{self.visit(node.subject)} includes {node.values[0].text}"
+        values = ", ".join(v.text for v in node.values)
+        return f"{self.visit(node.subject)} includes {node.mode} {{{values}}}"
+
+    def visit_Between(self, node: m.Between) -> str:
+        return f"{self.visit(node.subject)} between {self.visit(node.low)} and {self.visit(node.high)}"
+
+    def _child(self, parent: str, child: m.Node) -> str:
+        text: str = self.visit(child)
+        inner = _PRECEDENCE.get(type(child).__name__)
+        if inner is not None and inner <= _PRECEDENCE[parent] and not (parent == "Not" and inner == 3):
+            return f"({text})"
+        return text
+
+    def visit_Not(self, node: m.Not) -> str:
+        return "not " + self._child("Not", node.operand)
+
+    def visit_And(self, node: m.And) -> str:
+        return " and ".join(self._child("And", op) for op in node.operands)
+
+    def visit_Or(self, node: m.Or) -> str:
+        return " or ".join(self._child("Or", op) for op in node.operands)
+
+
+def format_condition(condition: m.Node) -> str:
+    """A condition in canonical notation, e.g. ``出口额 <= 5000万美元 and 小微外贸企业``."""
+    text: str = _ConditionWriter().visit(condition)
+    return text
+
+
+# ---------------------------------------------------------------- layout
+
+
+class _Writer:
+    """Collects lines, placing each pending comment before the first line that followed it."""
+
+    def __init__(self, comments: Iterable[m.Comment]) -> None:
+        self.lines: list[str] = []
+        self.pending = sorted(comments, key=lambda c: (c.pos.line, c.pos.column))
+
+    def flush_before(self, line: int, depth: int) -> None:
+        last = 0
+        while self.pending and line > 0 and self.pending[0].pos.line < line:
+            comment = self.pending.pop(0)
+            if last and comment.pos.line > last + 1:
+                self.blank()
+            self.lines.append(INDENT * depth + comment.text.rstrip())
+            last = comment.pos.line
+        if last and line > last + 1 and depth == 0:
+            self.blank()
+
+    def flush_all(self, depth: int) -> None:
+        while self.pending:
+            self.lines.append(INDENT * depth + self.pending.pop(0).text.rstrip())
+
+    def line(self, depth: int, text: str, anchor: m.Node | None = None) -> None:
+        line = anchor.pos.line if anchor is not None else 0
+        self.flush_before(line, depth)
+        trailing = []
+        while self.pending and line > 0 and self.pending[0].pos.line == line:
+            trailing.append(self.pending.pop(0).text.rstrip())
+        self.lines.append(INDENT * depth + text + "".join("  " + c for c in trailing))
+
+    def close(self, depth: int, node: m.Node) -> None:
+        self.flush_before(node.pos.end_line, depth + 1)
+        self.line(depth, "}")
+
+    def blank(self) -> None:
+        if self.lines and self.lines[-1] != "":
+            self.lines.append("")
+
+    def text(self) -> str:
+        while self.lines and self.lines[-1] == "":
+            self.lines.pop()
+        return "\n".join(self.lines) + "\n"
+
+
+def _label(label: m.Text | None) -> str:
+    return f" {quote(label.value)}" if label is not None else ""
+
+
+def _write_item(w: _Writer, item: m.Node, depth: int) -> None:
+    writer = _ITEM_WRITERS[type(item).__name__]
+    writer(w, item, depth)
+
+
+def _write_header(w: _Writer, h: m.PolicyHeader, depth: int) -> None:
+    w.line(depth, f"policy {quote(h.title.value)} {{", h)
+    for key in ("issuer", "jurisdiction", "version", "status", "date", "implements", "source"):
+        value = getattr(h, key)
+        if value is None:
+            continue
+        if isinstance(value, m.Text):
+            w.line(depth + 1, f"{key} {quote(value.value)}", value)
+        elif isinstance(value, m.Name):
+            w.line(depth + 1, f"{key} {value.text}", value)
+        else:
+            w.line(depth + 1, f"{key} {format_literal(value)}", value)
+    w.close(depth, h)
+
+
+def _write_use(w: _Writer, u: m.UseRegistry, depth: int) -> None:
+    w.line(depth, f"use {quote(u.path.value)}", u)
+
+
+def _write_agency(w: _Writer, a: m.Agency, depth: int) -> None:
+    head = f"agency {a.id} {quote(a.name.value)}"
+    if not a.aliases and not a.notes:
+        w.line(depth, head, a)
+        return
+    w.line(depth, head + " {", a)
+    if a.aliases:
+        w.line(depth + 1, "aliases " + ", ".join(quote(x.value) for x in a.aliases), a.aliases[0])
+    for note in a.notes:
+        w.line(depth + 1, f"note {quote(note.value)}", note)
+    w.close(depth, a)
+
+
+def _write_enum(w: _Writer, e: m.EnumDecl, depth: int) -> None:
+    values = [f"{v.name}{_label(v.label)}" for v in e.values]
+    one_line = f"enum {e.name} {{ {', '.join(values)} }}"
+    if len(one_line) <= 80:
+        w.line(depth, one_line, e)
+        return
+    w.line(depth, f"enum {e.name} {{", e)
+    for v, text in zip(e.values, values, strict=True):
+        w.line(depth + 1, text + ",", v)
+    w.close(depth, e)
+
+
+def _type_text(ref: m.TypeRef) -> str:
+    if ref.kind == "set":
+        return f"set of {ref.param}"
+    if ref.kind == "enum":
+        return ref.param or ""
+    if ref.param:
+        return f"{ref.kind} {ref.param}"
+    return ref.kind
+
+
+def _write_fact(w: _Writer, f: m.FactDecl, depth: int) -> None:
+    head = f"fact {f.name}: {_type_text(f.type)}"
+    if f.label is None and f.description is None:
+        w.line(depth, head, f)
+        return
+    w.line(depth, head + " {", f)
+    if f.label is not None:
+        w.line(depth + 1, f"label {quote(f.label.value)}", f.label)
+    if f.description is not None:
+        w.line(depth + 1, f"description {quote(f.description.value)}", f.description)
+    w.close(depth, f)
+
+
+def _write_citations(w: _Writer, citations: Iterable[m.Citation], depth: int) -> None:
+    for c in citations:
+        note = f" note {quote(c.note.value)}" if c.note is not None else ""
+        w.line(depth, f"cite {quote(c.text.value)}{note}", c)
+
+
+def _write_agencies(w: _Writer, agencies: tuple[m.Name, ...], depth: int) -> None:
+    if agencies:
+        names = ", ".join(a.text if _is_name(a.text) else quote(a.text) for a in agencies)
+        w.line(depth, f"agencies {names}", agencies[0])
+
+
+def _is_name(text: str) -> bool:
+    from policy_dsl.parse import KEYWORDS
+
+    return text.isidentifier() and text not in KEYWORDS and text.replace("_", "a").isalnum()
+
+
+def _write_period(w: _Writer, p: m.Period | None, depth: int) -> None:
+    if p is not None:
+        w.line(depth, f"period {format_literal(p.start)} to {format_literal(p.end)}", p)
+
+
+def _write_definition(w: _Writer, d: m.Definition, depth: int) -> None:
+    w.line(depth, f"definition {d.name}{_label(d.label)} {{", d)
+    if d.means is not None:
+        w.line(depth + 1, f"means {format_condition(d.means)}", d.means)
+    _write_citations(w, d.citations, depth + 1)
+    w.close(depth, d)
+
+
+def _write_benefit(w: _Writer, b: m.Benefit, depth: int) -> None:
+    w.line(depth, f"benefit {b.name}{_label(b.label)} {{", b)
+    inner = depth + 1
+    if b.kind is not None:
+        w.line(inner, f"kind {b.kind.text}", b.kind)
+    if b.when is not None:
+        w.line(inner, f"when {format_condition(b.when)}", b.when)
+    if b.amount is not None:
+        w.line(inner, f"amount {format_literal(b.amount)}", b.amount)
+    if b.rate is not None:
+        base = f" of {b.rate.base.text}" if b.rate.base is not None else ""
+        w.line(inner, f"rate {format_literal(b.rate.rate)}{base}", b.rate)
+    if b.cap is not None:
+        w.line(inner, f"cap {format_literal(b.cap)}", b.cap)
+    if b.frequency is not None:
+        w.line(inner, b.frequency.text, b.frequency)
+    _write_period(w, b.period, inner)
+    _write_agencies(w, b.agencies, inner)
+    _write_citations(w, b.citations, inner)
+    w.close(depth, b)
+
+
+def _write_metric(w: _Writer, word: str, metric: m.Metric, depth: int) -> None:
+    w.line(depth, f"{word} {quote(metric.label.value)} {metric.op} {format_literal(metric.value)}", metric)
+
+
+def _write_duty(w: _Writer, d: m.Duty, depth: int) -> None:
+    w.line(depth, f"duty {d.name}{_label(d.label)} {{", d)
+    if d.when is not None:
+        w.line(depth + 1, f"when {format_condition(d.when)}", d.when)
+    for level in d.levels:
+        _write_metric(w, "level", level, depth + 1)
+    _write_period(w, d.period, depth + 1)
+    _write_agencies(w, d.agencies, depth + 1)
+    _write_citations(w, d.citations, depth + 1)
+    w.close(depth, d)
+
+
+def _write_target(w: _Writer, tg: m.Target, depth: int) -> None:
+    w.line(depth, f"target {tg.name}{_label(tg.label)} {{", tg)
+    for goal in tg.goals:
+        _write_metric(w, "goal", goal, depth + 1)
+    _write_period(w, tg.period, depth + 1)
+    _write_agencies(w, tg.agencies, depth + 1)
+    _write_citations(w, tg.citations, depth + 1)
+    w.close(depth, tg)
+
+
+def _write_measure(w: _Writer, me: m.Measure, depth: int) -> None:
+    w.line(depth, f"measure （{me.number}） {quote(me.title.value)} {{", me)
+    _write_agencies(w, me.agencies, depth + 1)
+    _write_citations(w, me.citations, depth + 1)
+    for rule in me.rules:
+        w.blank()
+        _write_item(w, rule, depth + 1)
+    w.close(depth, me)
+
+
+def _write_chapter(w: _Writer, ch: m.Chapter, depth: int) -> None:
+    w.line(depth, f"chapter {ch.number}、 {quote(ch.title.value)} {{", ch)
+    for index, me in enumerate(ch.measures):
+        if index:
+            w.blank()
+        _write_measure(w, me, depth + 1)
+    w.close(depth, ch)
+
+
+_ITEM_WRITERS = {
+    "PolicyHeader": _write_header,
+    "UseRegistry": _write_use,
+    "Agency": _write_agency,
+    "EnumDecl": _write_enum,
+    "FactDecl": _write_fact,
+    "Definition": _write_definition,
+    "Benefit": _write_benefit,
+    "Duty": _write_duty,
+    "Target": _write_target,
+    "Measure": _write_measure,
+    "Chapter": _write_chapter,
+}
