@@ -207,7 +207,8 @@ def format_amount_chinese(amount: Decimal | int) -> str:
         if value >= mult:
             scaled = value / mult
             text = format_decimal(scaled)
-            if len(text.replace(".", "")) <= 8 and scaled == Decimal(text):
+            fraction = text.partition(".")[2]
+            if len(fraction) <= 2 and scaled == Decimal(text):
                 return text + word
     return format_decimal(value)
 

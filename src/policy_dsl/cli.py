@@ -1,0 +1,209 @@
+"""The command line: a thin click layer over the library.
+
+Exit codes follow diff(1): 0 success / no differences, 1 differences (``fmt --check``),
+2 errors. Errors go to stderr, rendered with their source line and a caret.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
+
+import click
+
+from policy_dsl import model as m
+from policy_dsl.errors import Diagnostic, PolicyError, PolicyLoadError
+from policy_dsl.format import fmt
+from policy_dsl.parse import parse
+from policy_dsl.policy import Policy, load, read_source
+from policy_dsl.source import SourceFile
+from policy_dsl.values import ValueSyntaxError, parse_date
+
+
+class PolicyFailure(click.ClickException):
+    """A policy error as a click exception: rendered diagnostics on stderr, exit code 2."""
+
+    exit_code = 2
+
+    def __init__(self, error: PolicyError) -> None:
+        super().__init__(error.render())
+        self.error = error
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(self.error.render(), err=True)
+
+
+def _load(path: str) -> Policy:
+    try:
+        return load(path)
+    except PolicyError as error:
+        raise PolicyFailure(error) from None
+
+
+def _as_of(value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return parse_date(value)
+    except ValueSyntaxError as exc:
+        raise click.BadParameter(str(exc), param_hint="--as-of") from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="policy_dsl")
+def policy() -> None:
+    """Encode, check, evaluate and compile policies written in the policy_dsl language."""
+
+
+@policy.command("check")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def check_command(files: tuple[str, ...]) -> None:
+    """Check policy files (and agency registries); report every problem. Exit 0 clean, 2 errors."""
+    failed = False
+    for path in files:
+        try:
+            summary = _check_one(path)
+        except PolicyError as error:
+            click.echo(error.render(), err=True)
+            failed = True
+            continue
+        click.echo(f"{path}: ok — {summary}")
+    if failed:
+        sys.exit(2)
+
+
+def _check_one(path: str) -> str:
+    source = read_source(path)
+    parsed = parse(source.text, source.path, source=source)
+    if parsed.items and all(isinstance(item, m.Agency) for item in parsed.items):
+        return _check_registry(parsed)
+    policy = _policy_from(parsed, source)
+    checked = policy.checked
+    return (
+        f"{len(checked.measures)} measures, {len(checked.benefits)} benefits, {len(checked.duties)} duties, "
+        f"{len(checked.targets)} targets, {len(checked.definitions)} definitions, {len(checked.facts)} facts"
+    )
+
+
+def _policy_from(parsed: m.PolicyFile, source: SourceFile) -> Policy:
+    from policy_dsl.check import check
+    from policy_dsl.compile import compile_policy
+
+    checked = check(parsed, source.path)
+    return Policy(parsed, checked, compile_policy(checked))
+
+
+def _check_registry(parsed: m.PolicyFile) -> str:
+    from policy_dsl.errors import PolicyCheckError
+
+    seen: dict[str, str] = {}
+    problems: list[Diagnostic] = []
+    agencies = [item for item in parsed.items if isinstance(item, m.Agency)]
+    for agency in agencies:
+        for name in (agency.id, agency.name.value, *(a.value for a in agency.aliases)):
+            owner = seen.get(name)
+            if owner is not None and owner != agency.id:
+                problems.append(Diagnostic(f"`{name}` names both `{owner}` and `{agency.id}`", agency.pos))
+            seen[name] = agency.id
+    ids = [a.id for a in agencies]
+    for agency in agencies:
+        if ids.count(agency.id) > 1 and agency is not agencies[ids.index(agency.id)]:
+            problems.append(Diagnostic(f"agency `{agency.id}` is declared twice", agency.pos))
+    if problems:
+        raise PolicyCheckError(problems)
+    return f"agency registry, {len(agencies)} agencies"
+
+
+def _read_facts(spec: str) -> tuple[Any, SourceFile]:
+    if spec == "-":
+        text = click.get_text_stream("stdin").read()
+        source = SourceFile("<stdin>", text)
+    else:
+        source = read_source(spec)
+    try:
+        data = json.loads(source.text, parse_float=Decimal)
+    except json.JSONDecodeError as exc:
+        from policy_dsl.source import SourcePosition
+
+        pos = SourcePosition(source, exc.lineno, exc.colno, exc.lineno, exc.colno + 1)
+        raise PolicyLoadError([Diagnostic(f"facts are not valid JSON: {exc.msg}", pos)]) from None
+    return data, source
+
+
+@policy.command("eval")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--facts", "facts_path", required=True, help="A JSON object of facts, or - for stdin.")
+@click.option("--as-of", "as_of", help="Date of evaluation, e.g. 2022-07-01 (default: today).")
+@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("-v", "--verbose", is_flag=True, help="Show where each condition is written.")
+def eval_command(file: str, facts_path: str, as_of: str | None, output: str, verbose: bool) -> None:
+    """Evaluate FILE for one enterprise: every benefit, why, and which clause says so."""
+    date = _as_of(as_of)
+    policy_obj = _load(file)
+    try:
+        facts, source = _read_facts(facts_path)
+        outcome = policy_obj.evaluate(facts, as_of=date, source=source)
+    except PolicyError as error:
+        raise PolicyFailure(error) from None
+    if output == "json":
+        click.echo(json.dumps(outcome.to_json(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(outcome.to_text(verbose=verbose), nl=False)
+
+
+@policy.command("fmt")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--check", "check_only", is_flag=True, help="Change nothing; exit 1 if a file is not canonical.")
+@click.option("--stdout", "to_stdout", is_flag=True, help="Print the canonical text instead of rewriting.")
+def fmt_command(files: tuple[str, ...], check_only: bool, to_stdout: bool) -> None:
+    """Rewrite policy files in canonical form (comments are kept)."""
+    changed = False
+    for path in files:
+        try:
+            source = read_source(path)
+            canonical = fmt(parse(source.text, source.path, source=source))
+        except PolicyError as error:
+            raise PolicyFailure(error) from None
+        if to_stdout:
+            click.echo(canonical, nl=False)
+            continue
+        if canonical == source.text:
+            continue
+        changed = True
+        if check_only:
+            click.echo(f"would reformat {path}")
+        else:
+            Path(path).write_text(canonical, encoding="utf-8")
+            click.echo(f"reformatted {path}")
+    if check_only and changed:
+        sys.exit(1)
+
+
+@policy.command("compile")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", default="-", help="Where to write the Python module (default: stdout).")
+def compile_command(file: str, output: str) -> None:
+    """Compile FILE to a standalone Python module that needs only the standard library."""
+    source = _load(file).module_source()
+    if output == "-":
+        click.echo(source, nl=False)
+    else:
+        Path(output).write_text(source, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+
+
+@click.command("policy-diff", context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("old", required=False)
+@click.argument("new", required=False)
+def policy_diff(old: str | None, new: str | None) -> None:
+    """Compare two versions of a policy (not built yet)."""
+    click.echo(
+        "policy-diff is not built yet: the text, rule and outcome diff is planned work.\n"
+        "Until then, `policy eval` evaluates one version and `policy check` verifies it.",
+        err=True,
+    )
+    sys.exit(2)

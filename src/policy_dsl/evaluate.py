@@ -1,0 +1,275 @@
+"""Stage 4: evaluate a compiled policy for one enterprise. Entry point: :func:`evaluate`.
+
+The :class:`Outcome` lists every benefit (eligible / not eligible / unknown, naming the
+missing facts), its amount, rate or cap, each condition that decided it with its value,
+the citations and the responsible agencies; and every duty owed to the enterprise.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from policy_dsl.compile import CompiledPolicy
+from policy_dsl.facts import validate_facts
+from policy_dsl.runtime import to_json
+from policy_dsl.source import SourceFile
+from policy_dsl.values import Money, Percent, format_money
+
+ELIGIBLE = "eligible"
+NOT_ELIGIBLE = "not_eligible"
+UNKNOWN = "unknown"
+
+
+@attrs.frozen
+class ConditionResult:
+    """One test that decided an outcome: its text, its value (None = unknown), where it is written."""
+
+    test: str
+    value: bool | None
+    via: str | None
+    at: str
+
+
+@attrs.frozen
+class CitationRef:
+    text: str
+    note: str | None
+
+
+@attrs.frozen
+class AgencyRef:
+    id: str
+    name: str
+
+
+@attrs.frozen
+class BenefitOutcome:
+    id: str
+    label: str
+    kind: str | None
+    measure: str
+    measure_title: str
+    status: str
+    amount: Money | None
+    rate: Percent | None
+    rate_base: str | None
+    cap: Money | None
+    frequency: str | None
+    period: tuple[dt.date, dt.date] | None
+    in_period: bool
+    condition: str | None
+    conditions: tuple[ConditionResult, ...]
+    missing_facts: tuple[str, ...]
+    citations: tuple[CitationRef, ...]
+    agencies: tuple[AgencyRef, ...]
+    at: str
+
+    @property
+    def eligible(self) -> bool:
+        return self.status == ELIGIBLE
+
+
+@attrs.frozen
+class DutyOutcome:
+    id: str
+    label: str
+    measure: str
+    measure_title: str
+    status: str
+    levels: tuple[tuple[str, str, str], ...]
+    period: tuple[dt.date, dt.date] | None
+    in_period: bool
+    condition: str | None
+    conditions: tuple[ConditionResult, ...]
+    missing_facts: tuple[str, ...]
+    citations: tuple[CitationRef, ...]
+    agencies: tuple[AgencyRef, ...]
+    at: str
+
+
+@attrs.frozen
+class Outcome:
+    """What a policy gives and owes one enterprise on one date."""
+
+    policy: dict[str, Any] = attrs.field(eq=False)
+    as_of: dt.date
+    benefits: tuple[BenefitOutcome, ...]
+    duties: tuple[DutyOutcome, ...]
+    raw: dict[str, Any] = attrs.field(eq=False, repr=False)
+
+    def benefit(self, ident: str) -> BenefitOutcome:
+        for benefit in self.benefits:
+            if benefit.id == ident:
+                return benefit
+        raise KeyError(ident)
+
+    @property
+    def eligible(self) -> tuple[BenefitOutcome, ...]:
+        return tuple(b for b in self.benefits if b.status == ELIGIBLE)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (Decimals and dates as strings), the same as the standalone module gives."""
+        result: dict[str, Any] = to_json(self.raw)
+        return result
+
+    def to_text(self, verbose: bool = False) -> str:
+        return render_text(self, verbose)
+
+
+def evaluate(
+    compiled: CompiledPolicy,
+    facts: Mapping[str, Any],
+    as_of: dt.date | None = None,
+    source: SourceFile | None = None,
+) -> Outcome:
+    """Validate ``facts`` and evaluate every benefit and duty on ``as_of`` (default: today)."""
+    values = validate_facts(compiled.checked, facts, source)
+    raw = compiled.evaluate(values, as_of or dt.date.today())
+    return outcome_from_raw(raw)
+
+
+def _money(raw: Any) -> Money | None:
+    return None if raw is None else Money(Decimal(raw["amount"]), raw["currency"])
+
+
+def _period(raw: Any) -> tuple[dt.date, dt.date] | None:
+    return None if raw is None else (raw["start"], raw["end"])
+
+
+def _common(raw: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "id": raw["id"],
+        "label": raw["label"],
+        "measure": raw["measure"]["number"],
+        "measure_title": raw["measure"]["title"],
+        "status": raw["status"],
+        "period": _period(raw["period"]),
+        "in_period": raw["in_period"],
+        "condition": raw["condition"],
+        "conditions": tuple(ConditionResult(c["test"], c["value"], c["via"], c["at"]) for c in raw["conditions"]),
+        "missing_facts": tuple(raw["missing_facts"]),
+        "citations": tuple(CitationRef(c["text"], c["note"]) for c in raw["citations"]),
+        "agencies": tuple(AgencyRef(a["id"], a["name"]) for a in raw["agencies"]),
+        "at": raw["at"],
+    }
+
+
+def outcome_from_raw(raw: dict[str, Any]) -> Outcome:
+    benefits = tuple(
+        BenefitOutcome(
+            **_common(b),
+            kind=b["kind"],
+            amount=_money(b["amount"]),
+            rate=Percent(b["rate"]) if b["rate"] is not None else None,
+            rate_base=b["rate_base"],
+            cap=_money(b["cap"]),
+            frequency=b["frequency"],
+        )
+        for b in raw["benefits"]
+    )
+    duties = tuple(
+        DutyOutcome(**_common(d), levels=tuple(tuple(lv.values()) for lv in d["levels"])) for d in raw["duties"]
+    )
+    return Outcome(raw["policy"], raw["as_of"], benefits, duties, raw)
+
+
+# ---------------------------------------------------------------- text rendering
+
+_MARK = {True: "✓", False: "✗", None: "?"}
+_STATUS = {
+    ELIGIBLE: "✓ eligible",
+    NOT_ELIGIBLE: "✗ not eligible",
+    UNKNOWN: "? unknown",
+    "applies": "✓ owed",
+    "does_not_apply": "✗ not owed",
+}
+
+
+def _money_text(money: Money) -> str:
+    return format_money(money, chinese=True)
+
+
+def render_text(outcome: Outcome, verbose: bool = False) -> str:
+    policy = outcome.policy
+    version = ", ".join(x for x in (policy.get("version"), policy.get("status")) if x)
+    lines = [f"{policy['title']}" + (f" ({version})" if version else "") + f" — as of {outcome.as_of.isoformat()}"]
+    counts = {s: sum(1 for b in outcome.benefits if b.status == s) for s in (ELIGIBLE, UNKNOWN, NOT_ELIGIBLE)}
+    lines.append(
+        f"benefits: {counts[ELIGIBLE]} eligible, {counts[UNKNOWN]} unknown, {counts[NOT_ELIGIBLE]} not eligible"
+    )
+    for benefit in outcome.benefits:
+        lines.append("")
+        kind = f", {benefit.kind}" if benefit.kind else ""
+        lines.append(f"{_STATUS[benefit.status]:<15} {benefit.label}  [（{benefit.measure}）{kind}]")
+        lines.extend(_benefit_value(benefit))
+        lines.extend(_explanation(benefit.condition, benefit.conditions, benefit.in_period, benefit.period, verbose))
+        if benefit.missing_facts:
+            lines.append("    missing facts: " + ", ".join(benefit.missing_facts))
+        lines.extend(_citations(benefit.citations, benefit.agencies))
+    if outcome.duties:
+        lines.append("")
+        lines.append("duties owed to this enterprise:")
+        for duty in outcome.duties:
+            lines.append("")
+            lines.append(f"{_STATUS[duty.status]:<15} {duty.label}  [（{duty.measure}）]")
+            for label, op, value in duty.levels:
+                lines.append(f"    service level: {label} {op} {value}")
+            lines.extend(_explanation(duty.condition, duty.conditions, duty.in_period, duty.period, verbose))
+            if duty.missing_facts:
+                lines.append("    missing facts: " + ", ".join(duty.missing_facts))
+            lines.extend(_citations(duty.citations, duty.agencies))
+    return "\n".join(lines) + "\n"
+
+
+def _benefit_value(benefit: BenefitOutcome) -> list[str]:
+    parts: list[str] = []
+    if benefit.amount is not None:
+        text = f"amount: {_money_text(benefit.amount)}"
+        if benefit.rate is not None and benefit.rate_base:
+            text += f" ({benefit.rate} of {benefit.rate_base}"
+            text += f", capped at {_money_text(benefit.cap)})" if benefit.cap else ")"
+        parts.append(text)
+    elif benefit.rate is not None:
+        base = f" of {benefit.rate_base}" if benefit.rate_base else ""
+        cap = f", at most {_money_text(benefit.cap)}" if benefit.cap else ""
+        parts.append(f"rate: {benefit.rate}{base}{cap}")
+    elif benefit.cap is not None:
+        parts.append(f"amount: up to {_money_text(benefit.cap)}")
+    if benefit.frequency:
+        parts.append({"once": "one-off", "recurring": "recurring"}.get(benefit.frequency, benefit.frequency))
+    return ["    " + "; ".join(parts)] if parts else []
+
+
+def _explanation(
+    condition: str | None,
+    conditions: tuple[ConditionResult, ...],
+    in_period: bool,
+    period: tuple[dt.date, dt.date] | None,
+    verbose: bool,
+) -> list[str]:
+    lines: list[str] = []
+    if condition is not None:
+        lines.append(f"    when {condition}")
+    for result in conditions:
+        indent = "        " if result.via else "      "
+        where = f"  ({result.at})" if verbose else ""
+        lines.append(f"{indent}{_MARK[result.value]} {result.test}{where}")
+    if period is not None:
+        start, end = (d.isoformat() for d in period)
+        lines.append(f"      {_MARK[in_period]} in force {start} to {end}")
+    return lines
+
+
+def _citations(citations: tuple[CitationRef, ...], agencies: tuple[AgencyRef, ...]) -> list[str]:
+    lines = [f"    cites: 「{c.text}」" + (f"\n      note: {c.note}" if c.note else "") for c in citations]
+    if agencies:
+        names = [a.id for a in agencies]
+        lines.append("    responsible: " + names[0] + " (lead)" + "".join(", " + n for n in names[1:]))
+    return lines
+
+

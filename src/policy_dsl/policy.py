@@ -1,0 +1,103 @@
+"""The library's front door: :func:`load` a policy file and :meth:`Policy.evaluate` it.
+
+>>> import datetime, policy_dsl
+>>> policy = policy_dsl.load("policies/cq-foreign-trade-2022/draft.policy")
+>>> outcome = policy.evaluate({"出口额": "300万美元"}, as_of=datetime.date(2022, 7, 1))
+>>> outcome.benefit("差异化降低投保费率").status
+'eligible'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from policy_dsl.check import CheckedPolicy, check
+from policy_dsl.compile import CompiledPolicy, compile_policy, module_source
+from policy_dsl.errors import Diagnostic, PolicyLoadError
+from policy_dsl.evaluate import Outcome, evaluate
+from policy_dsl.format import fmt
+from policy_dsl.model import PolicyFile
+from policy_dsl.parse import parse
+from policy_dsl.source import SourceFile
+
+
+class Policy:
+    """A checked, compiled policy, ready to evaluate."""
+
+    def __init__(self, policy_file: PolicyFile, checked: CheckedPolicy, compiled: CompiledPolicy) -> None:
+        self.file = policy_file
+        self.checked = checked
+        self.compiled = compiled
+
+    @property
+    def title(self) -> str:
+        return self.checked.title
+
+    @property
+    def path(self) -> str:
+        return self.checked.path
+
+    def evaluate(
+        self, facts: Mapping[str, Any], as_of: dt.date | None = None, source: SourceFile | None = None
+    ) -> Outcome:
+        """The outcome for an enterprise described by ``facts`` on ``as_of`` (default: today).
+
+        Facts may be given in the document's notation ("5000万美元", "2022年6月20日") or as exact
+        Python values (Decimal, date…). Raises :class:`~policy_dsl.errors.FactsError` naming every
+        unknown fact, wrong type, unit, currency or enum value at once.
+        """
+        return evaluate(self.compiled, facts, as_of, source)
+
+    def module_source(self) -> str:
+        """A standalone Python module giving the same outcomes, with no import of policy_dsl."""
+        return module_source(self.checked)
+
+    def formatted(self) -> str:
+        """The policy file in canonical form."""
+        return fmt(self.file)
+
+
+def read_source(path: str | Path) -> SourceFile:
+    """Read a text file for the parser, turning I/O and encoding problems into a PolicyLoadError."""
+    shown = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise PolicyLoadError([Diagnostic(f"{shown}: no such file")]) from None
+    except IsADirectoryError:
+        raise PolicyLoadError([Diagnostic(f"{shown}: is a directory, not a policy file")]) from None
+    except OSError as exc:
+        raise PolicyLoadError([Diagnostic(f"{shown}: cannot be read ({exc.strerror})")]) from None
+    if b"\x00" in raw:
+        raise PolicyLoadError([Diagnostic(f"{shown}: is a binary file, not a policy file")])
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise PolicyLoadError(
+            [
+                Diagnostic(
+                    f"{shown}: is not UTF-8 text (byte {exc.start})",
+                    hint="save the policy file as UTF-8",
+                )
+            ]
+        ) from None
+    return SourceFile(shown, text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def loads(text: str, path: str = "<string>") -> Policy:
+    """Parse, check and compile policy ``text``; ``path`` locates its source text and registries."""
+    source = SourceFile(path, text)
+    policy_file = parse(text, path, source=source)
+    checked = check(policy_file, path)
+    return Policy(policy_file, checked, compile_policy(checked))
+
+
+def load(path: str | Path) -> Policy:
+    """Load, check and compile the policy file at ``path``."""
+    source = read_source(path)
+    policy_file = parse(source.text, source.path, source=source)
+    checked = check(policy_file, source.path)
+    return Policy(policy_file, checked, compile_policy(checked))

@@ -1,0 +1,246 @@
+"""Runtime support for compiled policies: three-valued logic and outcome assembly.
+
+This module imports nothing from policy_dsl. ``policy compile`` copies its source into the
+standalone module it writes, and in-process evaluation runs the very same code, so both
+give the same outcomes. Values are exact: money is a Decimal amount in the fact's declared
+currency, dates are ``datetime.date``; ``None`` stands for an unknown (missing) fact.
+"""
+
+import datetime as _dt
+from decimal import ROUND_HALF_UP as _ROUND_HALF_UP
+from decimal import Decimal as _D
+from typing import Any as _Any
+
+# -- three-valued logic (None = unknown), Kleene's rules
+
+
+def _and(*values: _Any) -> _Any:
+    result: _Any = True
+    for value in values:
+        if value is False:
+            return False
+        if value is None:
+            result = None
+    return result
+
+
+def _or(*values: _Any) -> _Any:
+    result: _Any = False
+    for value in values:
+        if value is True:
+            return True
+        if value is None:
+            result = None
+    return result
+
+
+def _not(value: _Any) -> _Any:
+    return None if value is None else not value
+
+
+def _lt(a: _Any, b: _Any) -> _Any:
+    return None if a is None or b is None else a < b
+
+
+def _le(a: _Any, b: _Any) -> _Any:
+    return None if a is None or b is None else a <= b
+
+
+def _gt(a: _Any, b: _Any) -> _Any:
+    return None if a is None or b is None else a > b
+
+
+def _ge(a: _Any, b: _Any) -> _Any:
+    return None if a is None or b is None else a >= b
+
+
+def _eq(a: _Any, b: _Any) -> _Any:
+    return None if a is None or b is None else a == b
+
+
+def _ne(a: _Any, b: _Any) -> _Any:
+    return None if a is None or b is None else a != b
+
+
+def _between(value: _Any, low: _Any, high: _Any) -> _Any:
+    if value is None or low is None or high is None:
+        return None
+    return low <= value <= high
+
+
+def _in(value: _Any, options: tuple[str, ...]) -> _Any:
+    return None if value is None else value in options
+
+
+def _not_in(value: _Any, options: tuple[str, ...]) -> _Any:
+    return None if value is None else value not in options
+
+
+def _includes_any(values: _Any, options: tuple[str, ...]) -> _Any:
+    return None if values is None else any(o in values for o in options)
+
+
+def _includes_all(values: _Any, options: tuple[str, ...]) -> _Any:
+    return None if values is None else all(o in values for o in options)
+
+
+def _truth(value: _Any) -> _Any:
+    return None if value is None else bool(value)
+
+
+def _record(trace: dict[int, _Any], index: int, value: _Any) -> _Any:
+    trace[index] = value
+    return value
+
+
+# -- outcome assembly
+
+_MINOR_UNIT_DIGITS = {"JPY": 0}
+
+
+def _quantize(amount: _D, currency: str) -> _D:
+    digits = _MINOR_UNIT_DIGITS.get(currency, 2)
+    return amount.quantize(_D(1).scaleb(-digits), rounding=_ROUND_HALF_UP)
+
+
+def _money(amount: _Any, currency: _Any) -> _Any:
+    return None if amount is None else {"amount": amount, "currency": currency}
+
+
+def _in_period(period: _Any, as_of: _dt.date) -> bool:
+    return period is None or period[0] <= as_of <= period[1]
+
+
+def _status(condition: _Any, in_period: bool, yes: str, no: str) -> str:
+    if condition is False or not in_period:
+        return no
+    if condition is None:
+        return "unknown"
+    return yes
+
+
+def _conditions(rule: dict[str, _Any], trace: dict[int, _Any]) -> list[dict[str, _Any]]:
+    return [
+        {"test": ATOMS[index][0], "value": trace.get(index), "via": via, "at": ATOMS[index][1]}
+        for index, via in rule["atoms"]
+    ]
+
+
+def _missing(rule: dict[str, _Any], facts: dict[str, _Any]) -> list[str]:
+    return [name for name in rule["needs"] if facts.get(name) is None]
+
+
+def _period_out(period: _Any) -> _Any:
+    return None if period is None else {"start": period[0], "end": period[1]}
+
+
+def _benefit_outcome(
+    rule: dict[str, _Any], facts: dict[str, _Any], as_of: _dt.date, condition: _Any, trace: dict[int, _Any]
+) -> dict[str, _Any]:
+    in_period = _in_period(rule["period"], as_of)
+    status = _status(condition, in_period, "eligible", "not_eligible")
+    amount = None
+    missing: list[str] = []
+    if status != "not_eligible":
+        missing = _missing(rule, facts)
+    if status == "eligible":
+        currency = rule["currency"]
+        if rule["amount"] is not None:
+            amount = rule["amount"]
+        elif rule["rate"] is not None and rule["rate_base"] is not None:
+            base = facts.get(rule["rate_base"])
+            if base is not None:
+                amount = _quantize(base * rule["rate"] / 100, currency)
+        if amount is not None and rule["cap"] is not None and amount > rule["cap"]:
+            amount = rule["cap"]
+        amount = _money(amount, currency)
+    return {
+        "id": rule["id"],
+        "label": rule["label"],
+        "kind": rule["kind"],
+        "measure": rule["measure"],
+        "status": status,
+        "amount": amount,
+        "rate": rule["rate"],
+        "rate_base": rule["rate_base"],
+        "cap": _money(rule["cap"], rule["currency"]),
+        "frequency": rule["frequency"],
+        "period": _period_out(rule["period"]),
+        "in_period": in_period,
+        "condition": rule["condition"],
+        "conditions": _conditions(rule, trace),
+        "missing_facts": missing,
+        "citations": [{"text": text, "note": note} for text, note in rule["citations"]],
+        "agencies": [{"id": ident, "name": name} for ident, name in rule["agencies"]],
+        "at": rule["at"],
+    }
+
+
+def _duty_outcome(
+    rule: dict[str, _Any], facts: dict[str, _Any], as_of: _dt.date, condition: _Any, trace: dict[int, _Any]
+) -> dict[str, _Any]:
+    in_period = _in_period(rule["period"], as_of)
+    status = _status(condition, in_period, "applies", "does_not_apply")
+    return {
+        "id": rule["id"],
+        "label": rule["label"],
+        "measure": rule["measure"],
+        "status": status,
+        "levels": [{"label": label, "op": op, "value": value} for label, op, value in rule["levels"]],
+        "period": _period_out(rule["period"]),
+        "in_period": in_period,
+        "condition": rule["condition"],
+        "conditions": _conditions(rule, trace),
+        "missing_facts": _missing(rule, facts) if status == "unknown" else [],
+        "citations": [{"text": text, "note": note} for text, note in rule["citations"]],
+        "agencies": [{"id": ident, "name": name} for ident, name in rule["agencies"]],
+        "at": rule["at"],
+    }
+
+
+def evaluate(facts: dict[str, _Any], as_of: _Any = None) -> dict[str, _Any]:
+    """The outcome of every benefit and duty for an enterprise described by ``facts``.
+
+    ``facts`` maps fact names to exact values (see ``FACTS``); a missing fact is unknown.
+    ``as_of`` is the date of evaluation (default: today).
+    """
+    if as_of is None:
+        as_of = _dt.date.today()
+    trace: dict[int, _Any] = {}
+    benefit_conditions, duty_conditions = _decide(facts, trace)
+    return {
+        "policy": POLICY,
+        "as_of": as_of,
+        "benefits": [
+            _benefit_outcome(rule, facts, as_of, condition, trace)
+            for rule, condition in zip(BENEFITS, benefit_conditions, strict=True)
+        ],
+        "duties": [
+            _duty_outcome(rule, facts, as_of, condition, trace)
+            for rule, condition in zip(DUTIES, duty_conditions, strict=True)
+        ],
+    }
+
+
+def to_json(value: _Any) -> _Any:
+    """A JSON-ready copy of an outcome: Decimals and dates become strings."""
+    if isinstance(value, dict):
+        return {key: to_json(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_json(item) for item in value]
+    if isinstance(value, _D):
+        return format(value, "f")
+    if isinstance(value, _dt.date):
+        return value.isoformat()
+    return value
+
+
+# Filled in by the compiler for each policy:
+POLICY: dict[str, _Any] = {}
+ATOMS: tuple[tuple[str, str], ...] = ()
+BENEFITS: tuple[dict[str, _Any], ...] = ()
+DUTIES: tuple[dict[str, _Any], ...] = ()
+
+
+def _decide(facts: dict[str, _Any], trace: dict[int, _Any]) -> tuple[tuple[_Any, ...], tuple[_Any, ...]]:
+    raise NotImplementedError("generated per policy by policy_dsl.compile")
