@@ -183,7 +183,9 @@ class _Checker:
             )
             return None
         for extra in headers[1:]:
-            self.error("a second `policy` header", extra.pos, hint=f"the first is at line {headers[0].pos.line}")
+            self.error(
+                "a second `policy` header", extra.pos, hint=f"the first is at line {headers[0].pos.line}"
+            )
         header = headers[0]
         if header.source is None:
             self.error(
@@ -269,7 +271,9 @@ class _Checker:
     def claim_name(self, name: str, pos: SourcePosition, what: str) -> bool:
         if name in self.names_seen:
             first = self.names_seen[name]
-            self.error(f"`{name}` is declared twice", pos, hint=f"the first declaration is at line {first.line}")
+            self.error(
+                f"`{name}` is declared twice", pos, hint=f"the first declaration is at line {first.line}"
+            )
             return False
         self.names_seen[name] = pos
         return True
@@ -428,7 +432,8 @@ class _Checker:
                 self.error(
                     f"unknown agency `{name.text}`",
                     name.pos,
-                    hint=did_you_mean(name.text, registry.names) or "declare it with `agency` or `use` a registry",
+                    hint=did_you_mean(name.text, registry.names)
+                    or "declare it with `agency` or `use` a registry",
                 )
                 continue
             if agency in resolved:
@@ -482,7 +487,11 @@ class _Checker:
             return
         for end in (period.start, period.end):
             if not _is_date(end):
-                self.error("a period runs from a date to a date", end.pos, hint="e.g. period 2022-06-20 to 2023-06-30")
+                self.error(
+                    "a period runs from a date to a date",
+                    end.pos,
+                    hint="e.g. period 2022-06-20 to 2023-06-30",
+                )
         start, stop = period.start.value, period.end.value
         if _is_date(period.start) and _is_date(period.end) and start > stop:  # type: ignore[operator]
             self.error("this period ends before it starts", period.pos)
@@ -615,7 +624,9 @@ class _TypeOf(Visitor):
         hint = did_you_mean(node.name, candidates)
         if hint is None and any(node.name in {v.name for v in e.values} for e in self.checker.enums.values()):
             hint = f"`{node.name}` is an enum value; test it with `事实 in {{{node.name}}}`"
-        self.error(f"unknown name `{node.name}`", node.pos, hint=hint or "declare it with `fact` or `definition`")
+        self.error(
+            f"unknown name `{node.name}`", node.pos, hint=hint or "declare it with `fact` or `definition`"
+        )
         return t.UNKNOWN
 
     def visit_Literal(self, node: m.Literal) -> Type:
@@ -645,7 +656,9 @@ class _TypeOf(Visitor):
             if t.UNKNOWN in (subject, found):
                 continue
             if not t.comparable(subject, found):
-                self.error(f"cannot compare {subject} with {found}", bound.pos, hint=t.mismatch_hint(subject, found))
+                self.error(
+                    f"cannot compare {subject} with {found}", bound.pos, hint=t.mismatch_hint(subject, found)
+                )
             elif not subject.ordered:
                 self.error(f"`between` does not apply to {subject}", node.pos, hint=_order_hint(subject))
         return t.BOOL

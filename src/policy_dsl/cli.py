@@ -120,7 +120,7 @@ def _check_registry(parsed: m.PolicyFile) -> str:
 
 def _read_facts(spec: str) -> tuple[Any, SourceFile]:
     if spec == "-":
-        text = click.get_text_stream("stdin").read()
+        text = sys.stdin.read()
         source = SourceFile("<stdin>", text)
     else:
         source = read_source(spec)
@@ -157,7 +157,9 @@ def eval_command(file: str, facts_path: str, as_of: str | None, output: str, ver
 
 @policy.command("fmt")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--check", "check_only", is_flag=True, help="Change nothing; exit 1 if a file is not canonical.")
+@click.option(
+    "--check", "check_only", is_flag=True, help="Change nothing; exit 1 if a file is not canonical."
+)
 @click.option("--stdout", "to_stdout", is_flag=True, help="Print the canonical text instead of rewriting.")
 def fmt_command(files: tuple[str, ...], check_only: bool, to_stdout: bool) -> None:
     """Rewrite policy files in canonical form (comments are kept)."""

@@ -104,7 +104,9 @@ def value_ast(value: object) -> ast.expr:
         return ast.Call(ast.Name("_D", ast.Load()), [ast.Constant(format(value, "f"))], [])
     if isinstance(value, dt.date):
         date_func = ast.Attribute(ast.Name("_dt", ast.Load()), "date", ast.Load())
-        return ast.Call(date_func, [ast.Constant(value.year), ast.Constant(value.month), ast.Constant(value.day)], [])
+        return ast.Call(
+            date_func, [ast.Constant(value.year), ast.Constant(value.month), ast.Constant(value.day)], []
+        )
     if isinstance(value, tuple):
         return ast.Tuple([value_ast(v) for v in value], ast.Load())
     if isinstance(value, list):
@@ -162,10 +164,16 @@ class _Generator:
         assert definition.means is not None
         leaves: list[tuple[int, str | None]] = []
         expr = _ExpressionCompiler(self, leaves).visit(definition.means)
-        label = f"{name}（{definition.label.value}）" if definition.label and definition.label.value != name else name
+        label = (
+            f"{name}（{definition.label.value}）"
+            if definition.label and definition.label.value != name
+            else name
+        )
         atom = self.new_atom(label, definition)
         var = f"d{len(self.definition_vars)}"
-        self.statements.append(_assign(var, _call("_record", ast.Name("trace", ast.Load()), ast.Constant(atom), expr)))
+        self.statements.append(
+            _assign(var, _call("_record", ast.Name("trace", ast.Load()), ast.Constant(atom), expr))
+        )
         self.definition_vars[name] = var
         self.definition_atom[name] = atom
         self.definition_leaves[name] = [(index, via or name) for index, via in leaves]
@@ -260,7 +268,9 @@ class _Generator:
         }
         facts = {}
         for name, info in self.checked.facts.items():
-            enum = self.checked.enums.get(info.type.param or "") if info.type.kind in {"enum", "set"} else None
+            enum = (
+                self.checked.enums.get(info.type.param or "") if info.type.kind in {"enum", "set"} else None
+            )
             facts[name] = {
                 "type": info.type.kind,
                 "unit": info.type.param if info.type.kind in {"money", "duration"} else None,
@@ -268,7 +278,9 @@ class _Generator:
                 "label": info.decl.label.value if info.decl.label else name,
                 "description": info.decl.description.value if info.decl.description else None,
             }
-        benefits = tuple(self.rule_data(i, v) for i, v in zip(self.checked.benefits, self.benefit_vars, strict=True))
+        benefits = tuple(
+            self.rule_data(i, v) for i, v in zip(self.checked.benefits, self.benefit_vars, strict=True)
+        )
         duties = tuple(self.rule_data(i, v) for i, v in zip(self.checked.duties, self.duty_vars, strict=True))
         return [
             _assign("POLICY", value_ast(policy)),
@@ -332,7 +344,9 @@ class _ExpressionCompiler(Visitor):
         return ast.Constant(bool(node.value))
 
     def visit_Comparison(self, node: m.Comparison) -> ast.expr:
-        return self.leaf(node, _call(_OP_FUNCTIONS[node.op], self.operand(node.left), self.operand(node.right)))
+        return self.leaf(
+            node, _call(_OP_FUNCTIONS[node.op], self.operand(node.left), self.operand(node.right))
+        )
 
     def visit_Between(self, node: m.Between) -> ast.expr:
         args = (self.operand(node.subject), self.operand(node.low), self.operand(node.high))

@@ -151,7 +151,9 @@ def _common(raw: dict[str, Any]) -> dict[str, Any]:
         "period": _period(raw["period"]),
         "in_period": raw["in_period"],
         "condition": raw["condition"],
-        "conditions": tuple(ConditionResult(c["test"], c["value"], c["via"], c["at"]) for c in raw["conditions"]),
+        "conditions": tuple(
+            ConditionResult(c["test"], c["value"], c["via"], c["at"]) for c in raw["conditions"]
+        ),
         "missing_facts": tuple(raw["missing_facts"]),
         "citations": tuple(CitationRef(c["text"], c["note"]) for c in raw["citations"]),
         "agencies": tuple(AgencyRef(a["id"], a["name"]) for a in raw["agencies"]),
@@ -173,7 +175,8 @@ def outcome_from_raw(raw: dict[str, Any]) -> Outcome:
         for b in raw["benefits"]
     )
     duties = tuple(
-        DutyOutcome(**_common(d), levels=tuple(tuple(lv.values()) for lv in d["levels"])) for d in raw["duties"]
+        DutyOutcome(**_common(d), levels=tuple(tuple(lv.values()) for lv in d["levels"]))
+        for d in raw["duties"]
     )
     return Outcome(raw["policy"], raw["as_of"], benefits, duties, raw)
 
@@ -197,17 +200,20 @@ def _money_text(money: Money) -> str:
 def render_text(outcome: Outcome, verbose: bool = False) -> str:
     policy = outcome.policy
     version = ", ".join(x for x in (policy.get("version"), policy.get("status")) if x)
-    lines = [f"{policy['title']}" + (f" ({version})" if version else "") + f" — as of {outcome.as_of.isoformat()}"]
+    lines = [
+        f"{policy['title']}" + (f" ({version})" if version else "") + f" — as of {outcome.as_of.isoformat()}"
+    ]
     counts = {s: sum(1 for b in outcome.benefits if b.status == s) for s in (ELIGIBLE, UNKNOWN, NOT_ELIGIBLE)}
-    lines.append(
-        f"benefits: {counts[ELIGIBLE]} eligible, {counts[UNKNOWN]} unknown, {counts[NOT_ELIGIBLE]} not eligible"
-    )
+    eligible, unknown, not_eligible = counts[ELIGIBLE], counts[UNKNOWN], counts[NOT_ELIGIBLE]
+    lines.append(f"benefits: {eligible} eligible, {unknown} unknown, {not_eligible} not eligible")
     for benefit in outcome.benefits:
         lines.append("")
         kind = f", {benefit.kind}" if benefit.kind else ""
         lines.append(f"{_STATUS[benefit.status]:<15} {benefit.label}  [（{benefit.measure}）{kind}]")
         lines.extend(_benefit_value(benefit))
-        lines.extend(_explanation(benefit.condition, benefit.conditions, benefit.in_period, benefit.period, verbose))
+        lines.extend(
+            _explanation(benefit.condition, benefit.conditions, benefit.in_period, benefit.period, verbose)
+        )
         if benefit.missing_facts:
             lines.append("    missing facts: " + ", ".join(benefit.missing_facts))
         lines.extend(_citations(benefit.citations, benefit.agencies))
@@ -271,5 +277,3 @@ def _citations(citations: tuple[CitationRef, ...], agencies: tuple[AgencyRef, ..
         names = [a.id for a in agencies]
         lines.append("    responsible: " + names[0] + " (lead)" + "".join(", " + n for n in names[1:]))
     return lines
-
-

@@ -44,7 +44,9 @@ def validate_facts(
 ) -> dict[str, Any]:
     """The facts in runtime form; ``source`` (a JSON file's text) lets errors point into it."""
     if not isinstance(facts, Mapping):
-        raise FactsError([Diagnostic("facts must be an object mapping fact names to values", _locate(source, None))])
+        raise FactsError(
+            [Diagnostic("facts must be an object mapping fact names to values", _locate(source, None))]
+        )
     diagnostics: list[Diagnostic] = []
     result: dict[str, Any] = {}
     for name, value in facts.items():
@@ -54,7 +56,8 @@ def validate_facts(
                 Diagnostic(
                     f"unknown fact `{name}`",
                     _locate(source, name),
-                    hint=did_you_mean(name, checked.facts) or "the policy's facts are listed by `policy schema`",
+                    hint=did_you_mean(name, checked.facts)
+                    or "the policy's facts are listed by `policy schema`",
                 )
             )
             continue
@@ -113,7 +116,7 @@ def _money(value: Any, currency: str) -> Decimal:
     _no_float(value)
     if isinstance(value, Mapping):
         if set(value) != {"amount", "currency"}:
-            raise _Bad("money is written {\"amount\": \"…\", \"currency\": \"USD\"}")
+            raise _Bad('money is written {"amount": "…", "currency": "USD"}')
         got = CURRENCY_WORDS.get(str(value["currency"]))
         if got != currency:
             raise _Bad(f"expected an amount in {currency}, got {value['currency']}", hint=_fx_hint())
@@ -185,7 +188,7 @@ def _date(type_: Type, value: Any, checked: CheckedPolicy) -> dt.date:
             return parse_date(value)
         except ValueSyntaxError as exc:
             raise _Bad(str(exc)) from None
-    raise _Bad(f"expected a date such as \"2022-06-20\", got {value!r}")
+    raise _Bad(f'expected a date such as "2022-06-20", got {value!r}')
 
 
 def _duration(type_: Type, value: Any, checked: CheckedPolicy) -> int:

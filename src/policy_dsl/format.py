@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
+from typing import Any
 
 from policy_dsl import model as m
 from policy_dsl.values import (
@@ -182,7 +183,7 @@ def _label(label: m.Text | None) -> str:
 
 
 def _write_item(w: _Writer, item: m.Node, depth: int) -> None:
-    writer = _ITEM_WRITERS[type(item).__name__]
+    writer: Callable[[_Writer, Any, int], None] = _ITEM_WRITERS[type(item).__name__]
     writer(w, item, depth)
 
 
@@ -351,7 +352,7 @@ def _write_chapter(w: _Writer, ch: m.Chapter, depth: int) -> None:
     w.close(depth, ch)
 
 
-_ITEM_WRITERS = {
+_ITEM_WRITERS: dict[str, Callable[[_Writer, Any, int], None]] = {
     "PolicyHeader": _write_header,
     "UseRegistry": _write_use,
     "Agency": _write_agency,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import attrs
 
@@ -20,7 +20,7 @@ def _pos() -> SourcePosition:
     return attrs.field(default=NOWHERE, eq=False, repr=False, kw_only=True)
 
 
-def _tuple() -> tuple[object, ...]:
+def _tuple() -> Any:
     return attrs.field(converter=tuple, default=())
 
 
@@ -333,7 +333,7 @@ class PolicyFile(Node):
     """One parsed file: its items in source order and its comments."""
 
     items: tuple[Item, ...] = _tuple()
-    comments: tuple[Comment, ...] = attrs.field(converter=tuple, default=(), eq=False)
+    comments: tuple[Comment, ...] = attrs.field(default=(), eq=False)
     pos: SourcePosition = _pos()
 
     @property

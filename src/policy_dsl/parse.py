@@ -33,12 +33,64 @@ from policy_dsl.values import (
     parse_percent,
 )
 
-KEYWORDS = (
-    "policy issuer jurisdiction version status date implements source use agency aliases note enum fact "
-    "label description bool integer decimal money percent duration set of chapter measure agencies cite "
-    "period to definition means benefit kind when amount rate cap once recurring duty level target goal "
-    "or and not in includes any all between true false draft final"
-).split()
+KEYWORDS = [
+    "policy",
+    "issuer",
+    "jurisdiction",
+    "version",
+    "status",
+    "date",
+    "implements",
+    "source",
+    "use",
+    "agency",
+    "aliases",
+    "note",
+    "enum",
+    "fact",
+    "label",
+    "description",
+    "bool",
+    "integer",
+    "decimal",
+    "money",
+    "percent",
+    "duration",
+    "set",
+    "of",
+    "chapter",
+    "measure",
+    "agencies",
+    "cite",
+    "period",
+    "to",
+    "definition",
+    "means",
+    "benefit",
+    "kind",
+    "when",
+    "amount",
+    "rate",
+    "cap",
+    "once",
+    "recurring",
+    "duty",
+    "level",
+    "target",
+    "goal",
+    "or",
+    "and",
+    "not",
+    "in",
+    "includes",
+    "any",
+    "all",
+    "between",
+    "true",
+    "false",
+    "draft",
+    "final",
+]
 
 _comments = threading.local()
 
@@ -516,15 +568,18 @@ def _syntax_diagnostic(exc: UnexpectedInput, file: SourceFile) -> Diagnostic:
         expected = set(getattr(exc, "expected", ()) or ())
         hint = "a `{` block is not closed" if "RBRACE" in expected else None
         return Diagnostic(
-            f"unexpected end of file; expected {_expected_list(expected)}" if expected else "unexpected end of file",
+            f"unexpected end of file; expected {_expected_list(expected)}"
+            if expected
+            else "unexpected end of file",
             pos=pos,
             hint=hint,
         )
     if isinstance(exc, UnexpectedCharacters):
-        char = file.text[exc.pos_in_stream] if exc.pos_in_stream < len(file.text) else ""
+        offset = exc.pos_in_stream or 0
+        char = file.text[offset] if offset < len(file.text) else ""
         pos = SourcePosition(file, line, column, line, column + 1)
         hint = _FULLWIDTH_HINTS.get(char)
-        rest = file.text[exc.pos_in_stream :].split("\n", 1)[0]
+        rest = file.text[offset:].split("\n", 1)[0]
         if char == '"':
             message = "string is not closed on this line"
             hint = 'end it with `"` before the line ends; write a quote inside a string as \\"'

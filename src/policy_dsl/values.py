@@ -107,11 +107,14 @@ Value = bool | int | Decimal | Money | Percent | Duration | dt.date
 
 _NUMBER = r"(?P<num>\d+(?:\.\d+)?)\s*(?P<mult>[万亿])?"
 _MONEY_RE = re.compile(_NUMBER + r"\s*(?P<cur>美元|人民币|元|欧元|日元|港元|USD|CNY|RMB|EUR|JPY|HKD)\s*$")
-_CODE_FIRST_RE = re.compile(r"^\s*(?P<cur>USD|CNY|RMB|EUR|JPY|HKD)\s*(?P<num>\d+(?:\.\d+)?)\s*(?P<mult>[万亿])?\s*$")
-_PERCENT_RE = re.compile(r"^\s*(?P<num>\d+(?:\.\d+)?)\s*[%％]\s*$")
-_DURATION_RE = re.compile(
-    r"^\s*(?P<num>\d+)\s*(?P<unit>个工作日|工作日|个月|天|日|年|周|working[ \t]+days?|working_days|days?|weeks?|months?|years?)\s*$"
+_CODE_FIRST_RE = re.compile(
+    r"^\s*(?P<cur>USD|CNY|RMB|EUR|JPY|HKD)\s*(?P<num>\d+(?:\.\d+)?)\s*(?P<mult>[万亿])?\s*$"
 )
+_PERCENT_RE = re.compile(r"^\s*(?P<num>\d+(?:\.\d+)?)\s*[%％]\s*$")
+_DURATION_WORDS = (
+    r"个工作日|工作日|个月|天|日|年|周|working[ \t]+days?|working_days|days?|weeks?|months?|years?"
+)
+_DURATION_RE = re.compile(r"^\s*(?P<num>\d+)\s*(?P<unit>" + _DURATION_WORDS + r")\s*$")
 _NUMBER_RE = re.compile(r"^\s*" + _NUMBER + r"\s*$")
 _ISO_DATE_RE = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
 _CN_DATE_RE = re.compile(r"^\s*(\d{4})年(\d{1,2})月(\d{1,2})日\s*$")

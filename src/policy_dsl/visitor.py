@@ -27,7 +27,7 @@ class Visitor:
 def children(node: Node) -> list[Node]:
     """The nodes directly inside ``node``, in field order."""
     found: list[Node] = []
-    for field in attrs.fields(type(node)):
+    for field in attrs.fields(type(node)):  # type: ignore[arg-type]
         if field.name == "pos":
             continue
         value = getattr(node, field.name)
