@@ -18,7 +18,7 @@ import attrs
 from policy_dsl import model as m
 from policy_dsl import types as t
 from policy_dsl.errors import Diagnostic, PolicyCheckError, PolicyError, did_you_mean
-from policy_dsl.parse import parse
+from policy_dsl.parse import glued_keyword, parse
 from policy_dsl.source import SourceFile, SourcePosition
 from policy_dsl.types import Type
 from policy_dsl.values import Duration, Money, Percent
@@ -622,6 +622,9 @@ class _TypeOf(Visitor):
             return t.BOOL
         candidates = [*self.checker.facts, *self.checker.definitions]
         hint = did_you_mean(node.name, candidates)
+        glued = glued_keyword(node.name)
+        if glued is not None and glued[1] in candidates:
+            hint = f"put a space between `{glued[0]}` and `{glued[1]}`"
         if hint is None and any(node.name in {v.name for v in e.values} for e in self.checker.enums.values()):
             hint = f"`{node.name}` is an enum value; test it with `事实 in {{{node.name}}}`"
         self.error(

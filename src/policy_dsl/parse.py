@@ -19,7 +19,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from lark.tree import Meta
 
 from policy_dsl import model as m
-from policy_dsl.errors import Diagnostic, PolicySyntaxError
+from policy_dsl.errors import Diagnostic, PolicySyntaxError, did_you_mean
 from policy_dsl.source import SourceFile, SourcePosition
 from policy_dsl.values import (
     CURRENCY_WORDS,
@@ -91,6 +91,9 @@ KEYWORDS = [
     "draft",
     "final",
 ]
+
+#: Words that can never be names, so that every file means one thing and formats back the same.
+RESERVED = frozenset(KEYWORDS)
 
 _comments = threading.local()
 
@@ -201,7 +204,20 @@ class _ToModel(Transformer[Token, Any]):
         return _token_pos(self.file, token)
 
     def _name(self, token: Token) -> m.Name:
-        return m.Name(str(token), pos=self._tpos(token))
+        return m.Name(self._ident(token), pos=self._tpos(token))
+
+    def _ident(self, token: Token) -> str:
+        """A name as written; a reserved keyword used as a name is reported."""
+        text = str(token)
+        if text in RESERVED:
+            self.diagnostics.append(
+                Diagnostic(
+                    f"`{text}` is a keyword of the language and cannot be used as a name",
+                    pos=self._tpos(token),
+                    hint="choose another name (Chinese names are welcome)",
+                )
+            )
+        return text
 
     def _fields(self, block: str, parts: list[Any]) -> dict[str, Any]:
         """Gather single-valued fields, reporting a field given twice."""
@@ -282,7 +298,7 @@ class _ToModel(Transformer[Token, Any]):
         def build(self: _ToModel, meta: Meta, children: list[Any]) -> _Field:
             value = children[0]
             if isinstance(value, Token):
-                value = self._name(value)
+                value = m.Name(str(value), pos=self._tpos(value))
             return _Field(key, value, self._pos(meta))
 
         return build
@@ -309,6 +325,7 @@ class _ToModel(Transformer[Token, Any]):
     # agencies
     def agency(self, meta: Meta, children: list[Any]) -> m.Agency:
         ident, name, *parts = children
+        ident = self._ident(ident)
         aliases: list[m.Text] = []
         notes: list[m.Text] = []
         for part in parts:
@@ -327,24 +344,33 @@ class _ToModel(Transformer[Token, Any]):
     # facts and enums
     def enum_decl(self, meta: Meta, children: list[Any]) -> m.EnumDecl:
         name, *values = children
-        return m.EnumDecl(str(name), tuple(values), pos=self._pos(meta))
+        return m.EnumDecl(self._ident(name), tuple(values), pos=self._pos(meta))
 
     def enum_value(self, meta: Meta, children: list[Any]) -> m.EnumValue:
         label = children[1] if len(children) > 1 else None
-        return m.EnumValue(str(children[0]), label, pos=self._pos(meta))
+        return m.EnumValue(self._ident(children[0]), label, pos=self._pos(meta))
 
     def fact_decl(self, meta: Meta, children: list[Any]) -> m.FactDecl:
         name, type_ref, *parts = children
         fields = self._fields("fact", parts)
-        return m.FactDecl(str(name), type_ref, **fields, pos=self._pos(meta))
+        return m.FactDecl(self._ident(name), type_ref, **fields, pos=self._pos(meta))
 
     def _type(kind: str) -> Callable[..., m.TypeRef]:  # type: ignore[misc]
         def build(self: _ToModel, meta: Meta, children: list[Token]) -> m.TypeRef:
             param = str(children[-1]) if children else None
-            if param is not None and kind == "money":
-                param = CURRENCY_WORDS[param]
-            elif param is not None and kind == "duration":
-                param = DURATION_UNITS[param]
+            if param is not None and kind in ("money", "duration"):
+                table = CURRENCY_WORDS if kind == "money" else DURATION_UNITS
+                if param not in table:
+                    what = "currency" if kind == "money" else "duration unit"
+                    self.diagnostics.append(
+                        Diagnostic(
+                            f"unknown {what} `{param}`",
+                            pos=self._tpos(children[-1]),
+                            hint=did_you_mean(param, table) or "one of " + ", ".join(sorted(set(table.values()))),
+                        )
+                    )
+                else:
+                    param = table[param]
             return m.TypeRef(kind, param, pos=self._pos(meta))
 
         return build
@@ -397,6 +423,7 @@ class _ToModel(Transformer[Token, Any]):
     # rules
     def _head(self, children: list[Any]) -> tuple[str, m.Text | None, list[Any]]:
         name, *rest = children
+        name = self._ident(name)
         label = None
         if rest and isinstance(rest[0], m.Text):
             label, rest = rest[0], rest[1:]
@@ -479,7 +506,7 @@ class _ToModel(Transformer[Token, Any]):
         return m.Between(children[0], children[1], children[2], pos=self._pos(meta))
 
     def reference(self, meta: Meta, children: list[Token]) -> m.Reference:
-        return m.Reference(str(children[0]), pos=self._tpos(children[0]))
+        return m.Reference(self._ident(children[0]), pos=self._tpos(children[0]))
 
 
 _OPS = {"≤": "<=", "≥": ">=", "≠": "!="}
@@ -500,13 +527,8 @@ _TOKEN_NAMES = {
     "DURATION": "a duration (3个工作日)",
     "NUMBER": "a number",
     "DATE": "a date (2022-06-20 or 2022年6月20日)",
-    "CURRENCY": "a currency (USD, CNY, 美元, 元…)",
-    "DURATION_UNIT": "a duration unit (days, working_days, months, years…)",
     "CHAPTER_NO": "a chapter number such as 一、",
     "MEASURE_NO": "a measure number such as （六）",
-    "STATUS": "`draft` or `final`",
-    "FREQUENCY": "`once` or `recurring`",
-    "BOOL": "`true` or `false`",
     "$END": "the end of the file",
 }
 
@@ -550,7 +572,7 @@ def _syntax_diagnostic(exc: UnexpectedInput, file: SourceFile) -> Diagnostic:
         expected = set(exc.accepts or exc.expected)
         value = str(token)
         hint = None
-        glued = _glued_keyword(value)
+        glued = glued_keyword(value)
         if token.type == "NAME" and glued:
             kw, rest = glued
             message = f"`{value}` runs a keyword into a name"
@@ -586,8 +608,11 @@ def _syntax_diagnostic(exc: UnexpectedInput, file: SourceFile) -> Diagnostic:
         elif char == "=":
             message = "unexpected `=`"
             hint = "compare with `==`; a definition's condition follows `means`"
-        elif re.match(r"\d{4}/\d{1,2}/\d{1,2}", rest):
-            message = f"unexpected date notation `{rest.split()[0]}`"
+        elif slash_date := re.match(r"\d{4}/\d{1,2}/\d{1,2}", file.text[_word_start(file.text, offset) :]):
+            start = offset - (offset - _word_start(file.text, offset))
+            column -= offset - start
+            pos = SourcePosition(file, line, column, line, column + len(slash_date.group(0)))
+            message = f"unexpected date notation `{slash_date.group(0)}`"
             hint = "write dates as 2022-06-20 or 2022年6月20日"
         elif char.isdigit():
             word = re.match(r"[^\s,{}()]+", rest)
@@ -600,13 +625,19 @@ def _syntax_diagnostic(exc: UnexpectedInput, file: SourceFile) -> Diagnostic:
     return Diagnostic(str(exc), pos=SourcePosition(file, line, column, line, column + 1))  # pragma: no cover
 
 
+def _word_start(text: str, offset: int) -> int:
+    while offset > 0 and (text[offset - 1].isalnum() or text[offset - 1] in "/.-"):
+        offset -= 1
+    return offset
+
+
 def _describe_token(token: Token) -> str:
     if token.type in {"NAME", "STRING", "NUMBER", "MONEY", "PERCENT", "DURATION", "DATE"}:
         return f"{_TOKEN_NAMES.get(token.type, token.type)} `{token}`"
     return f"`{token}`"
 
 
-def _glued_keyword(value: str) -> tuple[str, str] | None:
+def glued_keyword(value: str) -> tuple[str, str] | None:
     for kw in sorted(KEYWORDS, key=len, reverse=True):
         if value.startswith(kw) and len(value) > len(kw):
             rest = value[len(kw) :]
