@@ -102,11 +102,17 @@ class PolicyLoadError(PolicyError):
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
-    """A hint naming the closest candidates, or None when nothing is close."""
+    """A hint naming the closest candidate (or the few equally close ones), or None when none is close."""
     pool: Sequence[str] = sorted(set(candidates))
     close = difflib.get_close_matches(name, pool, n=3, cutoff=0.5)
     if not close:
         return None
+
+    def score(candidate: str) -> float:
+        return difflib.SequenceMatcher(None, name, candidate).ratio()
+
+    best = score(close[0])
+    close = [c for c in close if best - score(c) < 0.05]
     if len(close) == 1:
         return f"did you mean `{close[0]}`?"
     return "did you mean one of " + ", ".join(f"`{c}`" for c in close) + "?"

@@ -18,7 +18,7 @@ from policy_dsl.compile import CompiledPolicy
 from policy_dsl.facts import validate_facts
 from policy_dsl.runtime import to_json
 from policy_dsl.source import SourceFile
-from policy_dsl.values import Money, Percent, format_money
+from policy_dsl.values import CURRENCY_CHINESE, Money, Percent, format_money
 
 ELIGIBLE = "eligible"
 NOT_ELIGIBLE = "not_eligible"
@@ -197,6 +197,13 @@ def _money_text(money: Money) -> str:
     return format_money(money, chinese=True)
 
 
+def _exact_money_text(money: Money) -> str:
+    """A computed amount, digit for digit: 36800.00元, never a rounded 3.68万元."""
+    unit = CURRENCY_CHINESE.get(money.currency)
+    digits = format(money.amount, "f")
+    return f"{digits}{unit}" if unit else f"{digits} {money.currency}"
+
+
 def render_text(outcome: Outcome, verbose: bool = False) -> str:
     policy = outcome.policy
     version = ", ".join(x for x in (policy.get("version"), policy.get("status")) if x)
@@ -235,7 +242,7 @@ def render_text(outcome: Outcome, verbose: bool = False) -> str:
 def _benefit_value(benefit: BenefitOutcome) -> list[str]:
     parts: list[str] = []
     if benefit.amount is not None:
-        text = f"amount: {_money_text(benefit.amount)}"
+        text = f"amount: {_exact_money_text(benefit.amount)}"
         if benefit.rate is not None and benefit.rate_base:
             text += f" ({benefit.rate} of {benefit.rate_base}"
             text += f", capped at {_money_text(benefit.cap)})" if benefit.cap else ")"
