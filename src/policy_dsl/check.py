@@ -17,6 +17,7 @@ import attrs
 
 from policy_dsl import model as m
 from policy_dsl import types as t
+from policy_dsl.document import DocumentMeasure, read_document
 from policy_dsl.errors import Diagnostic, PolicyCheckError, PolicyError, did_you_mean
 from policy_dsl.parse import glued_keyword, parse
 from policy_dsl.source import SourceFile, SourcePosition
@@ -76,6 +77,47 @@ class MeasureInfo:
 
 
 @attrs.frozen
+class UncitedSentence:
+    measure: str
+    text: str
+    line: int
+
+
+@attrs.frozen
+class Coverage:
+    """How much of the source text the encoding accounts for, so a reviewer sees what was left out."""
+
+    measures_in_source: tuple[str, ...]
+    measures_encoded: tuple[str, ...]
+    unit_lines_in_source: tuple[str, ...]
+    unit_lines_encoded: tuple[str, ...]
+    sentences_total: int
+    uncited: tuple[UncitedSentence, ...]
+
+    def summary(self) -> str:
+        cited = self.sentences_total - len(self.uncited)
+        return (
+            f"coverage: measures {len(self.measures_encoded)}/{len(self.measures_in_source)}, "
+            f"responsible-unit lines {len(self.unit_lines_encoded)}/{len(self.unit_lines_in_source)}, "
+            f"sentences cited {cited}/{self.sentences_total}"
+        )
+
+    def report(self) -> str:
+        lines = [self.summary()]
+        missing = [n for n in self.measures_in_source if n not in self.measures_encoded]
+        if missing:
+            lines.append("  measures not encoded: " + "、".join(f"（{n}）" for n in missing))
+        unmatched = [n for n in self.unit_lines_in_source if n not in self.unit_lines_encoded]
+        if unmatched:
+            lines.append("  responsible-unit lines not encoded: " + "、".join(f"（{n}）" for n in unmatched))
+        if self.uncited:
+            lines.append(f"  sentences no citation covers ({len(self.uncited)}), judged not to be rules:")
+            for sentence in self.uncited:
+                lines.append(f"    （{sentence.measure}） line {sentence.line}: {sentence.text}")
+        return "\n".join(lines)
+
+
+@attrs.frozen
 class CheckedPolicy:
     """A policy whose names, types and citations are all known to be right."""
 
@@ -91,6 +133,7 @@ class CheckedPolicy:
     benefits: tuple[RuleInfo, ...]
     duties: tuple[RuleInfo, ...]
     targets: tuple[RuleInfo, ...]
+    coverage: Coverage | None = None
 
     @property
     def title(self) -> str:
@@ -154,6 +197,7 @@ class _Checker:
                 self.error(f"definition `{definition.name}` has no `means` condition", definition.pos)
             else:
                 self.expect_condition(definition.means)
+        coverage = self.coverage(measures, registry)
         if self.diagnostics:
             raise PolicyCheckError(self.diagnostics)
         assert header is not None
@@ -170,7 +214,95 @@ class _Checker:
             benefits=tuple(benefits),
             duties=tuple(duties),
             targets=tuple(targets),
+            coverage=coverage,
         )
+
+    # -- coverage of the source text
+    def all_citations(self) -> Iterator[m.Citation]:
+        for definition in self.definitions.values():
+            yield from definition.citations
+        for measure in self.policy.measures():
+            yield from measure.citations
+            for rule in measure.rules:
+                if not isinstance(rule, m.Definition):
+                    yield from rule.citations
+
+    def coverage(self, measures: list[MeasureInfo], registry: AgencyRegistry) -> Coverage | None:
+        if self.document is None:
+            return None
+        document = read_document(self.document.text)
+        text = self.normalized_document
+        covered = bytearray(len(text))
+        for citation in self.all_citations():
+            needle = normalize_text(citation.text.value)
+            start = text.find(needle) if needle else -1
+            while start >= 0:
+                covered[start : start + len(needle)] = b"\x01" * len(needle)
+                start = text.find(needle, start + 1)
+        encoded = {info.measure.number: info for info in measures}
+        uncited: list[UncitedSentence] = []
+        total = 0
+        cursor = 0
+        unit_lines: list[str] = []
+        units_encoded: list[str] = []
+        for doc_measure in document.measures:
+            for sentence in doc_measure.sentences:
+                needle = normalize_text(sentence.text)
+                found = text.find(needle, cursor)
+                if not needle or found < 0:
+                    continue
+                cursor = found + len(needle)
+                total += 1
+                if not any(covered[found : found + len(needle)]):
+                    uncited.append(UncitedSentence(doc_measure.number, sentence.text, sentence.line))
+            if doc_measure.units_text is None:
+                continue
+            unit_lines.append(doc_measure.number)
+            info = encoded.get(doc_measure.number)
+            if info is not None and self.check_units(doc_measure, info, registry, text, covered):
+                units_encoded.append(doc_measure.number)
+        return Coverage(
+            measures_in_source=tuple(m.number for m in document.measures),
+            measures_encoded=tuple(m.number for m in document.measures if m.number in encoded),
+            unit_lines_in_source=tuple(unit_lines),
+            unit_lines_encoded=tuple(units_encoded),
+            sentences_total=total,
+            uncited=tuple(uncited),
+        )
+
+    def check_units(
+        self,
+        doc_measure: DocumentMeasure,
+        info: MeasureInfo,
+        registry: AgencyRegistry,
+        text: str,
+        covered: bytearray,
+    ) -> bool:
+        """The measure's agencies must be the units its （责任单位：…） line names, in the same order."""
+        measure = info.measure
+        where = measure.agencies[0].pos if measure.agencies else measure.pos
+        listed: list[str] = []
+        for unit in doc_measure.units:
+            agency = registry.resolve(unit.name) or (registry.resolve(unit.full) if unit.full else None)
+            if agency is None:
+                self.error(
+                    f"the （责任单位：…） line of （{measure.number}） names `{unit.name}`, which no agency is called",
+                    where,
+                    hint=did_you_mean(unit.name, registry.names)
+                    or "add it (or the alias) to the agency registry",
+                )
+                return False
+            listed.append(agency)
+        if tuple(listed) != info.agencies:
+            self.error(
+                f"the agencies of （{measure.number}） differ from its （责任单位：…） line",
+                where,
+                hint="the text lists, lead first: " + "、".join(listed),
+            )
+            return False
+        needle = normalize_text(doc_measure.units_text or "")
+        start = text.find(needle)
+        return start >= 0 and all(covered[start : start + len(needle)])
 
     # -- header and source text
     def check_header(self) -> m.PolicyHeader | None:

@@ -83,10 +83,13 @@ def _check_one(path: str) -> str:
         return _check_registry(parsed)
     policy = _policy_from(parsed, source)
     checked = policy.checked
-    return (
+    summary = (
         f"{len(checked.measures)} measures, {len(checked.benefits)} benefits, {len(checked.duties)} duties, "
         f"{len(checked.targets)} targets, {len(checked.definitions)} definitions, {len(checked.facts)} facts"
     )
+    if checked.coverage is not None:
+        summary += "\n  " + checked.coverage.report().replace("\n", "\n  ")
+    return summary
 
 
 def _policy_from(parsed: m.PolicyFile, source: SourceFile) -> Policy:
@@ -196,6 +199,66 @@ def compile_command(file: str, output: str) -> None:
     else:
         Path(output).write_text(source, encoding="utf-8")
         click.echo(f"wrote {output}", err=True)
+
+
+@policy.command("test")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("cases", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("-v", "--verbose", is_flag=True, help="List passing cases too.")
+def test_command(file: str, cases: tuple[str, ...], verbose: bool) -> None:
+    """Run example enterprises (CASES, JSON) against FILE. Exit 0 all pass, 1 failures, 2 errors."""
+    from policy_dsl.cases import run_cases
+
+    policy_obj = _load(file)
+    failed = 0
+    for path in cases:
+        try:
+            report = run_cases(policy_obj, path)
+        except PolicyError as error:
+            raise PolicyFailure(error) from None
+        click.echo(report.render(verbose), nl=False)
+        failed += len(report.failed)
+    if failed:
+        sys.exit(1)
+
+
+@policy.command("agencies")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option(
+    "--format", "output", type=click.Choice(["text", "csv", "json"]), default="text", show_default=True
+)
+def agencies_command(file: str, output: str) -> None:
+    """Which agency leads and which co-leads which measures."""
+    from policy_dsl.views import agency_table
+
+    click.echo(agency_table(_load(file).checked, output), nl=False)
+
+
+@policy.command("schema")
+@click.argument("file", type=click.Path(dir_okay=False))
+def schema_command(file: str) -> None:
+    """A JSON Schema of the facts an application must supply."""
+    from policy_dsl.views import facts_schema
+
+    click.echo(json.dumps(facts_schema(_load(file).checked), ensure_ascii=False, indent=2))
+
+
+@policy.command("explain")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--facts", "facts_path", required=True, help="A JSON object of facts, or - for stdin.")
+@click.option("--as-of", "as_of", help="Date of evaluation, e.g. 2022-07-01 (default: today).")
+def explain_command(file: str, facts_path: str, as_of: str | None) -> None:
+    """The outcome with its full reasoning, each step quoting its citation."""
+    from policy_dsl.views import explain
+
+    date = _as_of(as_of)
+    policy_obj = _load(file)
+    try:
+        facts, source = _read_facts(facts_path)
+        outcome = policy_obj.evaluate(facts, as_of=date, source=source)
+    except PolicyError as error:
+        raise PolicyFailure(error) from None
+    click.echo(explain(policy_obj.checked, outcome), nl=False)
 
 
 @click.command("policy-diff", context_settings={"help_option_names": ["-h", "--help"]})

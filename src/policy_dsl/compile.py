@@ -141,7 +141,7 @@ def _call(function: str, *args: ast.expr) -> ast.expr:
 class _Generator:
     def __init__(self, checked: CheckedPolicy) -> None:
         self.checked = checked
-        self.atoms: list[tuple[str, str]] = []
+        self.atoms: list[tuple[str, str, str | None]] = []
         self.statements: list[ast.stmt] = []
         self.definition_vars: dict[str, str] = {}
         self.definition_atom: dict[str, int] = {}
@@ -156,20 +156,20 @@ class _Generator:
     def at(self, node: m.Node) -> str:
         return f"{self.filename}:{node.pos.line}:{node.pos.column}"
 
-    def new_atom(self, text: str, node: m.Node) -> int:
-        self.atoms.append((text, self.at(node)))
+    def new_atom(self, text: str, node: m.Node, owner: str | None) -> int:
+        self.atoms.append((text, self.at(node), owner))
         return len(self.atoms) - 1
 
     def compile_definition(self, name: str, definition: m.Definition) -> None:
         assert definition.means is not None
         leaves: list[tuple[int, str | None]] = []
-        expr = _ExpressionCompiler(self, leaves).visit(definition.means)
+        expr = _ExpressionCompiler(self, leaves, name).visit(definition.means)
         label = (
             f"{name}（{definition.label.value}）"
             if definition.label and definition.label.value != name
             else name
         )
-        atom = self.new_atom(label, definition)
+        atom = self.new_atom(label, definition, name)
         var = f"d{len(self.definition_vars)}"
         self.statements.append(
             _assign(var, _call("_record", ast.Name("trace", ast.Load()), ast.Constant(atom), expr))
@@ -187,7 +187,7 @@ class _Generator:
             leaves: list[tuple[int, str | None]] = []
         else:
             leaves = []
-            expr = _ExpressionCompiler(self, leaves).visit(when)
+            expr = _ExpressionCompiler(self, leaves, None).visit(when)
         self.statements.append(_assign(var, expr))
         self.rule_leaves[var] = leaves
         return var
@@ -313,12 +313,15 @@ class _Generator:
 class _ExpressionCompiler(Visitor):
     """A condition → a Python expression over ``get`` (the facts) and the runtime helpers."""
 
-    def __init__(self, generator: _Generator, leaves: list[tuple[int, str | None]]) -> None:
+    def __init__(
+        self, generator: _Generator, leaves: list[tuple[int, str | None]], owner: str | None
+    ) -> None:
         self.generator = generator
         self.leaves = leaves
+        self.owner = owner
 
     def leaf(self, node: m.Node, expr: ast.expr) -> ast.expr:
-        atom = self.generator.new_atom(format_condition(node), node)
+        atom = self.generator.new_atom(format_condition(node), node, self.owner)
         self.leaves.append((atom, None))
         return _call("_record", ast.Name("trace", ast.Load()), ast.Constant(atom), expr)
 

@@ -32,6 +32,7 @@ class ConditionResult:
     test: str
     value: bool | None
     via: str | None
+    definition: str | None
     at: str
 
 
@@ -152,7 +153,8 @@ def _common(raw: dict[str, Any]) -> dict[str, Any]:
         "in_period": raw["in_period"],
         "condition": raw["condition"],
         "conditions": tuple(
-            ConditionResult(c["test"], c["value"], c["via"], c["at"]) for c in raw["conditions"]
+            ConditionResult(c["test"], c["value"], c["via"], c["definition"], c["at"])
+            for c in raw["conditions"]
         ),
         "missing_facts": tuple(raw["missing_facts"]),
         "citations": tuple(CitationRef(c["text"], c["note"]) for c in raw["citations"]),

@@ -366,7 +366,8 @@ class _ToModel(Transformer[Token, Any]):
                         Diagnostic(
                             f"unknown {what} `{param}`",
                             pos=self._tpos(children[-1]),
-                            hint=did_you_mean(param, table) or "one of " + ", ".join(sorted(set(table.values()))),
+                            hint=did_you_mean(param, table)
+                            or "one of " + ", ".join(sorted(set(table.values()))),
                         )
                     )
                 else:

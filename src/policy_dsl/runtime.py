@@ -121,7 +121,13 @@ def _status(condition: _Any, in_period: bool, yes: str, no: str) -> str:
 
 def _conditions(rule: dict[str, _Any], trace: dict[int, _Any]) -> list[dict[str, _Any]]:
     return [
-        {"test": ATOMS[index][0], "value": trace.get(index), "via": via, "at": ATOMS[index][1]}
+        {
+            "test": ATOMS[index][0],
+            "value": trace.get(index),
+            "via": via,
+            "definition": ATOMS[index][2],
+            "at": ATOMS[index][1],
+        }
         for index, via in rule["atoms"]
     ]
 
@@ -237,7 +243,7 @@ def to_json(value: _Any) -> _Any:
 
 # Filled in by the compiler for each policy:
 POLICY: dict[str, _Any] = {}
-ATOMS: tuple[tuple[str, str], ...] = ()
+ATOMS: tuple[tuple[str, str, _Any], ...] = ()
 BENEFITS: tuple[dict[str, _Any], ...] = ()
 DUTIES: tuple[dict[str, _Any], ...] = ()
 

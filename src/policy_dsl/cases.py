@@ -1,0 +1,198 @@
+"""Example enterprises with expected outcomes, run against a policy. Entry point: :func:`run_cases`.
+
+A cases file is JSON::
+
+    {"policy": "../draft.policy",
+     "cases": [{"name": "小微企业：出口额恰为500万美元",
+                "as_of": "2022-07-01",
+                "facts": {"出口额": "500万美元", "投保短期出口信用保险": true},
+                "expect": {"小微企业信保保费补贴": {"status": "eligible", "amount": "20000元"},
+                           "差异化降低投保费率": "eligible"},
+                "reason": "「…500万美元以下」：以下含本数"}]}
+
+``expect`` maps a benefit or duty id to a status or to ``{"status": …, "amount": …}``; rules
+it does not name are not checked. A case that names an unknown rule or status is an error,
+never silently skipped.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from policy_dsl.errors import Diagnostic, PolicyError, PolicyLoadError, did_you_mean
+from policy_dsl.evaluate import Outcome
+from policy_dsl.source import SourceFile, SourcePosition
+from policy_dsl.values import Money, ValueSyntaxError, parse_date, parse_money
+
+BENEFIT_STATUSES = ("eligible", "not_eligible", "unknown")
+DUTY_STATUSES = ("applies", "does_not_apply", "unknown")
+
+
+@attrs.frozen
+class CaseResult:
+    name: str
+    reason: str | None
+    failures: tuple[str, ...]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+@attrs.frozen
+class CaseReport:
+    path: str
+    results: tuple[CaseResult, ...]
+
+    @property
+    def failed(self) -> tuple[CaseResult, ...]:
+        return tuple(r for r in self.results if not r.passed)
+
+    def render(self, verbose: bool = False) -> str:
+        lines = [f"{self.path}: {len(self.results)} cases"]
+        for result in self.results:
+            if result.passed:
+                if verbose:
+                    lines.append(f"  ✓ {result.name}")
+                continue
+            lines.append(f"  ✗ {result.name}")
+            lines.extend(f"      {failure}" for failure in result.failures)
+            if result.reason:
+                lines.append(f"      reason given: {result.reason}")
+        passed = len(self.results) - len(self.failed)
+        lines.append(f"{passed} passed, {len(self.failed)} failed")
+        return "\n".join(lines) + "\n"
+
+
+def read_cases(path: str | Path) -> tuple[SourceFile, dict[str, Any]]:
+    from policy_dsl.policy import read_source
+
+    source = read_source(path)
+    try:
+        data = json.loads(source.text, parse_float=Decimal)
+    except json.JSONDecodeError as exc:
+        pos = SourcePosition(source, exc.lineno, exc.colno, exc.lineno, exc.colno + 1)
+        raise PolicyLoadError([Diagnostic(f"cases are not valid JSON: {exc.msg}", pos)]) from None
+    if not isinstance(data, dict) or not isinstance(data.get("cases"), list):
+        raise PolicyLoadError([Diagnostic(f'{source.path}: expected {{"cases": [...]}}')])
+    return source, data
+
+
+def _locate(source: SourceFile, needle: str, after: int = 0) -> SourcePosition:
+    index = source.text.find(json.dumps(needle, ensure_ascii=False), after)
+    if index < 0:
+        return SourcePosition(source, 0, 0, 0, 0)
+    line = source.text.count("\n", 0, index) + 1
+    column = index - (source.text.rfind("\n", 0, index) + 1) + 1
+    return SourcePosition(source, line, column, line, column + len(needle) + 2)
+
+
+def run_cases(policy: Any, path: str | Path) -> CaseReport:
+    """Evaluate every case of the file at ``path`` under ``policy`` (a :class:`~policy_dsl.Policy`).
+
+    Raises :class:`~policy_dsl.errors.PolicyError` listing every malformed case at once.
+    """
+    source, data = read_cases(path)
+    benefit_ids = [info.rule.name for info in policy.checked.benefits]
+    duty_ids = [info.rule.name for info in policy.checked.duties]
+    problems: list[Diagnostic] = []
+    results: list[CaseResult] = []
+    for index, case in enumerate(data["cases"]):
+        name = str(case.get("name", f"case {index + 1}")) if isinstance(case, dict) else f"case {index + 1}"
+        where = _locate(source, name)
+        if not isinstance(case, dict) or not isinstance(case.get("expect"), dict) or not case["expect"]:
+            problems.append(Diagnostic(f"case `{name}` has no `expect` object", where))
+            continue
+        try:
+            as_of = parse_date(str(case["as_of"])) if "as_of" in case else None
+        except ValueSyntaxError as exc:
+            problems.append(Diagnostic(f"case `{name}`: {exc}", where))
+            continue
+        if as_of is None:
+            problems.append(
+                Diagnostic(f"case `{name}` has no `as_of` date", where, hint='add "as_of": "2022-07-01"')
+            )
+            continue
+        try:
+            outcome = policy.evaluate(case.get("facts", {}), as_of=as_of)
+        except PolicyError as error:
+            for diagnostic in error.diagnostics:
+                problems.append(
+                    Diagnostic(f"case `{name}`: {diagnostic.message}", where, hint=diagnostic.hint)
+                )
+            continue
+        failures: list[str] = []
+        for rule, expected in case["expect"].items():
+            failures.extend(_compare(name, rule, expected, outcome, benefit_ids, duty_ids, problems, where))
+        results.append(CaseResult(name, case.get("reason"), tuple(failures)))
+    if problems:
+        raise PolicyLoadError(problems)
+    return CaseReport(source.path, tuple(results))
+
+
+def _compare(
+    name: str,
+    rule: str,
+    expected: Any,
+    outcome: Outcome,
+    benefit_ids: list[str],
+    duty_ids: list[str],
+    problems: list[Diagnostic],
+    where: SourcePosition,
+) -> list[str]:
+    if isinstance(expected, str):
+        expected = {"status": expected}
+    if not isinstance(expected, dict) or "status" not in expected:
+        problems.append(Diagnostic(f"case `{name}`: expectation for `{rule}` needs a status", where))
+        return []
+    status = expected["status"]
+    if rule in benefit_ids:
+        got = outcome.benefit(rule)
+        allowed = BENEFIT_STATUSES
+    elif rule in duty_ids:
+        got_duty = next(d for d in outcome.duties if d.id == rule)
+        if status not in DUTY_STATUSES:
+            problems.append(Diagnostic(f"case `{name}`: `{status}` is not a duty status", where))
+            return []
+        if set(expected) - {"status"}:
+            problems.append(Diagnostic(f"case `{name}`: a duty expectation has only a status", where))
+            return []
+        if got_duty.status != status:
+            return [f"{rule}: expected {status}, got {got_duty.status}" + _why(got_duty.conditions)]
+        return []
+    else:
+        hint = did_you_mean(rule, [*benefit_ids, *duty_ids])
+        problems.append(Diagnostic(f"case `{name}`: no benefit or duty `{rule}`", where, hint=hint))
+        return []
+    if status not in allowed:
+        hint = did_you_mean(str(status), allowed) or "one of " + ", ".join(allowed)
+        problems.append(Diagnostic(f"case `{name}`: `{status}` is not a benefit status", where, hint=hint))
+        return []
+    failures: list[str] = []
+    if got.status != status:
+        failures.append(f"{rule}: expected {status}, got {got.status}" + _why(got.conditions))
+    if "amount" in expected:
+        want: Money | None = None
+        if expected["amount"] is not None:
+            try:
+                want = parse_money(str(expected["amount"]))
+            except ValueSyntaxError as exc:
+                problems.append(Diagnostic(f"case `{name}`: {exc}", where))
+                return failures
+        if got.amount != want:
+            shown = f"{got.amount.amount} {got.amount.currency}" if got.amount else "no amount"
+            failures.append(f"{rule}: expected amount {expected['amount']}, got {shown}")
+    unknown_keys = set(expected) - {"status", "amount"}
+    if unknown_keys:
+        problems.append(Diagnostic(f"case `{name}`: unknown expectation keys {sorted(unknown_keys)}", where))
+    return failures
+
+
+def _why(conditions: Any) -> str:
+    shown = [f"{c.test} = {'unknown' if c.value is None else str(c.value).lower()}" for c in conditions]
+    return f" ({'; '.join(shown)})" if shown else ""

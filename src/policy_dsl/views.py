@@ -1,0 +1,194 @@
+"""Views a user asks of a checked policy: who is responsible for what, the facts schema, the reasoning.
+
+Entry points: :func:`agency_table`, :func:`facts_schema`, :func:`explain`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from policy_dsl.check import CheckedPolicy
+from policy_dsl.evaluate import ConditionResult, Outcome, render_text
+
+# ---------------------------------------------------------------- agencies
+
+
+def agency_rows(checked: CheckedPolicy) -> list[dict[str, Any]]:
+    """One row per agency named anywhere: the measures it leads, co-leads, and the rules naming it."""
+    rows: dict[str, dict[str, Any]] = {}
+
+    def row(ident: str) -> dict[str, Any]:
+        if ident not in rows:
+            agency = checked.agencies.agencies[ident]
+            rows[ident] = {
+                "id": ident,
+                "name": agency.name.value,
+                "aliases": [a.value for a in agency.aliases],
+                "leads": [],
+                "co_leads": [],
+                "rules": [],
+            }
+        return rows[ident]
+
+    for info in checked.measures:
+        label = f"（{info.measure.number}）{info.measure.title.value}"
+        for position, ident in enumerate(info.agencies):
+            row(ident)["leads" if position == 0 else "co_leads"].append(label)
+    for info in (*checked.benefits, *checked.duties, *checked.targets):
+        if info.rule.agencies:
+            for ident in info.agencies:
+                row(ident)["rules"].append(f"（{info.measure.number}）{info.rule.name}")
+    return sorted(rows.values(), key=lambda r: (-len(r["leads"]), -len(r["co_leads"]), r["id"]))
+
+
+def agency_table(checked: CheckedPolicy, output: str = "text") -> str:
+    rows = agency_rows(checked)
+    if output == "json":
+        return json.dumps(rows, ensure_ascii=False, indent=2) + "\n"
+    if output == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["agency", "full name", "leads", "co-leads", "rules"])
+        for r in rows:
+            writer.writerow(
+                [r["id"], r["name"], "; ".join(r["leads"]), "; ".join(r["co_leads"]), "; ".join(r["rules"])]
+            )
+        return buffer.getvalue()
+    lines: list[str] = []
+    for r in rows:
+        lines.append(f"{r['id']}  {r['name']}")
+        lines.append(f"  leads ({len(r['leads'])}): " + ("、".join(r["leads"]) or "—"))
+        lines.append(f"  co-leads ({len(r['co_leads'])}): " + ("、".join(r["co_leads"]) or "—"))
+        if r["rules"]:
+            lines.append(f"  named on rules: {'、'.join(r['rules'])}")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- facts schema
+
+_MONEY_PATTERN = r"^\s*\d+(\.\d+)?\s*[万亿]?\s*(美元|人民币|元|欧元|日元|港元|USD|CNY|RMB|EUR|JPY|HKD)?\s*$"
+_DATE_PATTERN = r"^\s*(\d{4}-\d{1,2}-\d{1,2}|\d{4}年\d{1,2}月\d{1,2}日)\s*$"
+_DECIMAL_PATTERN = r"^\s*\d+(\.\d+)?[万亿]?\s*$"
+
+
+def _fact_schema(checked: CheckedPolicy, name: str) -> dict[str, Any]:
+    info = checked.facts[name]
+    kind, param = info.type.kind, info.type.param
+    schema: dict[str, Any]
+    if kind == "bool":
+        schema = {"type": "boolean"}
+    elif kind == "integer":
+        schema = {"oneOf": [{"type": "integer"}, {"type": "string", "pattern": _DECIMAL_PATTERN}]}
+    elif kind == "decimal":
+        schema = {"oneOf": [{"type": "number"}, {"type": "string", "pattern": _DECIMAL_PATTERN}]}
+    elif kind == "money":
+        schema = {
+            "oneOf": [
+                {
+                    "type": "string",
+                    "pattern": _MONEY_PATTERN,
+                    "description": f"an amount in {param}, e.g. 500万",
+                },
+                {"type": "number"},
+                {
+                    "type": "object",
+                    "properties": {
+                        "amount": {"type": "string", "pattern": r"^\d+(\.\d+)?$"},
+                        "currency": {"const": param},
+                    },
+                    "required": ["amount", "currency"],
+                    "additionalProperties": False,
+                },
+            ],
+            "x-currency": param,
+        }
+    elif kind == "percent":
+        schema = {
+            "oneOf": [{"type": "number"}, {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*[%％]?\s*$"}]
+        }
+    elif kind == "date":
+        schema = {"type": "string", "pattern": _DATE_PATTERN, "format": "date"}
+    elif kind == "duration":
+        schema = {"oneOf": [{"type": "integer"}, {"type": "string"}], "x-unit": param}
+    else:
+        values = [v.name for v in checked.enums[param or ""].values]
+        schema = (
+            {"enum": values}
+            if kind == "enum"
+            else {"type": "array", "items": {"enum": values}, "uniqueItems": True}
+        )
+    decl = info.decl
+    if decl.label is not None:
+        schema["title"] = decl.label.value
+    if decl.description is not None:
+        schema["description"] = decl.description.value
+    schema["x-policy-type"] = str(info.type)
+    return schema
+
+
+def facts_schema(checked: CheckedPolicy) -> dict[str, Any]:
+    """A JSON Schema (2020-12) of the facts object an application must supply; every fact is optional."""
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": f"Facts for {checked.title}",
+        "description": "Facts about one enterprise. A fact left out is unknown; outcomes that need it say so.",
+        "type": "object",
+        "properties": {name: _fact_schema(checked, name) for name in checked.facts},
+        "additionalProperties": False,
+    }
+
+
+# ---------------------------------------------------------------- explanation
+
+
+def explain(checked: CheckedPolicy, outcome: Outcome) -> str:
+    """The outcome with its full reasoning: each step quotes the citation it rests on."""
+    definitions = checked.definitions
+    lines = [render_text(outcome, verbose=False).splitlines()[0], ""]
+
+    def quote_for(result: ConditionResult, own: tuple[str, ...]) -> str:
+        if result.definition is not None and result.definition in definitions:
+            cites = [c.text.value for c in definitions[result.definition].citations]
+        else:
+            cites = list(own)
+        return "；".join(f"「{c}」" for c in cites)
+
+    mark = {True: "✓", False: "✗", None: "?"}
+    for benefit in outcome.benefits:
+        lines.append(f"{benefit.label} — {benefit.status.replace('_', ' ')}")
+        own = tuple(c.text for c in benefit.citations)
+        if benefit.condition is not None:
+            lines.append(f"  when {benefit.condition}")
+        step = 0
+        for result in benefit.conditions:
+            step += 1
+            value = {True: "true", False: "false", None: "unknown"}[result.value]
+            lines.append(f"  {step}. {mark[result.value]} {result.test} is {value}  ({result.at})")
+            lines.append(f"       per {quote_for(result, own)}")
+        if benefit.period is not None:
+            step += 1
+            start, end = (d.isoformat() for d in benefit.period)
+            state = "in force" if benefit.in_period else "not in force"
+            lines.append(
+                f"  {step}. {mark[benefit.in_period]} {outcome.as_of.isoformat()} is {state} ({start} to {end})"
+            )
+            lines.append(f"       per {'；'.join(f'「{c}」' for c in own)}")
+        if benefit.missing_facts:
+            lines.append("  missing facts: " + ", ".join(benefit.missing_facts))
+        conclusion = {
+            "eligible": "so the enterprise is eligible",
+            "not_eligible": "so the enterprise is not eligible",
+            "unknown": "so eligibility cannot be decided without the missing facts",
+        }[benefit.status]
+        if benefit.amount is not None:
+            conclusion += f", for {benefit.amount.amount} {benefit.amount.currency}"
+        elif benefit.status == "eligible" and benefit.cap is not None:
+            conclusion += f", for up to {benefit.cap.amount} {benefit.cap.currency}"
+        lines.append(f"  ⇒ {conclusion}: {'；'.join(f'「{c}」' for c in own)}")
+        if benefit.agencies:
+            lines.append("  responsible: " + "、".join(a.name for a in benefit.agencies))
+        lines.append("")
+    return "\n".join(lines).rstrip("\n") + "\n"
