@@ -286,7 +286,8 @@ class _Checker:
             agency = registry.resolve(unit.name) or (registry.resolve(unit.full) if unit.full else None)
             if agency is None:
                 self.error(
-                    f"the （责任单位：…） line of （{measure.number}） names `{unit.name}`, which no agency is called",
+                    f"the （责任单位：…） line of （{measure.number}） names `{unit.name}`, "
+                    "which no agency is called",
                     where,
                     hint=did_you_mean(unit.name, registry.names)
                     or "add it (or the alias) to the agency registry",

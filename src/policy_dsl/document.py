@@ -94,6 +94,30 @@ def split_units(text: str) -> tuple[ResponsibleUnit, ...]:
     return tuple(units)
 
 
+@attrs.define
+class _MeasureDraft:
+    number: str
+    title: str
+    line: int
+    chapter: str | None
+    sentences: list[Sentence] = attrs.Factory(list)
+    units: tuple[ResponsibleUnit, ...] = ()
+    units_text: str | None = None
+    units_line: int | None = None
+
+    def finish(self) -> DocumentMeasure:
+        return DocumentMeasure(
+            self.number,
+            self.title,
+            self.line,
+            self.chapter,
+            tuple(self.sentences),
+            self.units,
+            self.units_text,
+            self.units_line,
+        )
+
+
 def read_document(text: str) -> Document:
     """The structure of a policy document's text."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
@@ -102,25 +126,8 @@ def read_document(text: str) -> Document:
     preamble: list[Sentence] = []
     chapters: list[DocumentChapter] = []
     measures: list[DocumentMeasure] = []
-    current: dict[str, object] | None = None
+    current: _MeasureDraft | None = None
     chapter_number: str | None = None
-
-    def close() -> None:
-        nonlocal current
-        if current is not None:
-            measures.append(
-                DocumentMeasure(
-                    number=str(current["number"]),
-                    title=str(current["title"]),
-                    line=int(str(current["line"])),
-                    chapter=current["chapter"],  # type: ignore[arg-type]
-                    sentences=tuple(current["sentences"]),  # type: ignore[call-overload]
-                    units=tuple(current["units"]),  # type: ignore[call-overload]
-                    units_text=current["units_text"],  # type: ignore[arg-type]
-                    units_line=current["units_line"],  # type: ignore[arg-type]
-                )
-            )
-        current = None
 
     for index, raw in enumerate(lines, start=1):
         line = raw.strip().lstrip("\ufeff")
@@ -129,28 +136,23 @@ def read_document(text: str) -> Document:
         if not title:
             title = line
             continue
-        if status is None and not chapters and not measures and _STATUS.match(line):
-            status = _STATUS.match(line).group(1)  # type: ignore[union-attr]
+        status_match = _STATUS.match(line)
+        if status is None and not chapters and not measures and current is None and status_match:
+            status = status_match.group(1)
             continue
         chapter = _CHAPTER.match(line)
         if chapter and len(line) <= 40 and not line.endswith(("。", "；")):
-            close()
+            if current is not None:
+                measures.append(current.finish())
+                current = None
             chapter_number = chapter.group(1)
             chapters.append(DocumentChapter(chapter_number, chapter.group(2), index))
             continue
         measure = _MEASURE.match(line)
         if measure and len(line) <= 60 and not line.endswith(("。", "；")) and not _UNITS.search(line):
-            close()
-            current = {
-                "number": measure.group(1),
-                "title": measure.group(2),
-                "line": index,
-                "chapter": chapter_number,
-                "sentences": [],
-                "units": (),
-                "units_text": None,
-                "units_line": None,
-            }
+            if current is not None:
+                measures.append(current.finish())
+            current = _MeasureDraft(measure.group(1), measure.group(2), index, chapter_number)
             continue
         if current is None:
             preamble.extend(split_sentences(line, index))
@@ -158,12 +160,11 @@ def read_document(text: str) -> Document:
         units = _UNITS.search(line)
         body = line
         if units:
-            current["units"] = split_units(units.group(1))
-            current["units_text"] = units.group(0).strip()
-            current["units_line"] = index
+            current.units = split_units(units.group(1))
+            current.units_text = units.group(0).strip()
+            current.units_line = index
             body = line[: units.start()]
-        sentences = current["sentences"]
-        assert isinstance(sentences, list)
-        sentences.extend(split_sentences(body, index))
-    close()
+        current.sentences.extend(split_sentences(body, index))
+    if current is not None:
+        measures.append(current.finish())
     return Document(title, status, tuple(preamble), tuple(chapters), tuple(measures))

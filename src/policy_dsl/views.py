@@ -37,10 +37,10 @@ def agency_rows(checked: CheckedPolicy) -> list[dict[str, Any]]:
         label = f"（{info.measure.number}）{info.measure.title.value}"
         for position, ident in enumerate(info.agencies):
             row(ident)["leads" if position == 0 else "co_leads"].append(label)
-    for info in (*checked.benefits, *checked.duties, *checked.targets):
-        if info.rule.agencies:
-            for ident in info.agencies:
-                row(ident)["rules"].append(f"（{info.measure.number}）{info.rule.name}")
+    for rule_info in (*checked.benefits, *checked.duties, *checked.targets):
+        if rule_info.rule.agencies:
+            for ident in rule_info.agencies:
+                row(ident)["rules"].append(f"（{rule_info.measure.number}）{rule_info.rule.name}")
     return sorted(rows.values(), key=lambda r: (-len(r["leads"]), -len(r["co_leads"]), r["id"]))
 
 
@@ -134,7 +134,8 @@ def facts_schema(checked: CheckedPolicy) -> dict[str, Any]:
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": f"Facts for {checked.title}",
-        "description": "Facts about one enterprise. A fact left out is unknown; outcomes that need it say so.",
+        "description": "Facts about one enterprise. A fact left out is unknown; "
+        "outcomes that need it say so.",
         "type": "object",
         "properties": {name: _fact_schema(checked, name) for name in checked.facts},
         "additionalProperties": False,
@@ -172,9 +173,8 @@ def explain(checked: CheckedPolicy, outcome: Outcome) -> str:
             step += 1
             start, end = (d.isoformat() for d in benefit.period)
             state = "in force" if benefit.in_period else "not in force"
-            lines.append(
-                f"  {step}. {mark[benefit.in_period]} {outcome.as_of.isoformat()} is {state} ({start} to {end})"
-            )
+            day = outcome.as_of.isoformat()
+            lines.append(f"  {step}. {mark[benefit.in_period]} {day} is {state} ({start} to {end})")
             lines.append(f"       per {'；'.join(f'「{c}」' for c in own)}")
         if benefit.missing_facts:
             lines.append("  missing facts: " + ", ".join(benefit.missing_facts))
