@@ -26,7 +26,9 @@ def example(tmp_path: Path) -> Path:
 
 
 def test_check_ok(example: Path) -> None:
-    result = CliRunner().invoke(policy, ["check", str(example / "draft.policy"), str(example / "chongqing.agencies")])
+    result = CliRunner().invoke(
+        policy, ["check", str(example / "draft.policy"), str(example / "chongqing.agencies")]
+    )
     assert result.exit_code == 0, result.stderr
     assert "draft.policy: ok" in result.stdout
     assert "agency registry" in result.stdout
@@ -71,7 +73,16 @@ def test_eval_text_explains(example: Path) -> None:
 
 
 def test_eval_json_from_stdin(example: Path) -> None:
-    args = ["eval", str(example / "draft.policy"), "--facts", "-", "--as-of", "2022-07-01", "--format", "json"]
+    args = [
+        "eval",
+        str(example / "draft.policy"),
+        "--facts",
+        "-",
+        "--as-of",
+        "2022-07-01",
+        "--format",
+        "json",
+    ]
     result = CliRunner().invoke(policy, args, input='{"出口额": "500万美元"}')
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
@@ -89,13 +100,17 @@ def test_eval_bad_facts_point_into_the_json(example: Path, tmp_path: Path) -> No
 
 
 def test_eval_invalid_json(example: Path) -> None:
-    result = CliRunner().invoke(policy, ["eval", str(example / "draft.policy"), "--facts", "-"], input="{oops")
+    result = CliRunner().invoke(
+        policy, ["eval", str(example / "draft.policy"), "--facts", "-"], input="{oops"
+    )
     assert result.exit_code == 2
     assert "<stdin>:1:2: error: facts are not valid JSON" in result.stderr
 
 
 def test_eval_bad_date(example: Path) -> None:
-    result = CliRunner().invoke(policy, ["eval", str(example / "draft.policy"), "--facts", "-", "--as-of", "June"])
+    result = CliRunner().invoke(
+        policy, ["eval", str(example / "draft.policy"), "--facts", "-", "--as-of", "June"]
+    )
     assert result.exit_code == 2
     assert "not a date" in result.stderr
 
@@ -145,7 +160,9 @@ def test_python_m_runs_the_cli() -> None:
     import subprocess
     import sys
 
-    result = subprocess.run([sys.executable, "-m", "policy_dsl", "--help"], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "policy_dsl", "--help"], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0
     assert "check" in result.stdout and "eval" in result.stdout
 

@@ -92,7 +92,9 @@ DAY = dt.date(2022, 7, 1)
         ("5000000.01 USD", "not_eligible"),
     ],
 )
-def test_threshold_boundary_is_inclusive_and_exact(policy: policy_dsl.Policy, export: str, status: str) -> None:
+def test_threshold_boundary_is_inclusive_and_exact(
+    policy: policy_dsl.Policy, export: str, status: str
+) -> None:
     outcome = policy.evaluate({"出口额": export, "投保": True, "保费": "1000元"}, as_of=DAY)
     assert outcome.benefit("保费补贴").status == status
 
@@ -148,7 +150,9 @@ def test_period_includes_both_end_days(policy: policy_dsl.Policy, day: dt.date, 
 
 
 def test_each_enterprise_class(policy: policy_dsl.Policy) -> None:
-    statuses = [policy.evaluate({"分类": c}, as_of=DAY).duties[0].status for c in ("一类", "二类", "三类", "四类")]
+    statuses = [
+        policy.evaluate({"分类": c}, as_of=DAY).duties[0].status for c in ("一类", "二类", "三类", "四类")
+    ]
     assert statuses == ["applies", "applies", "does_not_apply", "does_not_apply"]
 
 
@@ -172,7 +176,9 @@ def test_outcome_serialises_to_json(policy: policy_dsl.Policy) -> None:
 
 def test_every_fact_problem_is_reported_at_once(policy: policy_dsl.Policy) -> None:
     with pytest.raises(FactsError) as caught:
-        policy.evaluate({"出口頟": 1, "出口额": "5 CNY", "分类": "五类", "注册": ["FDB"], "投保": "yes", "保费": 1.5})
+        policy.evaluate(
+            {"出口頟": 1, "出口额": "5 CNY", "分类": "五类", "注册": ["FDB"], "投保": "yes", "保费": 1.5}
+        )
     text = str(caught.value)
     assert "unknown fact `出口頟`" in text and "did you mean `出口额`?" in text
     assert "expected an amount in USD" in text

@@ -42,10 +42,7 @@ def test_keyword_glued_to_a_chinese_name_reads_as_keyword_then_name() -> None:
 
 def test_glued_keyword_where_a_name_could_stand_gets_a_hint(tmp_path: Path) -> None:
     (tmp_path / "s.txt").write_text("甲。", encoding="utf-8")
-    text = (
-        'policy "p" { source "s.txt" }\nfact 小微: bool\n'
-        'definition 非小微 { means not小微 cite "甲" }\n'
-    )
+    text = 'policy "p" { source "s.txt" }\nfact 小微: bool\ndefinition 非小微 { means not小微 cite "甲" }\n'
     (tmp_path / "p.policy").write_text(text, encoding="utf-8")
     with pytest.raises(PolicyError) as caught:
         load(tmp_path / "p.policy")
@@ -67,7 +64,7 @@ def test_name_that_starts_with_a_keyword_is_still_a_name() -> None:
     ("source", "needle"),
     [
         ("fact 出口额：bool\n", "ASCII colon"),
-        ('definition d { means 出口额 = 5 }\n', "compare with `==`"),
+        ("definition d { means 出口额 = 5 }\n", "compare with `==`"),
         ('policy "未完 {\n', "string is not closed"),
         ('policy "x" {\n', "a `{` block is not closed"),
         ("definition d { means x == 2022/06/20 }\n", "write dates as 2022-06-20"),

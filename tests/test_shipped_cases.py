@@ -1,0 +1,23 @@
+"""Every shipped policy passes its example enterprises (policies/*/cases/*.json)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import policy_dsl
+from policy_dsl.cases import run_cases
+
+ROOT = Path(__file__).resolve().parent.parent
+CASE_FILES = sorted(ROOT.glob("policies/*/cases/*.json"))
+
+
+@pytest.mark.parametrize("cases", CASE_FILES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_shipped_cases_pass(cases: Path) -> None:
+    data = json.loads(cases.read_text(encoding="utf-8"))
+    policy = policy_dsl.load(cases.parent / data["policy"])
+    report = run_cases(policy, cases)
+    assert report.results, "a cases file with no cases"
+    assert not report.failed, report.render()
