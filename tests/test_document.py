@@ -39,7 +39,8 @@ def test_collective_unit_is_one_unit() -> None:
 
 
 def test_crlf_and_bom_are_accepted() -> None:
-    text = "\ufeff标题\r\n（征求意见稿）\r\n一、总则\r\n（一）第一条\r\n正文一。正文二；\r\n（责任单位：甲、乙）\r\n"
+    text = "\ufeff标题\r\n（征求意见稿）\r\n一、总则\r\n（一）第一条\r\n"
+    text += "正文一。正文二；\r\n（责任单位：甲、乙）\r\n"
     document = read_document(text)
     assert document.title == "标题"
     measure = document.measures[0]

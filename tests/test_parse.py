@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from lark import Lark
 
-from policy_dsl import model as m
 from policy_dsl import load
+from policy_dsl import model as m
 from policy_dsl.errors import PolicyError, PolicySyntaxError
 from policy_dsl.parse import parse, parser
 
