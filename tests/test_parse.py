@@ -66,7 +66,7 @@ def test_name_that_starts_with_a_keyword_is_still_a_name() -> None:
         ("fact 出口额：bool\n", "ASCII colon"),
         ("definition d { means 出口额 = 5 }\n", "compare with `==`"),
         ('policy "未完 {\n', "string is not closed"),
-        ('policy "x" {\n', "a `{` block is not closed"),
+        ('policy "x" {\n', "the `{` on line 1 is never closed"),
         ("definition d { means x == 2022/06/20 }\n", "write dates as 2022-06-20"),
     ],
 )

@@ -17,7 +17,7 @@ import attrs
 
 from policy_dsl import model as m
 from policy_dsl import types as t
-from policy_dsl.document import DocumentMeasure, read_document
+from policy_dsl.document import Document, DocumentMeasure, read_document
 from policy_dsl.errors import Diagnostic, PolicyCheckError, PolicyError, did_you_mean
 from policy_dsl.parse import glued_keyword, parse
 from policy_dsl.source import SourceFile, SourcePosition
@@ -173,6 +173,8 @@ class _Checker:
         self.base = Path(path).parent
         self.diagnostics: list[Diagnostic] = []
         self.document: SourceFile | None = None
+        self.structure: Document | None = None
+        self.incomplete_registry = False
         self.normalized_document = ""
         self.facts: dict[str, FactInfo] = {}
         self.enums: dict[str, m.EnumDecl] = {}
@@ -181,6 +183,18 @@ class _Checker:
 
     def error(self, message: str, pos: SourcePosition | None, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(message, pos=pos, hint=hint))
+
+    def head(self, node: m.Node) -> SourcePosition:
+        """Where a declaration's name is written: tighter than the whole block for a caret."""
+        name = getattr(node, "name", None) or getattr(node, "id", None)
+        pos = node.pos
+        if not isinstance(name, str) or pos.line <= 0:
+            return pos
+        line = pos.file.line(pos.line)
+        index = line.find(name, max(pos.column - 1, 0))
+        if index < 0:
+            return pos
+        return SourcePosition(pos.file, pos.line, index + 1, pos.line, index + 1 + len(name))
 
     # -- entry
     def run(self) -> CheckedPolicy:
@@ -194,7 +208,7 @@ class _Checker:
         for definition in self.definitions.values():
             self.check_citations(definition, definition.citations)
             if definition.means is None:
-                self.error(f"definition `{definition.name}` has no `means` condition", definition.pos)
+                self.error(f"definition `{definition.name}` has no `means` condition", self.head(definition))
             else:
                 self.expect_condition(definition.means)
         coverage = self.coverage(measures, registry)
@@ -228,9 +242,9 @@ class _Checker:
                     yield from rule.citations
 
     def coverage(self, measures: list[MeasureInfo], registry: AgencyRegistry) -> Coverage | None:
-        if self.document is None:
+        if self.document is None or self.structure is None:
             return None
-        document = read_document(self.document.text)
+        document = self.structure
         text = self.normalized_document
         covered = bytearray(len(text))
         for citation in self.all_citations():
@@ -280,7 +294,15 @@ class _Checker:
     ) -> bool:
         """The measure's agencies must be the units its （责任单位：…） line names, in the same order."""
         measure = info.measure
+        if self.incomplete_registry or len(info.agencies) != len(measure.agencies):
+            return False  # an agency already failed to resolve: do not pile on
         where = measure.agencies[0].pos if measure.agencies else measure.pos
+        units_norm = normalize_text(doc_measure.units_text or "")
+        for citation in measure.citations:
+            cited = normalize_text(citation.text.value)
+            if cited and (cited in units_norm or units_norm in cited):
+                where = citation.text.pos
+                break
         listed: list[str] = []
         for unit in doc_measure.units:
             agency = registry.resolve(unit.name) or (registry.resolve(unit.full) if unit.full else None)
@@ -332,10 +354,11 @@ class _Checker:
                 self.document = SourceFile.read(location)
             except FileNotFoundError:
                 self.error(f"source text `{header.source.value}` not found", header.source.pos)
-            except (OSError, UnicodeDecodeError) as exc:
+            except (OSError, ValueError) as exc:
                 self.error(f"source text `{header.source.value}` cannot be read: {exc}", header.source.pos)
             else:
                 self.normalized_document = normalize_text(self.document.text)
+                self.structure = read_document(self.document.text)
         if header.date is not None and not _is_date(header.date):
             self.error("the header's `date` must be a date", header.date.pos)
         return header
@@ -355,7 +378,7 @@ class _Checker:
                 first = agencies[agency.id].pos
                 self.error(
                     f"agency `{agency.id}` is declared twice",
-                    agency.pos,
+                    self.head(agency),
                     hint=f"the first declaration is at {first.path}:{first.line}",
                 )
                 continue
@@ -379,14 +402,17 @@ class _Checker:
             source = SourceFile.read(location)
         except FileNotFoundError:
             self.error(f"agency registry `{use.path.value}` not found", use.path.pos)
+            self.incomplete_registry = True
             return []
-        except (OSError, UnicodeDecodeError) as exc:
+        except (OSError, ValueError) as exc:
             self.error(f"agency registry `{use.path.value}` cannot be read: {exc}", use.path.pos)
+            self.incomplete_registry = True
             return []
         try:
             registry = parse(source.text, str(location), source=source)
         except PolicyError as exc:
             self.diagnostics.extend(exc.diagnostics)
+            self.incomplete_registry = True
             return []
         agencies: list[m.Agency] = []
         for item in registry.items:
@@ -401,21 +427,23 @@ class _Checker:
         return agencies
 
     # -- declarations
-    def claim_name(self, name: str, pos: SourcePosition, what: str) -> bool:
+    def claim_name(self, name: str, node: m.Node, what: str) -> bool:
         if name in self.names_seen:
             first = self.names_seen[name]
             self.error(
-                f"`{name}` is declared twice", pos, hint=f"the first declaration is at line {first.line}"
+                f"`{name}` is declared twice",
+                self.head(node),
+                hint=f"the first declaration is at line {first.line}",
             )
             return False
-        self.names_seen[name] = pos
+        self.names_seen[name] = node.pos
         return True
 
     def collect_enums(self) -> None:
         for item in self.policy.items:
             if not isinstance(item, m.EnumDecl):
                 continue
-            if not self.claim_name(item.name, item.pos, "enum"):
+            if not self.claim_name(item.name, item, "enum"):
                 continue
             seen: set[str] = set()
             for value in item.values:
@@ -428,7 +456,7 @@ class _Checker:
         for item in self.policy.items:
             if not isinstance(item, m.FactDecl):
                 continue
-            if not self.claim_name(item.name, item.pos, "fact"):
+            if not self.claim_name(item.name, item, "fact"):
                 continue
             self.facts[item.name] = FactInfo(item, self.resolve_type(item.type))
 
@@ -442,7 +470,7 @@ class _Checker:
 
     def collect_definitions(self) -> None:
         for definition in self.all_definitions():
-            if self.claim_name(definition.name, definition.pos, "definition"):
+            if self.claim_name(definition.name, definition, "definition"):
                 self.definitions[definition.name] = definition
 
     def all_definitions(self) -> Iterator[m.Definition]:
@@ -467,7 +495,7 @@ class _Checker:
                 definition = self.definitions[name]
                 self.error(
                     "definitions refer to each other in a cycle: " + " → ".join(cycle),
-                    definition.pos,
+                    self.head(definition),
                     hint="a definition cannot depend on itself, directly or through others",
                 )
                 return
@@ -497,7 +525,7 @@ class _Checker:
             if measure.number in numbers:
                 self.error(
                     f"measure （{measure.number}） appears twice",
-                    measure.pos,
+                    measure.title.pos,
                     hint=f"the first is at line {numbers[measure.number].line}",
                 )
             numbers[measure.number] = measure.pos
@@ -505,7 +533,7 @@ class _Checker:
             if not measure.citations:
                 self.error(
                     f"measure （{measure.number}） has no citation",
-                    measure.pos,
+                    measure.title.pos,
                     hint="cite its （责任单位：…） line or its opening sentence",
                 )
             self.check_citations(measure, measure.citations)
@@ -514,7 +542,7 @@ class _Checker:
             for rule in measure.rules:
                 if isinstance(rule, m.Definition):
                     continue
-                if not self.claim_name(rule.name, rule.pos, type(rule).__name__.lower()):
+                if not self.claim_name(rule.name, rule, type(rule).__name__.lower()):
                     continue
                 own = self.resolve_agencies(rule.agencies, registry)
                 info = RuleInfo(rule, measure, chapter, own or measure_agencies)
@@ -531,7 +559,7 @@ class _Checker:
                     duties.append(info)
                 else:
                     if not rule.goals:
-                        self.error(f"target `{rule.name}` has no `goal`", rule.pos)
+                        self.error(f"target `{rule.name}` has no `goal`", self.head(rule))
                     for goal in rule.goals:
                         self.check_metric(goal)
                     targets.append(info)
@@ -548,9 +576,21 @@ class _Checker:
                 yield None, item
 
     def check_heading(self, number: str, title: m.Text) -> None:
-        if self.document is None:
+        """A chapter's or measure's number and title must be a whole heading of the source text."""
+        if self.document is None or self.structure is None:
             return
-        if normalize_text(number + title.value) not in self.normalized_document:
+        headings = {f"{c.number}、": c.title for c in self.structure.chapters}
+        headings.update({f"（{me.number}）": me.title for me in self.structure.measures})
+        written = headings.get(number)
+        if written is not None and normalize_text(written) == normalize_text(title.value):
+            return
+        if written is not None:
+            self.error(
+                f"the title of {number} differs from the source text",
+                title.pos,
+                hint=f"the source has: {number}{written}",
+            )
+        else:
             self.error(
                 f"heading `{number}{title.value}` does not occur in the source text",
                 title.pos,
@@ -559,20 +599,33 @@ class _Checker:
 
     def resolve_agencies(self, names: Iterable[m.Name], registry: AgencyRegistry) -> tuple[str, ...]:
         resolved: list[str] = []
+        written: list[m.Name] = []
         for name in names:
             agency = registry.resolve(name.text)
             if agency is None:
-                self.error(
-                    f"unknown agency `{name.text}`",
-                    name.pos,
-                    hint=did_you_mean(name.text, registry.names)
-                    or "declare it with `agency` or `use` a registry",
-                )
+                if not self.incomplete_registry:
+                    self.error(
+                        f"unknown agency `{name.text}`",
+                        name.pos,
+                        hint=did_you_mean(name.text, registry.names)
+                        or "declare it with `agency` or `use` a registry",
+                    )
                 continue
             if agency in resolved:
-                self.error(f"agency `{name.text}` is listed twice", name.pos)
+                first = written[resolved.index(agency)]
+                same = (
+                    f"`{name.text}`"
+                    if first.text == name.text
+                    else f"`{name.text}` (another name of `{agency}`)"
+                )
+                self.error(
+                    f"agency {same} is listed twice",
+                    name.pos,
+                    hint=f"it is already listed as `{first.text}` at column {first.pos.column}",
+                )
                 continue
             resolved.append(agency)
+            written.append(name)
         return tuple(resolved)
 
     def check_citations(self, node: m.Node, citations: Iterable[m.Citation]) -> None:
@@ -581,7 +634,7 @@ class _Checker:
             label = getattr(node, "name", "")
             self.error(
                 f"{type(node).__name__.lower()} `{label}` has no citation",
-                node.pos,
+                self.head(node),
                 hint='add `cite "…"` with the exact words of the source text it encodes',
             )
         if self.document is None:
@@ -633,7 +686,7 @@ class _Checker:
         if benefit.kind is None:
             self.error(
                 f"benefit `{benefit.name}` has no `kind`",
-                benefit.pos,
+                self.head(benefit),
                 hint="one of " + ", ".join(BENEFIT_KINDS),
             )
         elif benefit.kind.text not in BENEFIT_KINDS:
@@ -652,6 +705,19 @@ class _Checker:
                 self.error(f"the `{label}` of a benefit must be money", lit.pos, hint="e.g. 100万元")
             else:
                 currencies.append((lit.value.currency, lit.pos))
+        if (
+            benefit.amount is not None
+            and benefit.cap is not None
+            and isinstance(benefit.amount.value, Money)
+            and isinstance(benefit.cap.value, Money)
+            and benefit.amount.value.currency == benefit.cap.value.currency
+            and benefit.amount.value.amount > benefit.cap.value.amount
+        ):
+            self.error(
+                "the fixed `amount` is larger than the `cap`",
+                benefit.amount.pos,
+                hint="a cap limits an amount computed from a rate; a fixed amount above it can never be paid",
+            )
         if benefit.amount is not None and benefit.rate is not None:
             self.error("a benefit has either a fixed `amount` or a `rate`, not both", benefit.rate.pos)
         if benefit.rate is not None:
@@ -674,6 +740,7 @@ class _Checker:
                 else:
                     currencies.append((base.type.param or "", rate.base.pos))
         if currencies:
+            currencies.sort(key=lambda item: (item[1].line, item[1].column))
             first = currencies[0][0]
             for currency, pos in currencies[1:]:
                 if currency != first:
@@ -758,8 +825,12 @@ class _TypeOf(Visitor):
         glued = glued_keyword(node.name)
         if glued is not None and glued[1] in candidates:
             hint = f"put a space between `{glued[0]}` and `{glued[1]}`"
-        if hint is None and any(node.name in {v.name for v in e.values} for e in self.checker.enums.values()):
-            hint = f"`{node.name}` is an enum value; test it with `事实 in {{{node.name}}}`"
+        owners = [e.name for e in self.checker.enums.values() if node.name in {v.name for v in e.values}]
+        if owners:
+            facts = [f for f, info in self.checker.facts.items() if info.type.param in owners]
+            subject = facts[0] if facts else "…"
+            usage = f"{subject} in {{{node.name}}}"
+            hint = f"`{node.name}` is a value of enum `{owners[0]}`; test a fact with `{usage}`"
         self.error(
             f"unknown name `{node.name}`", node.pos, hint=hint or "declare it with `fact` or `definition`"
         )
@@ -768,7 +839,37 @@ class _TypeOf(Visitor):
     def visit_Literal(self, node: m.Literal) -> Type:
         return literal_type(node.value)
 
+    def enum_value_side(self, node: m.Comparison) -> tuple[m.Reference, m.Reference] | None:
+        """``(fact, value)`` when a comparison sets an enum fact against one of its values by name."""
+        for fact_side, value_side in ((node.left, node.right), (node.right, node.left)):
+            if not isinstance(fact_side, m.Reference) or not isinstance(value_side, m.Reference):
+                continue
+            fact = self.checker.facts.get(fact_side.name)
+            if fact is None or fact.type.kind != "enum" or value_side.name in self.checker.facts:
+                continue
+            enum = self.checker.enums.get(fact.type.param or "")
+            if enum is not None and value_side.name in {v.name for v in enum.values}:
+                return fact_side, value_side
+        return None
+
     def visit_Comparison(self, node: m.Comparison) -> Type:
+        enum_pair = self.enum_value_side(node)
+        if enum_pair is not None:
+            fact, value = enum_pair
+            word = "not in" if node.op == "!=" else "in"
+            if node.op in {"==", "!="}:
+                self.error(
+                    f"`{value.name}` is a value of the enum, not a fact: test it with `{word} {{…}}`",
+                    node.pos,
+                    hint=f"write `{fact.name} {word} {{{value.name}}}`",
+                )
+            else:
+                self.error(
+                    f"`{node.op}` does not apply to enum values",
+                    node.pos,
+                    hint=f"enum values have no order; list the ones that qualify: `{fact.name} in {{…}}`",
+                )
+            return t.BOOL
         left = self.visit(node.left)
         right = self.visit(node.right)
         if t.UNKNOWN in (left, right):
@@ -777,12 +878,6 @@ class _TypeOf(Visitor):
             self.error(f"cannot compare {left} with {right}", node.pos, hint=t.mismatch_hint(left, right))
         elif node.op not in {"==", "!="} and not left.ordered:
             self.error(f"`{node.op}` does not apply to {left}", node.pos, hint=_order_hint(left))
-        elif left.kind == "enum":
-            self.error(
-                "compare an enum with `in {…}`",
-                node.pos,
-                hint=f"e.g. `{_operand_text(node.left)} in {{{_operand_text(node.right)}}}`",
-            )
         return t.BOOL
 
     def visit_Between(self, node: m.Between) -> Type:
@@ -857,9 +952,3 @@ def _order_hint(found: Type) -> str | None:
     if found.kind == "bool":
         return "use the fact itself, or `not` it"
     return None
-
-
-def _operand_text(node: m.Node) -> str:
-    if isinstance(node, m.Reference):
-        return node.name
-    return "…"

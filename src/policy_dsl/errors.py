@@ -42,10 +42,7 @@ class Diagnostic:
             gutter = str(pos.line)
             pad = " " * len(gutter)
             start = max(pos.column - 1, 0)
-            if pos.end_line == pos.line and pos.end_column > pos.column:
-                end = pos.end_column - 1
-            else:
-                end = len(line)
+            end = max(pos.end_column - 1, start + 1) if pos.end_line == pos.line else len(line)
             end = max(end, start + 1)
             shown = line.expandtabs(1)
             caret_pad = display_width(shown[:start])

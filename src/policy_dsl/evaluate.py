@@ -228,10 +228,15 @@ def render_text(outcome: Outcome, verbose: bool = False) -> str:
         lines.extend(_citations(benefit.citations, benefit.agencies))
     if outcome.duties:
         lines.append("")
-        lines.append("duties owed to this enterprise:")
+        lines.append(
+            "duties of the agencies (owed: its condition names this enterprise; in force: a general duty):"
+        )
         for duty in outcome.duties:
             lines.append("")
-            lines.append(f"{_STATUS[duty.status]:<15} {duty.label}  [（{duty.measure}）]")
+            status = _STATUS[duty.status]
+            if duty.condition is None and duty.status == "applies":
+                status = "· in force"
+            lines.append(f"{status:<15} {duty.label}  [（{duty.measure}）]")
             for label, op, value in duty.levels:
                 lines.append(f"    service level: {label} {op} {value}")
             lines.extend(_explanation(duty.condition, duty.conditions, duty.in_period, duty.period, verbose))

@@ -60,7 +60,11 @@ def quote(text: str) -> str:
 
 
 def format_literal(literal: m.Literal) -> str:
-    return format_value(literal.value, literal.chinese)
+    value = literal.value
+    if literal.code and isinstance(value, Money):
+        amount = format_amount_chinese(value.amount) if literal.chinese else format_decimal(value.amount)
+        return f"{amount} {value.currency}"
+    return format_value(value, literal.chinese)
 
 
 def format_value(value: object, chinese: bool = True) -> str:

@@ -58,6 +58,8 @@ class Literal(Node):
 
     value: LiteralValue
     chinese: bool = attrs.field(default=False, eq=False)
+    #: Money written with an ISO code (500万 USD) rather than a currency word (500万美元).
+    code: bool = attrs.field(default=False, eq=False)
     pos: SourcePosition = _pos()
 
 

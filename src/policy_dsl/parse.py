@@ -24,6 +24,7 @@ from policy_dsl.source import SourceFile, SourcePosition
 from policy_dsl.values import (
     CURRENCY_WORDS,
     DURATION_UNITS,
+    Money,
     ValueSyntaxError,
     is_chinese_notation,
     parse_date,
@@ -256,6 +257,15 @@ class _ToModel(Transformer[Token, Any]):
         except ValueError:
             value = str(token)[1:-1]
             self.diagnostics.append(Diagnostic("malformed escape in string", pos=self._tpos(token)))
+        if any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+            self.diagnostics.append(
+                Diagnostic(
+                    "a string may not contain a lone surrogate escape such as \\ud800",
+                    pos=self._tpos(token),
+                    hint="write the character itself, or a valid pair of \\u escapes",
+                )
+            )
+            value = "".join(ch if not 0xD800 <= ord(ch) <= 0xDFFF else "\ufffd" for ch in value)
         return m.Text(value, pos=self._tpos(token))
 
     def _literal(self, token: Token, convert: Callable[[str], Any]) -> m.Literal:
@@ -265,7 +275,8 @@ class _ToModel(Transformer[Token, Any]):
         except ValueSyntaxError as exc:
             self.diagnostics.append(Diagnostic(str(exc), pos=self._tpos(token)))
             value = 0
-        return m.Literal(value, chinese=is_chinese_notation(text), pos=self._tpos(token))
+        code = isinstance(value, Money) and bool(re.search(r"[A-Z]{3}", text))
+        return m.Literal(value, chinese=is_chinese_notation(text), code=code, pos=self._tpos(token))
 
     def money(self, meta: Meta, children: list[Token]) -> m.Literal:
         return self._literal(children[0], parse_money)
@@ -287,6 +298,8 @@ class _ToModel(Transformer[Token, Any]):
 
     def bool_literal(self, meta: Meta, children: list[Token]) -> m.Literal:
         return m.Literal(str(children[0]) == "true", pos=self._tpos(children[0]))
+
+    bool_value = bool_literal
 
     # header
     def policy_header(self, meta: Meta, children: list[Any]) -> m.PolicyHeader:
@@ -564,14 +577,81 @@ def _expected_list(expected: set[str]) -> str:
     return ", ".join(names)
 
 
+_LITERAL_HINT = "write amounts as 5000万美元 or 500万 USD, rates as 100%, durations as 3个工作日"
+_DATE_HINT = "write dates as 2022-06-20 or 2022年6月20日"
+_OTHER_DATE = re.compile(r"\d{4}[/.]\d{1,2}[/.]\d{1,2}")
+
+
+def _span(file: SourceFile, start: int, end: int) -> SourcePosition:
+    """A position for character offsets ``start``–``end`` on one line."""
+    line = file.text.count("\n", 0, start) + 1
+    column = start - (file.text.rfind("\n", 0, start) + 1) + 1
+    return SourcePosition(file, line, column, line, column + max(end - start, 1))
+
+
+def _number_start(text: str, offset: int) -> int | None:
+    """Where the number that ends just before ``offset`` (spaces allowed between) begins, if one does."""
+    index = offset
+    while index > 0 and text[index - 1] in " \t":
+        index -= 1
+    end = index
+    while index > 0 and (text[index - 1].isdigit() or text[index - 1] in ".万亿"):
+        index -= 1
+    if index == end or not text[index].isdigit():
+        return None
+    return index
+
+
+def _malformed_literal(file: SourceFile, start: int, end: int) -> Diagnostic:
+    shown = file.text[start:end]
+    date = _OTHER_DATE.match(shown)
+    if date:
+        return Diagnostic(
+            f"unexpected date notation `{date.group(0)}`",
+            _span(file, start, start + len(date.group(0))),
+            _DATE_HINT,
+        )
+    return Diagnostic(
+        f"`{shown}` is not a literal this language knows", _span(file, start, end), _LITERAL_HINT
+    )
+
+
+def _unclosed_brace(text: str) -> int | None:
+    """The offset of the innermost ``{`` never closed, skipping strings and comments."""
+    stack: list[int] = []
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char == '"':
+            index += 1
+            while index < len(text) and text[index] not in '"\n':
+                index += 2 if text[index] == "\\" else 1
+        elif text.startswith("//", index):
+            newline = text.find("\n", index)
+            index = len(text) if newline < 0 else newline
+        elif char == "{":
+            stack.append(index)
+        elif char == "}" and stack:
+            stack.pop()
+        index += 1
+    return stack[-1] if stack else None
+
+
 def _syntax_diagnostic(exc: UnexpectedInput, file: SourceFile) -> Diagnostic:
     line = getattr(exc, "line", 0) or 0
     column = getattr(exc, "column", 0) or 0
+    text = file.text
     if isinstance(exc, UnexpectedToken) and exc.token.type != "$END":
         token = exc.token
         pos = _token_pos(file, token)
         expected = set(exc.accepts or exc.expected)
         value = str(token)
+        start = token.start_pos or 0
+        if _OTHER_DATE.match(text, start):
+            return _malformed_literal(file, start, start + 10)
+        number = _number_start(text, start)
+        if token.type == "NAME" and number is not None:
+            return _malformed_literal(file, number, token.end_pos or start + len(value))
         hint = None
         glued = glued_keyword(value)
         if token.type == "NAME" and glued:
@@ -586,40 +666,40 @@ def _syntax_diagnostic(exc: UnexpectedInput, file: SourceFile) -> Diagnostic:
                 hint = "something is missing before this `}`"
         return Diagnostic(message, pos=pos, hint=hint)
     if isinstance(exc, UnexpectedToken | UnexpectedEOF):
-        last = max(len(file.text.splitlines()), 1)
+        expected = set(getattr(exc, "accepts", None) or getattr(exc, "expected", ()) or ())
+        brace = _unclosed_brace(text)
+        if brace is not None:
+            pos = _span(file, brace, brace + 1)
+            return Diagnostic(
+                f"the `{{` on line {pos.line} is never closed",
+                pos=pos,
+                hint="add the missing `}` where this block ends",
+            )
+        last = max(len(text.splitlines()), 1)
         pos = SourcePosition(file, last, len(file.line(last)) + 1, last, len(file.line(last)) + 2)
-        expected = set(getattr(exc, "expected", ()) or ())
-        hint = "a `{` block is not closed" if "RBRACE" in expected else None
         return Diagnostic(
             f"unexpected end of file; expected {_expected_list(expected)}"
             if expected
             else "unexpected end of file",
             pos=pos,
-            hint=hint,
         )
     if isinstance(exc, UnexpectedCharacters):
         offset = exc.pos_in_stream or 0
-        char = file.text[offset] if offset < len(file.text) else ""
+        char = text[offset] if offset < len(text) else ""
         pos = SourcePosition(file, line, column, line, column + 1)
         hint = _FULLWIDTH_HINTS.get(char)
-        rest = file.text[offset:].split("\n", 1)[0]
+        word_start = _word_start(text, offset)
         if char == '"':
             message = "string is not closed on this line"
             hint = 'end it with `"` before the line ends; write a quote inside a string as \\"'
         elif char == "=":
             message = "unexpected `=`"
             hint = "compare with `==`; a definition's condition follows `means`"
-        elif slash_date := re.match(r"\d{4}/\d{1,2}/\d{1,2}", file.text[_word_start(file.text, offset) :]):
-            start = offset - (offset - _word_start(file.text, offset))
-            column -= offset - start
-            pos = SourcePosition(file, line, column, line, column + len(slash_date.group(0)))
-            message = f"unexpected date notation `{slash_date.group(0)}`"
-            hint = "write dates as 2022-06-20 or 2022年6月20日"
-        elif char.isdigit():
-            word = re.match(r"[^\s,{}()]+", rest)
-            shown = word.group(0) if word else char
-            message = f"`{shown}` is not a literal this language knows"
-            hint = "write amounts as 5000万美元 or 500万 USD, rates as 100%, durations as 3个工作日"
+        elif word_start < len(text) and text[word_start].isdigit():
+            end = offset
+            while end < len(text) and not text[end].isspace() and text[end] not in ',{}()"':
+                end += 1
+            return _malformed_literal(file, word_start, max(end, offset + 1))
         else:
             message = f"unexpected character `{char}`"
         return Diagnostic(message, pos=pos, hint=hint)

@@ -233,7 +233,7 @@ def format_duration(duration: Duration, chinese: bool) -> str:
 
 def format_date(value: dt.date, chinese: bool) -> str:
     if chinese:
-        return f"{value.year}年{value.month}月{value.day}日"
+        return f"{value.year:04d}年{value.month}月{value.day}日"
     return value.isoformat()
 
 
