@@ -13,7 +13,7 @@ import policy_dsl
 from policy_dsl import FactsError, Money
 
 SOURCE = (
-    "（六）进一步加大出口信用保险支持\n"
+    "示例政策\n\n（六）进一步加大出口信用保险支持\n"
     "将中型和小微外贸企业的认定标准分别放宽至出口额5000万美元和500万美元以下。"
     "对小微外贸企业投保短期出口信用保险给予保费100%补贴，最高10万元。"
     "自2022年6月20日至2023年6月30日期间，办理一类、二类出口企业正常出口退税平均时间压缩在3个工作日内。"
@@ -192,3 +192,28 @@ def test_every_fact_problem_is_reported_at_once(policy: policy_dsl.Policy) -> No
 def test_exact_python_values_are_accepted(policy: policy_dsl.Policy) -> None:
     facts = {"出口额": Money(Decimal("5000000"), "USD"), "投保": True, "保费": Decimal("10")}
     assert policy.evaluate(facts, as_of=DAY).benefit("保费补贴").status == "eligible"
+
+
+def test_bool_fact_compared_with_true_and_enum_facts_compared(tmp_path: Path) -> None:
+    (tmp_path / "s.txt").write_text("标题\n甲。", encoding="utf-8")
+    text = """policy "标题" { source "s.txt" }
+enum 类别 { 一类, 二类 }
+fact 投保: bool
+fact 今年: 类别
+fact 去年: 类别
+definition 甲 {
+    means 投保 == true and 今年 == 去年
+    cite "甲"
+}
+"""
+    (tmp_path / "p.policy").write_text(text, encoding="utf-8")
+    policy = policy_dsl.load(tmp_path / "p.policy")
+    from policy_dsl.compile import compile_policy
+
+    compiled = compile_policy(policy.checked)
+    trace: dict[int, object] = {}
+    compiled.namespace["_decide"]({"投保": True, "今年": "一类", "去年": "一类"}, trace)
+    assert trace[2] is True  # the definition 甲
+    trace.clear()
+    compiled.namespace["_decide"]({"投保": True, "今年": "一类", "去年": "二类"}, trace)
+    assert trace[2] is False

@@ -712,10 +712,20 @@ def _word_start(text: str, offset: int) -> int:
     return offset
 
 
+_TOKEN_NOUNS = {
+    "NAME": "name",
+    "STRING": "string",
+    "NUMBER": "number",
+    "MONEY": "amount",
+    "PERCENT": "percentage",
+    "DURATION": "duration",
+    "DATE": "date",
+}
+
+
 def _describe_token(token: Token) -> str:
-    if token.type in {"NAME", "STRING", "NUMBER", "MONEY", "PERCENT", "DURATION", "DATE"}:
-        return f"{_TOKEN_NAMES.get(token.type, token.type)} `{token}`"
-    return f"`{token}`"
+    noun = _TOKEN_NOUNS.get(token.type)
+    return f"{noun} `{token}`" if noun else f"`{token}`"
 
 
 def glued_keyword(value: str) -> tuple[str, str] | None:
