@@ -1,0 +1,225 @@
+"""Align the measures of two versions of a document by content. Entry point: :func:`align`.
+
+Numbers shift when a measure is inserted, so measures are matched by what they say: identical
+bodies first, then the most similar pairs, then merges (one new measure holding the sentences of
+several old ones) and splits (the reverse); the rest were inserted or deleted. Each result is a
+frozen :class:`MeasureChange` record, in the manner of sqlglot's diff edits.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+from collections.abc import Sequence
+
+import attrs
+
+from policy_dsl.check import normalize_text
+from policy_dsl.document import Document, DocumentMeasure
+from policy_dsl.redline import quantities
+
+UNCHANGED = "unchanged"
+REWORDED = "reworded"
+MODIFIED = "modified"
+INSERTED = "inserted"
+DELETED = "deleted"
+MERGED = "merged"
+SPLIT = "split"
+
+#: Two measures this similar (0–1) or more are taken to be the same measure, revised.
+MATCH_THRESHOLD = 0.45
+#: A measure whose sentences are this much (0–1) inside another measure counts as part of it.
+CONTAINED_THRESHOLD = 0.5
+
+
+@attrs.frozen
+class MeasureChange:
+    """How one measure (or a group, for merges and splits) changed between versions."""
+
+    kind: str
+    old: tuple[DocumentMeasure, ...]
+    new: tuple[DocumentMeasure, ...]
+    renumbered: bool = False
+    moved: bool = False
+    similarity: float = 0.0
+
+    @property
+    def label(self) -> str:
+        old = "、".join(f"（{m.number}）" for m in self.old) or "—"
+        new = "、".join(f"（{m.number}）" for m in self.new) or "—"
+        return f"{old} → {new}"
+
+
+@attrs.frozen
+class Alignment:
+    old: Document
+    new: Document
+    changes: tuple[MeasureChange, ...]
+
+
+def _body(measure: DocumentMeasure) -> str:
+    return normalize_text(measure.body)
+
+
+@functools.lru_cache(maxsize=4096)
+def _ratio(a: str, b: str) -> float:
+    if not a and not b:
+        return 1.0
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
+
+
+def similarity(a: DocumentMeasure, b: DocumentMeasure) -> float:
+    return _ratio(normalize_text(a.title) + _body(a), normalize_text(b.title) + _body(b))
+
+
+def contained(part: DocumentMeasure, whole: DocumentMeasure) -> float:
+    """The share of ``part``'s sentences that reappear (nearly) word for word in ``whole``."""
+    sentences = [normalize_text(s.text) for s in part.sentences]
+    if not sentences:
+        return 0.0
+    targets = [normalize_text(s.text) for s in whole.sentences]
+    found = sum(1 for s in sentences if any(_ratio(s, t) >= 0.8 for t in targets))
+    return found / len(sentences)
+
+
+def _kind(old: DocumentMeasure, new: DocumentMeasure) -> str:
+    if _body(old) == _body(new) and normalize_text(old.title) == normalize_text(new.title):
+        return UNCHANGED
+    same_numbers = quantities(old.title + old.body) == quantities(new.title + new.body)
+    same_units = [u.name for u in old.units] == [u.name for u in new.units]
+    return REWORDED if same_numbers and same_units else MODIFIED
+
+
+def _increasing(pairs: Sequence[tuple[int, int]]) -> set[tuple[int, int]]:
+    """The longest run of pairs whose new positions increase with their old positions."""
+    ordered = sorted(pairs)
+    best: list[list[tuple[int, int]]] = []
+    for pair in ordered:
+        chain = [pair]
+        for previous in best:
+            if previous[-1][1] < pair[1] and len(previous) + 1 > len(chain):
+                chain = [*previous, pair]
+        best.append(chain)
+    longest = max(best, key=len, default=[])
+    return set(longest)
+
+
+def align(old: Document, new: Document) -> Alignment:
+    """Match the measures of ``old`` and ``new``; every measure of both appears in exactly one change."""
+    olds, news = list(old.measures), list(new.measures)
+    pair_of_old: dict[int, int] = {}
+    pair_of_new: dict[int, int] = {}
+
+    def pair(i: int, j: int) -> None:
+        pair_of_old[i] = j
+        pair_of_new[j] = i
+
+    # 1. identical bodies
+    for i, o in enumerate(olds):
+        for j, n in enumerate(news):
+            if j not in pair_of_new and _body(o) == _body(n) and _body(o):
+                pair(i, j)
+                break
+    # 2. most similar pairs first
+    scored = sorted(
+        (
+            (-similarity(o, n), i, j)
+            for i, o in enumerate(olds)
+            if i not in pair_of_old
+            for j, n in enumerate(news)
+            if j not in pair_of_new
+        ),
+    )
+    for negative, i, j in scored:
+        if -negative < MATCH_THRESHOLD:
+            break
+        if i not in pair_of_old and j not in pair_of_new:
+            pair(i, j)
+    # 3. merges: unmatched old measures whose sentences live on inside a new measure
+    merged_into: dict[int, list[int]] = {}
+    for i, o in enumerate(olds):
+        if i in pair_of_old:
+            continue
+        hosts = [(contained(o, n), j) for j, n in enumerate(news)]
+        share, j = max(hosts, default=(0.0, -1))
+        if share >= CONTAINED_THRESHOLD:
+            merged_into.setdefault(j, []).append(i)
+    # 4. splits: unmatched new measures made of sentences of one old measure
+    split_from: dict[int, list[int]] = {}
+    for j, n in enumerate(news):
+        if j in pair_of_new or j in merged_into:
+            continue
+        sources = [(contained(n, o), i) for i, o in enumerate(olds)]
+        share, i = max(sources, default=(0.0, -1))
+        if share >= CONTAINED_THRESHOLD and (i in pair_of_old or i in split_from):
+            split_from.setdefault(i, []).append(j)
+
+    # order: which matched pairs kept their relative order
+    anchors = [(i, j) for i, j in pair_of_old.items()]
+    in_order = _increasing(anchors)
+
+    changes: list[tuple[tuple[float, float], MeasureChange]] = []
+    handled_new: set[int] = set()
+    handled_old: set[int] = set()
+    for j, n in enumerate(news):
+        if j in handled_new:
+            continue
+        group_old = ([pair_of_new[j]] if j in pair_of_new else []) + merged_into.get(j, [])
+        group_old.sort()
+        if len(group_old) > 1:
+            members = tuple(olds[i] for i in group_old)
+            change = MeasureChange(
+                MERGED,
+                members,
+                (n,),
+                renumbered=any(m.number != n.number for m in members),
+                moved=j in pair_of_new and (pair_of_new[j], j) not in in_order,
+                similarity=max(similarity(m, n) for m in members),
+            )
+            handled_old.update(group_old)
+            handled_new.add(j)
+            changes.append(((j, 0), change))
+            continue
+        if group_old:
+            i = group_old[0]
+            if i in split_from:
+                parts = sorted([j, *split_from[i]])
+                change = MeasureChange(
+                    SPLIT,
+                    (olds[i],),
+                    tuple(news[k] for k in parts),
+                    renumbered=any(news[k].number != olds[i].number for k in parts),
+                    moved=(i, j) not in in_order,
+                    similarity=similarity(olds[i], n),
+                )
+                handled_new.update(parts)
+                handled_old.add(i)
+                changes.append(((j, 0), change))
+                continue
+            o = olds[i]
+            moved = (i, j) not in in_order or (o.chapter is not None and _chapter_title(old, o) != _chapter_title(new, n))
+            change = MeasureChange(
+                _kind(o, n), (o,), (n,), renumbered=o.number != n.number, moved=moved, similarity=similarity(o, n)
+            )
+            handled_old.add(i)
+            handled_new.add(j)
+            changes.append(((j, 0), change))
+            continue
+        handled_new.add(j)
+        changes.append(((j, 0), MeasureChange(INSERTED, (), (n,))))
+    # deleted measures sit after the new position of their nearest matched predecessor
+    for i, o in enumerate(olds):
+        if i in handled_old:
+            continue
+        before = [pair_of_old[k] for k in range(i) if k in pair_of_old]
+        anchor = max(before, default=-1)
+        changes.append(((anchor, 0.5 + i / 1000), MeasureChange(DELETED, (o,), ())))
+    changes.sort(key=lambda item: item[0])
+    return Alignment(old, new, tuple(change for _, change in changes))
+
+
+def _chapter_title(document: Document, measure: DocumentMeasure) -> str | None:
+    for chapter in document.chapters:
+        if chapter.number == measure.chapter:
+            return normalize_text(chapter.title)
+    return None

@@ -1,0 +1,518 @@
+"""The outcomes layer of a diff: where in the space of enterprises a benefit is gained, lost or changed.
+
+Entry point: :func:`outcome_regions`. Rules compare facts with constants, so the constants of
+both versions cut each fact's domain into cells (below, at and between the boundaries; every
+value of an enum; the subsets that matter for a set; the days around each period's ends for the
+date of evaluation) and every point of a cell behaves alike. Enumerating the combinations of the
+cells of the facts a benefit reads, and evaluating both compiled versions on one representative
+of each, is exact. Cells that differ the same way are merged into boxes, each stated as a
+readable condition (出口额 in (500万, 1000万] 美元 and 首次投保 = true) with a concrete witness
+enterprise, re-evaluated under both versions before it is reported. When the space is larger
+than :data:`MAX_COMBINATIONS` it is sampled (deterministically), and the result says so.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import random
+from collections.abc import Iterable, Iterator, Sequence
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from policy_dsl import model as m
+from policy_dsl.check import CheckedPolicy
+from policy_dsl.compile import CompiledPolicy, runtime_value
+from policy_dsl.format import format_value
+from policy_dsl.types import Type
+from policy_dsl.values import Duration, Money, Percent, format_decimal
+
+GAINED = "gained"
+LOST = "lost"
+CHANGED = "changed"
+
+#: Beyond this many combinations of cells a benefit's space is sampled instead of enumerated.
+MAX_COMBINATIONS = 20_000
+SAMPLE_SEED = 20221
+
+_AS_OF = "评估日期"
+
+
+@attrs.frozen
+class Cell:
+    """One piece of a fact's domain and the value that stands for it."""
+
+    value: Any
+    lo: Any = None
+    lo_closed: bool = False
+    hi: Any = None
+    hi_closed: bool = False
+    text: str = ""
+
+
+@attrs.frozen
+class VersionResult:
+    status: str
+    amount: str | None
+    conditions: tuple[tuple[str, bool | None], ...]
+
+
+@attrs.frozen
+class Witness:
+    facts: tuple[tuple[str, str], ...]
+    as_of: dt.date
+    old: VersionResult
+    new: VersionResult
+
+
+@attrs.frozen
+class Region:
+    change: str
+    condition: str
+    constraints: tuple[tuple[str, str], ...]
+    witness: Witness
+
+
+@attrs.frozen
+class BenefitRegions:
+    id: str
+    label: str
+    regions: tuple[Region, ...]
+    combinations: int
+    evaluated: int
+    exact: bool
+    note: str | None = None
+
+
+# ---------------------------------------------------------------- boundaries
+
+
+def _constants(policy: CheckedPolicy | None, fact: str) -> list[Any]:
+    """Every constant the policy compares ``fact`` with, as runtime values."""
+    if policy is None:
+        return []
+    found: list[Any] = []
+
+    def literal_of(node: m.Node) -> None:
+        if isinstance(node, m.Literal):
+            found.append(runtime_value(node.value))
+
+    def walk(node: m.Node) -> None:
+        if isinstance(node, m.Comparison):
+            if isinstance(node.left, m.Reference) and node.left.name == fact:
+                literal_of(node.right)
+            if isinstance(node.right, m.Reference) and node.right.name == fact:
+                literal_of(node.left)
+        elif isinstance(node, m.Between) and isinstance(node.subject, m.Reference) and node.subject.name == fact:
+            literal_of(node.low)
+            literal_of(node.high)
+        elif isinstance(node, m.And | m.Or):
+            for operand in node.operands:
+                walk(operand)
+        elif isinstance(node, m.Not):
+            walk(node.operand)
+
+    for definition in policy.definitions.values():
+        if definition.means is not None:
+            walk(definition.means)
+    for info in (*policy.benefits, *policy.duties):
+        rule = info.rule
+        if isinstance(rule, m.Benefit | m.Duty) and rule.when is not None:
+            walk(rule.when)
+    return found
+
+
+def _cap_boundaries(policy: CheckedPolicy | None, benefit: str, fact: str) -> list[Any]:
+    """Where a rate of ``fact`` reaches the benefit's cap: base = cap × 100 / rate."""
+    if policy is None:
+        return []
+    for info in policy.benefits:
+        rule = info.rule
+        if (
+            info.rule.name == benefit
+            and isinstance(rule, m.Benefit)
+            and rule.rate is not None
+            and rule.rate.base is not None
+            and rule.rate.base.text == fact
+            and rule.cap is not None
+            and isinstance(rule.cap.value, Money)
+            and isinstance(rule.rate.rate.value, Percent)
+            and rule.rate.rate.value.value > 0
+        ):
+            return [(rule.cap.value.amount * 100 / rule.rate.rate.value.value).quantize(Decimal("0.01"))]
+    return []
+
+
+def _show(value: Any, type_: Type) -> str:
+    if type_.kind == "money":
+        return format_value(Money(Decimal(value), type_.param or ""), True)
+    if type_.kind == "percent":
+        return str(Percent(Decimal(value)))
+    if type_.kind == "duration":
+        return format_value(Duration(int(value), type_.param or "days"), True)
+    if type_.kind == "set":
+        return "{" + ", ".join(sorted(value)) + "}"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format_decimal(value)
+    return str(value)
+
+
+def _midpoint(a: Any, b: Any, type_: Type) -> Any | None:
+    """A readable value strictly between ``a`` and ``b``, or None when there is none."""
+    if isinstance(a, dt.date):
+        days = (b - a).days
+        return a + dt.timedelta(days=days // 2) if days > 1 else None
+    if type_.kind in {"integer", "duration"}:
+        return (int(a) + int(b)) // 2 if int(b) - int(a) > 1 else None
+    step = Decimal("0.01")
+    middle = ((Decimal(a) + Decimal(b)) / 2).quantize(step)
+    if Decimal(a) < middle < Decimal(b):
+        return int(middle) if type_.kind == "integer" else middle
+    return None
+
+
+def _below(a: Any, type_: Type) -> Any | None:
+    if isinstance(a, dt.date):
+        return a - dt.timedelta(days=1)
+    if type_.kind in {"money", "percent", "duration", "integer", "decimal"}:
+        if a <= 0:
+            return None if type_.kind in {"money", "percent", "duration"} else a - 1
+        if type_.kind in {"integer", "duration"}:
+            return int(a) // 2 if int(a) > 1 else int(a) - 1
+        return (Decimal(a) / 2).quantize(Decimal("0.01"))
+    return None
+
+
+def _above(a: Any, type_: Type) -> Any:
+    if isinstance(a, dt.date):
+        return a + dt.timedelta(days=1)
+    if type_.kind in {"integer", "duration"}:
+        return int(a) * 2 if int(a) > 0 else int(a) + 1
+    return Decimal(a) * 2 if a > 0 else Decimal(a) + 1
+
+
+def ordered_cells(boundaries: Iterable[Any], type_: Type, default: Any) -> list[Cell]:
+    """Cells below, at, between and above the sorted boundaries."""
+    points = sorted(set(boundaries))
+    if not points:
+        return [Cell(default, text="any")]
+    cells: list[Cell] = []
+    below = _below(points[0], type_)
+    if below is not None:
+        cells.append(Cell(below, None, False, points[0], False))
+    for index, point in enumerate(points):
+        cells.append(Cell(point, point, True, point, True))
+        if index + 1 < len(points):
+            middle = _midpoint(point, points[index + 1], type_)
+            if middle is not None:
+                cells.append(Cell(middle, point, False, points[index + 1], False))
+    cells.append(Cell(_above(points[-1], type_), points[-1], False, None, False))
+    return cells
+
+
+def _interval_text(name: str, first: Cell, last: Cell, type_: Type) -> str:
+    lo, hi = first.lo, last.hi
+    if lo is not None and hi is not None and lo == hi and first.lo_closed and last.hi_closed:
+        return f"{name} = {_show(lo, type_)}"
+    if lo is None and hi is None:
+        return ""
+    if lo is None:
+        return f"{name} {'<=' if last.hi_closed else '<'} {_show(hi, type_)}"
+    if hi is None:
+        return f"{name} {'>=' if first.lo_closed else '>'} {_show(lo, type_)}"
+    left = "[" if first.lo_closed else "("
+    right = "]" if last.hi_closed else ")"
+    return f"{name} in {left}{_show(lo, type_)}, {_show(hi, type_)}{right}"
+
+
+# ---------------------------------------------------------------- domains
+
+
+@attrs.frozen
+class _Domain:
+    name: str
+    type: Type
+    cells: tuple[Cell, ...]
+    ordered: bool
+
+    def describe(self, indices: Sequence[int]) -> str:
+        """The condition that the chosen cells of this fact satisfy, merged into intervals."""
+        if len(indices) == len(self.cells):
+            return ""
+        label = "评估日期" if self.name == _AS_OF else self.name
+        if not self.ordered:
+            shown = [_show(self.cells[i].value, self.type) for i in indices]
+            if self.type.kind == "bool":
+                return label if shown == ["true"] else f"not {label}"
+            if self.type.kind == "set":
+                nonempty = [i for i, c in enumerate(self.cells) if c.value]
+                if sorted(indices) == nonempty:
+                    return f"{label} is not empty"
+                if len(shown) == 1:
+                    return f"{label} = {shown[0]}"
+                return f"{label} is one of " + " / ".join(shown)
+            return f"{label} = {shown[0]}" if len(shown) == 1 else f"{label} in {{{', '.join(shown)}}}"
+        runs: list[list[int]] = []
+        for index in sorted(indices):
+            if runs and runs[-1][-1] == index - 1:
+                runs[-1].append(index)
+            else:
+                runs.append([index])
+        parts = [_interval_text(label, self.cells[r[0]], self.cells[r[-1]], self.type) for r in runs]
+        parts = [p for p in parts if p]
+        return parts[0] if len(parts) == 1 else "(" + " or ".join(parts) + ")"
+
+
+def _fact_type(old: CheckedPolicy | None, new: CheckedPolicy | None, name: str) -> Type | None:
+    for policy in (new, old):
+        if policy is not None and name in policy.facts:
+            return policy.facts[name].type
+    return None
+
+
+def _enum_values(old: CheckedPolicy | None, new: CheckedPolicy | None, enum: str) -> list[str]:
+    values: list[str] = []
+    for policy in (old, new):
+        if policy is not None and enum in policy.enums:
+            values.extend(v.name for v in policy.enums[enum].values if v.name not in values)
+    return values
+
+
+def _domain(old: CheckedPolicy | None, new: CheckedPolicy | None, benefit: str, name: str) -> _Domain:
+    type_ = _fact_type(old, new, name)
+    assert type_ is not None
+    if type_.kind == "bool":
+        return _Domain(name, type_, (Cell(True), Cell(False)), False)
+    if type_.kind == "enum":
+        values = _enum_values(old, new, type_.param or "")
+        return _Domain(name, type_, tuple(Cell(v) for v in values), False)
+    if type_.kind == "set":
+        values = _enum_values(old, new, type_.param or "")
+        subsets: list[frozenset[str]] = [frozenset(), *(frozenset([v]) for v in values), frozenset(values)]
+        unique = list(dict.fromkeys(subsets))
+        return _Domain(name, type_, tuple(Cell(s) for s in unique), False)
+    boundaries = [*_constants(old, name), *_constants(new, name)]
+    boundaries += [*_cap_boundaries(old, benefit, name), *_cap_boundaries(new, benefit, name)]
+    default: Any
+    if type_.kind == "date":
+        default = dt.date(2022, 1, 1)
+    elif type_.kind in {"integer", "duration"}:
+        default = 1
+    else:
+        default = Decimal(10_000) if type_.kind == "money" else Decimal(1)
+    return _Domain(name, type_, tuple(ordered_cells(boundaries, type_, default)), True)
+
+
+def _as_of_domain(periods: Iterable[tuple[dt.date, dt.date]], fallback: dt.date) -> _Domain:
+    points: list[dt.date] = []
+    for start, end in periods:
+        points.extend([start, end])
+    cells = ordered_cells(points, Type("date"), fallback)
+    # a period includes its last day: the day after it is the first day outside
+    return _Domain(_AS_OF, Type("date"), tuple(cells), True)
+
+
+# ---------------------------------------------------------------- evaluation
+
+
+class _Version:
+    """One compiled version, evaluating one benefit quickly."""
+
+    def __init__(self, compiled: CompiledPolicy | None, benefit: str) -> None:
+        self.compiled = compiled
+        self.index: int | None = None
+        self.rule: dict[str, Any] | None = None
+        if compiled is not None:
+            for index, rule in enumerate(compiled.namespace["BENEFITS"]):
+                if rule["id"] == benefit:
+                    self.index, self.rule = index, rule
+
+    @property
+    def present(self) -> bool:
+        return self.rule is not None
+
+    def full_outcome(self, facts: dict[str, Any], as_of: dt.date) -> dict[str, Any] | None:
+        """The benefit's outcome through the public ``evaluate`` of the compiled module."""
+        if self.compiled is None or self.rule is None:
+            return None
+        for outcome in self.compiled.evaluate(facts, as_of)["benefits"]:
+            if outcome["id"] == self.rule["id"]:
+                result: dict[str, Any] = outcome
+                return result
+        return None  # pragma: no cover
+
+    def outcome(self, facts: dict[str, Any], as_of: dt.date) -> dict[str, Any] | None:
+        if self.compiled is None or self.rule is None or self.index is None:
+            return None
+        namespace = self.compiled.namespace
+        trace: dict[int, Any] = {}
+        conditions, _ = namespace["_decide"](facts, trace)
+        result: dict[str, Any] = namespace["_benefit_outcome"](self.rule, facts, as_of, conditions[self.index], trace)
+        return result
+
+
+def _key(outcome: dict[str, Any] | None) -> tuple[bool, Any]:
+    if outcome is None or outcome["status"] != "eligible":
+        return (False, None)
+    amount = outcome["amount"]
+    return (True, (amount and amount["amount"], outcome["cap"] and outcome["cap"]["amount"], outcome["rate"]))
+
+
+def _change(old: tuple[bool, Any], new: tuple[bool, Any]) -> str | None:
+    if old[0] and not new[0]:
+        return LOST
+    if new[0] and not old[0]:
+        return GAINED
+    if old[0] and new[0] and old[1] != new[1]:
+        return CHANGED
+    return None
+
+
+def _result(outcome: dict[str, Any] | None) -> VersionResult:
+    if outcome is None:
+        return VersionResult("absent", None, ())
+    amount = outcome["amount"]
+    shown = None
+    if amount is not None:
+        shown = f"{format(amount['amount'], 'f')} {amount['currency']}"
+    elif outcome["cap"] is not None and outcome["status"] == "eligible":
+        shown = f"up to {format(outcome['cap']['amount'], 'f')} {outcome['cap']['currency']}"
+    conditions = tuple((c["test"], c["value"]) for c in outcome["conditions"])
+    if outcome["period"] is not None:
+        period = outcome["period"]
+        conditions += ((f"in force {period['start'].isoformat()} to {period['end'].isoformat()}", outcome["in_period"]),)
+    return VersionResult(outcome["status"], shown, conditions)
+
+
+# ---------------------------------------------------------------- regions
+
+
+def _boxes(cells: set[tuple[int, ...]], sizes: Sequence[int]) -> list[dict[int, frozenset[int]]]:
+    """Merge a set of cell combinations into boxes (a set of values per dimension), exactly."""
+    dims = list(range(len(sizes)))
+    relevant = list(dims)
+    changed = True
+    points = set(cells)
+    while changed:
+        changed = False
+        for d in list(relevant):
+            projected: dict[tuple[int, ...], int] = {}
+            for point in points:
+                key = point[:d] + point[d + 1 :]
+                projected[key] = projected.get(key, 0) + 1
+            if all(count == sizes[d] for count in projected.values()):
+                relevant.remove(d)
+                points = {p[:d] + (0,) + p[d + 1 :] for p in points}
+                changed = True
+    boxes: list[dict[int, frozenset[int]]] = [{d: frozenset([p[d]]) for d in relevant} for p in sorted(points)]
+    merged = True
+    while merged:
+        merged = False
+        for d in relevant:
+            groups: dict[tuple[tuple[int, frozenset[int]], ...], set[int]] = {}
+            order: list[tuple[tuple[int, frozenset[int]], ...]] = []
+            for box in boxes:
+                key = tuple((k, v) for k, v in sorted(box.items()) if k != d)
+                if key not in groups:
+                    groups[key] = set()
+                    order.append(key)
+                groups[key] |= box[d]
+            if len(order) < len(boxes):
+                merged = True
+                boxes = [{**dict(key), d: frozenset(groups[key])} for key in order]
+    return boxes
+
+
+def _combinations(sizes: Sequence[int]) -> tuple[Iterator[tuple[int, ...]], int, bool]:
+    total = 1
+    for size in sizes:
+        total *= size
+    if total <= MAX_COMBINATIONS:
+        return itertools.product(*(range(s) for s in sizes)), total, True
+    chooser = random.Random(SAMPLE_SEED)
+    sample: set[tuple[int, ...]] = set()
+    # every cell of every fact at least once, then uniform draws
+    for d, size in enumerate(sizes):
+        for value in range(size):
+            sample.add(tuple(value if k == d else chooser.randrange(sizes[k]) for k in range(len(sizes))))
+    while len(sample) < MAX_COMBINATIONS:
+        sample.add(tuple(chooser.randrange(s) for s in sizes))
+    return iter(sorted(sample)), total, False
+
+
+def outcome_regions(
+    old: CompiledPolicy | None,
+    new: CompiledPolicy | None,
+    benefit: str,
+    fallback_as_of: dt.date,
+) -> BenefitRegions:
+    """Where ``benefit`` is gained, lost or changed between two compiled versions."""
+    before, after = _Version(old, benefit), _Version(new, benefit)
+    old_checked = old.checked if old is not None else None
+    new_checked = new.checked if new is not None else None
+    names: list[str] = []
+    periods: list[tuple[dt.date, dt.date]] = []
+    label = benefit
+    for version in (before, after):
+        if version.rule is not None:
+            names.extend(n for n in version.rule["needs"] if n not in names)
+            if version.rule["period"] is not None:
+                periods.append(version.rule["period"])
+            label = version.rule["label"]
+    domains = [_domain(old_checked, new_checked, benefit, n) for n in names]
+    domains.append(_as_of_domain(periods, fallback_as_of))
+    sizes = [len(d.cells) for d in domains]
+    combos, total, exact = _combinations(sizes)
+    groups: dict[str, set[tuple[int, ...]]] = {}
+    evaluated = 0
+    for combo in combos:
+        evaluated += 1
+        facts = {d.name: d.cells[i].value for d, i in zip(domains[:-1], combo, strict=False)}
+        as_of = domains[-1].cells[combo[-1]].value
+        change = _change(_key(before.outcome(facts, as_of)), _key(after.outcome(facts, as_of)))
+        if change is not None:
+            groups.setdefault(change, set()).add(combo)
+    regions: list[Region] = []
+    unconfirmed = 0
+    for change in (GAINED, LOST, CHANGED):
+        cells = groups.get(change)
+        if not cells:
+            continue
+        for box in _boxes(cells, sizes):
+            constraints = []
+            for d, indices in sorted(box.items()):
+                text = domains[d].describe(sorted(indices))
+                if text:
+                    constraints.append((domains[d].name, text))
+            witness_combo = min(c for c in cells if all(c[d] in box[d] for d in box))
+            witness, confirmed = _witness(domains, witness_combo, before, after)
+            if confirmed != change:
+                unconfirmed += 1
+                continue  # re-evaluation disagrees: never report a witness that does not differ
+            condition = " and ".join(text for _, text in constraints) or "every enterprise"
+            regions.append(Region(change, condition, tuple(constraints), witness))
+    notes = []
+    if not exact:
+        notes.append(f"{total} combinations: {evaluated} sampled (seed {SAMPLE_SEED}), not enumerated")
+    if unconfirmed:
+        notes.append(f"{unconfirmed} regions dropped: their witness did not differ when re-evaluated")
+    note = "; ".join(notes) or None
+    return BenefitRegions(benefit, label, tuple(regions), total, evaluated, exact, note)
+
+
+def _witness(
+    domains: Sequence[_Domain], combo: tuple[int, ...], before: _Version, after: _Version
+) -> tuple[Witness, str | None]:
+    """The witness enterprise of a region, re-evaluated in full under both versions."""
+    facts = {d.name: d.cells[i].value for d, i in zip(domains[:-1], combo, strict=False)}
+    as_of = domains[-1].cells[combo[-1]].value
+    shown = tuple((d.name, _show(facts[d.name], d.type)) for d in domains[:-1])
+    old, new = before.full_outcome(facts, as_of), after.full_outcome(facts, as_of)
+    witness = Witness(shown, as_of, _result(old), _result(new))
+    return witness, _change(_key(old), _key(new))

@@ -1,0 +1,195 @@
+"""The rules layer of a diff: every benefit, duty, target and definition, old → new.
+
+Entry point: :func:`diff_rules`. Rules are matched by id (encoders keep ids across versions;
+a rule with a new id is added, one whose id is gone is removed). For a rule in both versions
+each field that decides an outcome is compared — kind, conditions (with each threshold that
+moved), amount, rate, cap, frequency, period, service levels, goals, agencies — and shown with
+the citation on each side.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from policy_dsl import model as m
+from policy_dsl.check import CheckedPolicy, RuleInfo
+from policy_dsl.format import format_condition, format_literal
+from policy_dsl.visitor import Visitor
+
+ADDED = "added"
+REMOVED = "removed"
+CHANGED = "changed"
+
+
+@attrs.frozen
+class FieldChange:
+    field: str
+    old: str | None
+    new: str | None
+
+
+@attrs.frozen
+class RuleChange:
+    kind: str
+    id: str
+    status: str
+    label: str
+    measure_old: str | None
+    measure_new: str | None
+    fields: tuple[FieldChange, ...]
+    citations_old: tuple[str, ...]
+    citations_new: tuple[str, ...]
+
+
+@attrs.frozen
+class _RuleView:
+    kind: str
+    label: str
+    measure: str | None
+    fields: dict[str, str]
+    atoms: tuple[m.Comparison, ...]
+    citations: tuple[str, ...]
+
+
+class _Atoms(Visitor):
+    def __init__(self) -> None:
+        self.found: list[m.Comparison] = []
+
+    def visit_Comparison(self, node: m.Comparison) -> None:
+        self.found.append(node)
+
+
+def _atoms(condition: m.Node | None) -> tuple[m.Comparison, ...]:
+    if condition is None:
+        return ()
+    collector = _Atoms()
+    collector.visit(condition)
+    return tuple(collector.found)
+
+
+def _period(period: m.Period | None) -> str | None:
+    if period is None:
+        return None
+    return f"{format_literal(period.start)} to {format_literal(period.end)}"
+
+
+def _agencies(checked: CheckedPolicy, idents: tuple[str, ...]) -> str:
+    return "、".join(idents)
+
+
+def _view(checked: CheckedPolicy, info: RuleInfo | None, definition: m.Definition | None) -> _RuleView:
+    fields: dict[str, str] = {}
+    if definition is not None:
+        if definition.means is not None:
+            fields["means"] = format_condition(definition.means)
+        label = definition.label.value if definition.label else definition.name
+        citations = tuple(c.text.value for c in definition.citations)
+        return _RuleView("definition", label, None, fields, _atoms(definition.means), citations)
+    assert info is not None
+    rule = info.rule
+    when = rule.when if isinstance(rule, m.Benefit | m.Duty) else None
+    if when is not None:
+        fields["when"] = format_condition(when)
+    if isinstance(rule, m.Benefit):
+        if rule.kind is not None:
+            fields["kind"] = rule.kind.text
+        if rule.amount is not None:
+            fields["amount"] = format_literal(rule.amount)
+        if rule.rate is not None:
+            base = f" of {rule.rate.base.text}" if rule.rate.base else ""
+            fields["rate"] = format_literal(rule.rate.rate) + base
+        if rule.cap is not None:
+            fields["cap"] = format_literal(rule.cap)
+        if rule.frequency is not None:
+            fields["frequency"] = rule.frequency.text
+    if isinstance(rule, m.Duty):
+        for index, level in enumerate(rule.levels):
+            fields[f"service level {index + 1}"] = f"{level.label.value} {level.op} {format_literal(level.value)}"
+    if isinstance(rule, m.Target):
+        for index, goal in enumerate(rule.goals):
+            fields[f"goal {index + 1}"] = f"{goal.label.value} {goal.op} {format_literal(goal.value)}"
+    period = _period(rule.period)
+    if period is not None:
+        fields["period"] = period
+    if rule.agencies:  # a rule's own agencies; a measure's are compared in the units layer
+        fields["agencies"] = _agencies(checked, info.agencies)
+    kind = type(rule).__name__.lower()
+    label = rule.label.value if rule.label else rule.name
+    citations = tuple(c.text.value for c in rule.citations)
+    return _RuleView(kind, label, info.measure.number, fields, _atoms(when), citations)
+
+
+def _views(checked: CheckedPolicy) -> dict[str, _RuleView]:
+    views: dict[str, _RuleView] = {}
+    for name, definition in checked.definitions.items():
+        views[name] = _view(checked, None, definition)
+    for info in (*checked.benefits, *checked.duties, *checked.targets):
+        views[info.rule.name] = _view(checked, info, None)
+    return views
+
+
+def _threshold_changes(old: tuple[m.Comparison, ...], new: tuple[m.Comparison, ...]) -> list[FieldChange]:
+    """Comparisons of the same fact with the same operator whose constant moved: 5000万美元 → 6000万美元."""
+
+    def key(node: m.Comparison) -> tuple[str, str] | None:
+        if isinstance(node.left, m.Reference) and isinstance(node.right, m.Literal):
+            return (node.left.name, node.op)
+        return None
+
+    changes: list[FieldChange] = []
+    new_by_key: dict[tuple[str, str], list[m.Comparison]] = {}
+    for node in new:
+        k = key(node)
+        if k is not None:
+            new_by_key.setdefault(k, []).append(node)
+    old_texts = {format_condition(n) for n in old}
+    new_texts = {format_condition(n) for n in new}
+    for node in old:
+        k = key(node)
+        if k is None or format_condition(node) in new_texts:
+            continue
+        for candidate in new_by_key.get(k, []):
+            if format_condition(candidate) not in old_texts:
+                changes.append(FieldChange("threshold", format_condition(node), format_condition(candidate)))
+                break
+    return changes
+
+
+def diff_rules(old: CheckedPolicy, new: CheckedPolicy) -> tuple[RuleChange, ...]:
+    """Every rule that was added, removed or changed, in the new version's order (removed ones last)."""
+    old_views, new_views = _views(old), _views(new)
+    changes: list[RuleChange] = []
+    for ident, view in new_views.items():
+        before = old_views.get(ident)
+        if before is None:
+            fields = tuple(FieldChange(k, None, v) for k, v in view.fields.items())
+            changes.append(RuleChange(view.kind, ident, ADDED, view.label, None, view.measure, fields, (), view.citations))
+            continue
+        field_changes = [
+            FieldChange(k, before.fields.get(k), view.fields.get(k))
+            for k in dict.fromkeys([*before.fields, *view.fields])
+            if before.fields.get(k) != view.fields.get(k)
+        ]
+        if not field_changes:
+            continue
+        thresholds = _threshold_changes(before.atoms, view.atoms)
+        changes.append(
+            RuleChange(
+                view.kind,
+                ident,
+                CHANGED,
+                view.label,
+                before.measure,
+                view.measure,
+                (*thresholds, *field_changes),
+                before.citations,
+                view.citations,
+            )
+        )
+    for ident, view in old_views.items():
+        if ident not in new_views:
+            fields = tuple(FieldChange(k, v, None) for k, v in view.fields.items())
+            changes.append(
+                RuleChange(view.kind, ident, REMOVED, view.label, view.measure, None, fields, view.citations, ())
+            )
+    return tuple(changes)
