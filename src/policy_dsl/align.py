@@ -197,9 +197,16 @@ def align(old: Document, new: Document) -> Alignment:
                 changes.append(((j, 0), change))
                 continue
             o = olds[i]
-            moved = (i, j) not in in_order or (o.chapter is not None and _chapter_title(old, o) != _chapter_title(new, n))
+            moved = (i, j) not in in_order or (
+                o.chapter is not None and _chapter_title(old, o) != _chapter_title(new, n)
+            )
             change = MeasureChange(
-                _kind(o, n), (o,), (n,), renumbered=o.number != n.number, moved=moved, similarity=similarity(o, n)
+                _kind(o, n),
+                (o,),
+                (n,),
+                renumbered=o.number != n.number,
+                moved=moved,
+                similarity=similarity(o, n),
             )
             handled_old.add(i)
             handled_new.add(j)

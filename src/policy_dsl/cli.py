@@ -262,13 +262,50 @@ def explain_command(file: str, facts_path: str, as_of: str | None) -> None:
 
 
 @click.command("policy-diff", context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("old", required=False)
-@click.argument("new", required=False)
-def policy_diff(old: str | None, new: str | None) -> None:
-    """Compare two versions of a policy (not built yet)."""
-    click.echo(
-        "policy-diff is not built yet: the text, rule and outcome diff is planned work.\n"
-        "Until then, `policy eval` evaluates one version and `policy check` verifies it.",
-        err=True,
-    )
-    sys.exit(2)
+@click.argument("old", type=click.Path(dir_okay=False))
+@click.argument("new", type=click.Path(dir_okay=False))
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "json", "markdown", "html"]),
+    default="text",
+    show_default=True,
+    help="text is coloured on a terminal and plain when piped.",
+)
+@click.option("-o", "--output-file", "output_file", help="Write the report to this file instead of stdout.")
+@click.option(
+    "--population",
+    "population",
+    help="Enterprises (CSV or JSON lines, one per row) to count winners and losers.",
+)
+@click.option(
+    "--color/--no-color", "color", default=None, help="Force colour on or off (default: on a terminal)."
+)
+@click.version_option(package_name="policy_dsl")
+def policy_diff(
+    old: str, new: str, output: str, output_file: str | None, population: str | None, color: bool | None
+) -> None:
+    """Show what changed between two versions of a policy: text, rules, and who gains or loses what.
+
+    OLD and NEW are two .policy encodings (every layer) or two plain texts (structure, text and
+    responsible units). Exit 0 no differences, 1 differences, 2 error.
+    """
+    from policy_dsl.diff import diff_paths
+    from policy_dsl.report import render
+
+    try:
+        result = diff_paths(old, new)
+        if population is not None:
+            from policy_dsl.population import population_diff
+
+            result = population_diff(result, old, new, population)
+    except PolicyError as error:
+        raise PolicyFailure(error) from None
+    use_color = color if color is not None else (output_file is None and sys.stdout.isatty())
+    text = render(result, output, color=use_color and output == "text")
+    if output_file is not None:
+        Path(output_file).write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output_file}", err=True)
+    else:
+        click.echo(text, nl=False, color=use_color)
+    sys.exit(1 if result.different else 0)

@@ -65,6 +65,8 @@ class Witness:
     as_of: dt.date
     old: VersionResult
     new: VersionResult
+    #: whether the date of evaluation matters (the benefit has a period in either version)
+    dated: bool = True
 
 
 @attrs.frozen
@@ -105,7 +107,11 @@ def _constants(policy: CheckedPolicy | None, fact: str) -> list[Any]:
                 literal_of(node.right)
             if isinstance(node.right, m.Reference) and node.right.name == fact:
                 literal_of(node.left)
-        elif isinstance(node, m.Between) and isinstance(node.subject, m.Reference) and node.subject.name == fact:
+        elif (
+            isinstance(node, m.Between)
+            and isinstance(node.subject, m.Reference)
+            and node.subject.name == fact
+        ):
             literal_of(node.low)
             literal_of(node.high)
         elif isinstance(node, m.And | m.Or):
@@ -353,7 +359,9 @@ class _Version:
         namespace = self.compiled.namespace
         trace: dict[int, Any] = {}
         conditions, _ = namespace["_decide"](facts, trace)
-        result: dict[str, Any] = namespace["_benefit_outcome"](self.rule, facts, as_of, conditions[self.index], trace)
+        result: dict[str, Any] = namespace["_benefit_outcome"](
+            self.rule, facts, as_of, conditions[self.index], trace
+        )
         return result
 
 
@@ -386,7 +394,9 @@ def _result(outcome: dict[str, Any] | None) -> VersionResult:
     conditions = tuple((c["test"], c["value"]) for c in outcome["conditions"])
     if outcome["period"] is not None:
         period = outcome["period"]
-        conditions += ((f"in force {period['start'].isoformat()} to {period['end'].isoformat()}", outcome["in_period"]),)
+        conditions += (
+            (f"in force {period['start'].isoformat()} to {period['end'].isoformat()}", outcome["in_period"]),
+        )
     return VersionResult(outcome["status"], shown, conditions)
 
 
@@ -404,13 +414,15 @@ def _boxes(cells: set[tuple[int, ...]], sizes: Sequence[int]) -> list[dict[int, 
         for d in list(relevant):
             projected: dict[tuple[int, ...], int] = {}
             for point in points:
-                key = point[:d] + point[d + 1 :]
-                projected[key] = projected.get(key, 0) + 1
+                rest = point[:d] + point[d + 1 :]
+                projected[rest] = projected.get(rest, 0) + 1
             if all(count == sizes[d] for count in projected.values()):
                 relevant.remove(d)
-                points = {p[:d] + (0,) + p[d + 1 :] for p in points}
+                points = {(*p[:d], 0, *p[d + 1 :]) for p in points}
                 changed = True
-    boxes: list[dict[int, frozenset[int]]] = [{d: frozenset([p[d]]) for d in relevant} for p in sorted(points)]
+    boxes: list[dict[int, frozenset[int]]] = [
+        {d: frozenset([p[d]]) for d in relevant} for p in sorted(points)
+    ]
     merged = True
     while merged:
         merged = False
@@ -514,5 +526,5 @@ def _witness(
     as_of = domains[-1].cells[combo[-1]].value
     shown = tuple((d.name, _show(facts[d.name], d.type)) for d in domains[:-1])
     old, new = before.full_outcome(facts, as_of), after.full_outcome(facts, as_of)
-    witness = Witness(shown, as_of, _result(old), _result(new))
+    witness = Witness(shown, as_of, _result(old), _result(new), len(domains[-1].cells) > 1)
     return witness, _change(_key(old), _key(new))

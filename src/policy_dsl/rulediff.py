@@ -104,7 +104,9 @@ def _view(checked: CheckedPolicy, info: RuleInfo | None, definition: m.Definitio
             fields["frequency"] = rule.frequency.text
     if isinstance(rule, m.Duty):
         for index, level in enumerate(rule.levels):
-            fields[f"service level {index + 1}"] = f"{level.label.value} {level.op} {format_literal(level.value)}"
+            fields[f"service level {index + 1}"] = (
+                f"{level.label.value} {level.op} {format_literal(level.value)}"
+            )
     if isinstance(rule, m.Target):
         for index, goal in enumerate(rule.goals):
             fields[f"goal {index + 1}"] = f"{goal.label.value} {goal.op} {format_literal(goal.value)}"
@@ -163,7 +165,11 @@ def diff_rules(old: CheckedPolicy, new: CheckedPolicy) -> tuple[RuleChange, ...]
         before = old_views.get(ident)
         if before is None:
             fields = tuple(FieldChange(k, None, v) for k, v in view.fields.items())
-            changes.append(RuleChange(view.kind, ident, ADDED, view.label, None, view.measure, fields, (), view.citations))
+            changes.append(
+                RuleChange(
+                    view.kind, ident, ADDED, view.label, None, view.measure, fields, (), view.citations
+                )
+            )
             continue
         field_changes = [
             FieldChange(k, before.fields.get(k), view.fields.get(k))
@@ -190,6 +196,8 @@ def diff_rules(old: CheckedPolicy, new: CheckedPolicy) -> tuple[RuleChange, ...]
         if ident not in new_views:
             fields = tuple(FieldChange(k, v, None) for k, v in view.fields.items())
             changes.append(
-                RuleChange(view.kind, ident, REMOVED, view.label, view.measure, None, fields, view.citations, ())
+                RuleChange(
+                    view.kind, ident, REMOVED, view.label, view.measure, None, fields, view.citations, ()
+                )
             )
     return tuple(changes)

@@ -1,0 +1,425 @@
+"""Two versions of a policy → :class:`PolicyDiff`, every layer tied together by measure.
+
+Entry points: :func:`diff_paths` (two files, ``.policy`` or plain text), :func:`diff_documents`
+(two texts) and :func:`diff_policies` (two loaded encodings). The layers:
+
+1. structure — measures aligned by content (``align.py``): unchanged, reworded, modified,
+   inserted, deleted, merged, split; renumbered and moved are noted beside;
+2. text — a redline per aligned measure (``redline.py``);
+3. responsible units — added, removed, reordered (lead changed), renamed;
+4. rules — every benefit, duty, target and definition, old → new (``rulediff.py``);
+5. outcomes — where each benefit is gained, lost or changed, with witnesses (``regions.py``);
+6. population — optional counts of enterprises that gain, lose or change (``population.py``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+from pathlib import Path
+
+import attrs
+
+from policy_dsl.align import DELETED, INSERTED, MODIFIED, REWORDED, UNCHANGED, Alignment, MeasureChange, align
+from policy_dsl.check import AgencyRegistry, CheckedPolicy
+from policy_dsl.document import Document, DocumentMeasure, ResponsibleUnit, read_document
+from policy_dsl.errors import Diagnostic, PolicyLoadError
+from policy_dsl.policy import Policy, load
+from policy_dsl.redline import Segment, changed, redline
+from policy_dsl.regions import BenefitRegions, outcome_regions
+from policy_dsl.rulediff import RuleChange, diff_rules
+
+SCHEMA_VERSION = "1.0"
+
+
+@attrs.frozen
+class UnitsChange:
+    """How a measure's （责任单位：…） list changed."""
+
+    old: tuple[str, ...]
+    new: tuple[str, ...]
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    renamed: tuple[tuple[str, str], ...]
+    lead: tuple[str, str] | None
+    reordered: bool
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.removed or self.renamed or self.lead or self.reordered)
+
+
+@attrs.frozen
+class MeasureDiff:
+    change: MeasureChange
+    title_redline: tuple[Segment, ...]
+    redline: tuple[Segment, ...]
+    units: UnitsChange | None
+    rules: tuple[RuleChange, ...]
+    outcomes: tuple[BenefitRegions, ...]
+
+    @property
+    def kind(self) -> str:
+        return self.change.kind
+
+    @property
+    def different(self) -> bool:
+        c = self.change
+        return (
+            c.kind != UNCHANGED
+            or c.renumbered
+            or c.moved
+            or bool(self.units and self.units.changed)
+            or bool(self.rules)
+            or any(o.regions for o in self.outcomes)
+        )
+
+
+@attrs.frozen
+class VersionInfo:
+    path: str
+    title: str
+    status: str | None
+    encoding: str
+    measures: int
+    encoded: bool
+
+
+@attrs.frozen
+class PolicyDiff:
+    old: VersionInfo
+    new: VersionInfo
+    measures: tuple[MeasureDiff, ...]
+    definitions: tuple[RuleChange, ...]
+    as_of: dt.date | None
+    population: object | None = None
+
+    @property
+    def different(self) -> bool:
+        return (
+            self.old.title != self.new.title
+            or self.old.status != self.new.status
+            or any(m.different for m in self.measures)
+            or bool(self.definitions)
+            or bool(self.population is not None and getattr(self.population, "different", False))
+        )
+
+    def summary(self) -> dict[str, dict[str, int]]:
+        """Counts per kind of change, layer by layer."""
+        kinds: dict[str, int] = {}
+        for measure in self.measures:
+            kinds[measure.kind] = kinds.get(measure.kind, 0) + 1
+        structure = dict(sorted(kinds.items()))
+        structure["renumbered"] = sum(1 for m in self.measures if m.change.renumbered)
+        structure["moved"] = sum(1 for m in self.measures if m.change.moved)
+        units = [m.units for m in self.measures if m.units is not None and m.units.changed]
+        units_counts = {
+            "measures": len(units),
+            "added": sum(len(u.added) for u in units),
+            "removed": sum(len(u.removed) for u in units),
+            "renamed": sum(len(u.renamed) for u in units),
+            "lead changed": sum(1 for u in units if u.lead),
+            "reordered": sum(1 for u in units if u.reordered),
+        }
+        rules = [r for m in self.measures for r in m.rules] + list(self.definitions)
+        rule_counts: dict[str, int] = {}
+        for rule in rules:
+            rule_counts[rule.status] = rule_counts.get(rule.status, 0) + 1
+        regions = [r for m in self.measures for o in m.outcomes for r in o.regions]
+        outcome_counts = {
+            "benefits": sum(1 for m in self.measures for o in m.outcomes if o.regions),
+            "gained": sum(1 for r in regions if r.change == "gained"),
+            "lost": sum(1 for r in regions if r.change == "lost"),
+            "changed": sum(1 for r in regions if r.change == "changed"),
+        }
+        text = {
+            "measures redlined": sum(
+                1 for m in self.measures if changed(m.redline) or changed(m.title_redline)
+            )
+        }
+        return {
+            "structure": structure,
+            "text": text,
+            "units": units_counts,
+            "rules": dict(sorted(rule_counts.items())),
+            "outcomes": outcome_counts,
+        }
+
+
+# ---------------------------------------------------------------- reading plain documents
+
+
+def decode(raw: bytes, path: str) -> tuple[str, str]:
+    """Text and the encoding found: UTF-8 (with or without BOM) or GB18030; CRLF becomes LF."""
+    if b"\x00" in raw:
+        raise PolicyLoadError([Diagnostic(f"{path}: is a binary file, not a policy document")])
+    if raw.startswith(b"\xef\xbb\xbf"):
+        text, encoding = raw[3:].decode("utf-8", errors="strict"), "UTF-8 with BOM"
+    else:
+        try:
+            text, encoding = raw.decode("utf-8"), "UTF-8"
+        except UnicodeDecodeError:
+            try:
+                text, encoding = raw.decode("gb18030"), "GB18030"
+            except UnicodeDecodeError:
+                raise PolicyLoadError(
+                    [Diagnostic(f"{path}: is neither UTF-8 nor GB18030 text", hint="save it as UTF-8")]
+                ) from None
+    if "\r\n" in text:
+        encoding += ", CRLF"
+    return text.replace("\r\n", "\n").replace("\r", "\n"), encoding
+
+
+def read_plain(path: str | Path) -> tuple[Document, str, str]:
+    shown = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise PolicyLoadError([Diagnostic(f"{shown}: no such file")]) from None
+    except IsADirectoryError:
+        raise PolicyLoadError([Diagnostic(f"{shown}: is a directory, not a policy document")]) from None
+    except OSError as exc:
+        raise PolicyLoadError([Diagnostic(f"{shown}: cannot be read ({exc.strerror})")]) from None
+    text, encoding = decode(raw, shown)
+    document = read_document(text)
+    if not document.measures:
+        raise PolicyLoadError(
+            [
+                Diagnostic(
+                    f"{shown}: does not look like a policy document: "
+                    "no measures numbered （一）、（二）… found",
+                    hint="policy-diff compares policy texts laid out in chapters 一、 and measures （一）",
+                )
+            ]
+        )
+    return document, text, encoding
+
+
+# ---------------------------------------------------------------- layers
+
+
+def _units_change(
+    old: DocumentMeasure | None,
+    new: DocumentMeasure | None,
+    registries: tuple[AgencyRegistry | None, AgencyRegistry | None],
+) -> UnitsChange | None:
+    if old is None or new is None or (old.units_text is None and new.units_text is None):
+        return None
+    before = tuple(u.name for u in old.units)
+    after = tuple(u.name for u in new.units)
+    old_reg, new_reg = registries
+
+    def ident(name: str, registry: AgencyRegistry | None) -> str:
+        if registry is not None:
+            return registry.resolve(name) or name
+        return name
+
+    old_ids = [ident(n, old_reg) for n in before]
+    new_ids = [ident(n, new_reg) for n in after]
+    renamed = [(before[i], after[new_ids.index(x)]) for i, x in enumerate(old_ids) if x in new_ids]
+    renamed = [(a, b) for a, b in renamed if a != b]
+    added = [after[j] for j, x in enumerate(new_ids) if x not in old_ids]
+    removed = [before[i] for i, x in enumerate(old_ids) if x not in new_ids]
+    if registries == (None, None) and len(added) == 1 and len(removed) == 1:
+        # without registries, one unit out and one in at the same place reads as a rename when alike
+        i, j = before.index(removed[0]), after.index(added[0])
+        if i == j and difflib.SequenceMatcher(None, removed[0], added[0]).ratio() >= 0.5:
+            renamed.append((removed[0], added[0]))
+            added, removed = [], []
+    lead = None
+    if before and after and old_ids[0] != new_ids[0]:
+        lead = (before[0], after[0])
+    common_old = [x for x in old_ids if x in new_ids]
+    common_new = [x for x in new_ids if x in old_ids]
+    reordered = common_old != common_new
+    return UnitsChange(before, after, tuple(added), tuple(removed), tuple(renamed), lead, reordered)
+
+
+def _text(measures: tuple[DocumentMeasure, ...]) -> str:
+    return "".join(m.body + (m.units_text or "") for m in measures)
+
+
+def _phrases(old: Document, new: Document, checked: tuple[CheckedPolicy | None, ...]) -> list[str]:
+    names: set[str] = set()
+    for document in (old, new):
+        for measure in document.measures:
+            names.update(u.name for u in measure.units)
+            names.update(u.full for u in measure.units if u.full)
+    for policy in checked:
+        if policy is not None:
+            names.update(policy.agencies.names)
+    return sorted(names)
+
+
+def _measure_diffs(
+    alignment: Alignment,
+    rules: tuple[RuleChange, ...],
+    outcomes: dict[str, BenefitRegions],
+    policies: tuple[CheckedPolicy | None, CheckedPolicy | None],
+) -> list[MeasureDiff]:
+    phrases = _phrases(alignment.old, alignment.new, policies)
+    registries = tuple(p.agencies if p is not None else None for p in policies)
+    benefits_of: dict[tuple[str, str], list[str]] = {}
+    for side, policy in zip(("old", "new"), policies, strict=True):
+        if policy is not None:
+            for info in policy.benefits:
+                benefits_of.setdefault((side, info.measure.number), []).append(info.rule.name)
+    diffs: list[MeasureDiff] = []
+    placed: set[str] = set()
+    placed_outcomes: set[str] = set()
+    for change in alignment.changes:
+        old_text, new_text = _text(change.old), _text(change.new)
+        old_title = "、".join(m.title for m in change.old)
+        new_title = "、".join(m.title for m in change.new)
+        title_segments = redline(old_title, new_title, phrases)
+        body_segments = redline(old_text, new_text, phrases)
+        units = None
+        if len(change.old) >= 1 and len(change.new) >= 1:
+            units = _units_change(change.old[0], change.new[0], registries)  # type: ignore[arg-type]
+            if len(change.old) > 1 or len(change.new) > 1:
+                merged_old = tuple(dict.fromkeys(u.name for m in change.old for u in m.units))
+                merged_new = tuple(dict.fromkeys(u.name for m in change.new for u in m.units))
+                fake_old = attrs.evolve(change.old[0], units=tuple(_unit(n) for n in merged_old))
+                fake_new = attrs.evolve(change.new[0], units=tuple(_unit(n) for n in merged_new))
+                units = _units_change(fake_old, fake_new, registries)  # type: ignore[arg-type]
+        old_numbers = {m.number for m in change.old}
+        new_numbers = {m.number for m in change.new}
+        measure_rules = tuple(
+            r
+            for r in rules
+            if r.kind != "definition"
+            and r.id not in placed
+            and (r.measure_new in new_numbers if r.measure_new is not None else r.measure_old in old_numbers)
+        )
+        placed.update(r.id for r in measure_rules)
+        ids: list[str] = []
+        for number in sorted(new_numbers, key=_numeral):
+            ids.extend(benefits_of.get(("new", number), []))
+        for number in sorted(old_numbers, key=_numeral):
+            ids.extend(i for i in benefits_of.get(("old", number), []) if i not in ids)
+        measure_outcomes = tuple(outcomes[i] for i in ids if i in outcomes and i not in placed_outcomes)
+        placed_outcomes.update(o.id for o in measure_outcomes)
+        if change.kind == REWORDED and measure_rules:
+            change = attrs.evolve(change, kind=MODIFIED)  # the encodings show a change of rule
+        diffs.append(
+            MeasureDiff(change, title_segments, body_segments, units, measure_rules, measure_outcomes)
+        )
+    return diffs
+
+
+def _unit(name: str) -> ResponsibleUnit:
+    return ResponsibleUnit(name)
+
+
+_NUMERALS = {c: i for i, c in enumerate("零一二三四五六七八九")}
+
+
+def _numeral(text: str) -> int:
+    """（十四） → 14, for ordering."""
+    if text.isdigit():
+        return int(text)
+    total, current = 0, 0
+    for char in text:
+        if char == "十":
+            total += (current or 1) * 10
+            current = 0
+        elif char == "百":
+            total += (current or 1) * 100
+            current = 0
+        else:
+            current = _NUMERALS.get(char, 0)
+    return total + current
+
+
+def _fallback_as_of(policies: tuple[CheckedPolicy | None, ...]) -> dt.date:
+    """A fixed evaluation date where no period decides it (so reports are reproducible): the
+    earliest day any period of either version starts, else the latest header date, else 2000-01-01."""
+    starts = [
+        info.rule.period.start.value
+        for p in policies
+        if p is not None
+        for info in (*p.benefits, *p.duties, *p.targets)
+        if info.rule.period is not None and isinstance(info.rule.period.start.value, dt.date)
+    ]
+    if starts:
+        return min(starts)
+    dates = [
+        p.header.date.value
+        for p in policies
+        if p is not None and p.header.date is not None and isinstance(p.header.date.value, dt.date)
+    ]
+    return max(dates) if dates else dt.date(2000, 1, 1)
+
+
+def diff_documents(old: Document, new: Document, old_info: VersionInfo, new_info: VersionInfo) -> PolicyDiff:
+    """The structure, text and units layers of two plain documents."""
+    alignment = align(old, new)
+    measures = _measure_diffs(alignment, (), {}, (None, None))
+    return PolicyDiff(old_info, new_info, tuple(measures), (), None)
+
+
+def diff_policies(old: Policy, new: Policy, old_info: VersionInfo, new_info: VersionInfo) -> PolicyDiff:
+    """Every layer of two encodings, each with its source text."""
+    old_checked, new_checked = old.checked, new.checked
+    assert old_checked.document is not None and new_checked.document is not None
+    alignment = align(read_document(old_checked.document.text), read_document(new_checked.document.text))
+    rules = diff_rules(old_checked, new_checked)
+    fallback = _fallback_as_of((old_checked, new_checked))
+    benefit_ids = list(
+        dict.fromkeys(
+            [*(i.rule.name for i in new_checked.benefits), *(i.rule.name for i in old_checked.benefits)]
+        )
+    )
+    outcomes = {i: outcome_regions(old.compiled, new.compiled, i, fallback) for i in benefit_ids}
+    measures = _measure_diffs(alignment, rules, outcomes, (old_checked, new_checked))
+    definitions = tuple(r for r in rules if r.kind == "definition")
+    return PolicyDiff(old_info, new_info, tuple(measures), definitions, fallback)
+
+
+def diff_paths(old_path: str, new_path: str) -> PolicyDiff:
+    """Compare two files: two ``.policy`` encodings (all layers) or two plain texts."""
+    paths = (old_path, new_path)
+    encoded = [p.endswith(".policy") for p in paths]
+    if encoded[0] != encoded[1]:
+        raise PolicyLoadError(
+            [
+                Diagnostic(
+                    "compare two .policy files or two plain texts, not one of each",
+                    hint=f"got {old_path} and {new_path}",
+                )
+            ]
+        )
+    if all(encoded):
+        policies = [load(p) for p in paths]
+        infos = []
+        for path, policy in zip(paths, policies, strict=True):
+            checked = policy.checked
+            assert checked.document is not None
+            document = read_document(checked.document.text)
+            status = checked.header.version.value if checked.header.version else document.status
+            infos.append(VersionInfo(path, checked.title, status, "UTF-8", len(document.measures), True))
+        return diff_policies(policies[0], policies[1], infos[0], infos[1])
+    documents = []
+    infos = []
+    for path in paths:
+        document, _, encoding = read_plain(path)
+        documents.append(document)
+        infos.append(
+            VersionInfo(path, document.title, document.status, encoding, len(document.measures), False)
+        )
+    return diff_documents(documents[0], documents[1], infos[0], infos[1])
+
+
+__all__ = [
+    "DELETED",
+    "INSERTED",
+    "SCHEMA_VERSION",
+    "MeasureDiff",
+    "PolicyDiff",
+    "UnitsChange",
+    "VersionInfo",
+    "decode",
+    "diff_documents",
+    "diff_paths",
+    "diff_policies",
+]

@@ -1,0 +1,464 @@
+"""Reports of a :class:`~policy_dsl.diff.PolicyDiff`: text, JSON, Markdown and HTML.
+
+Entry point: :func:`render`. Every renderer is deterministic: the same diff gives the same
+bytes. The JSON form is the documented, versioned schema of ``docs/diff.md``; the others are
+views of it. A summary comes first, then the measures in document order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from policy_dsl.align import MeasureChange
+from policy_dsl.diff import SCHEMA_VERSION, MeasureDiff, PolicyDiff, UnitsChange
+from policy_dsl.document import DocumentMeasure
+from policy_dsl.redline import DELETE, EQUAL, INSERT, Segment
+from policy_dsl.regions import BenefitRegions, Region, VersionResult
+from policy_dsl.rulediff import RuleChange
+
+FORMATS = ("text", "json", "markdown", "html")
+
+
+def render(diff: PolicyDiff, output: str = "text", color: bool = False) -> str:
+    if output == "json":
+        return json.dumps(to_dict(diff), ensure_ascii=False, indent=2) + "\n"
+    if output == "markdown":
+        return render_markdown(diff)
+    if output == "html":
+        from policy_dsl.html_report import render_html
+
+        page: str = render_html(diff)
+        return page
+    return render_text(diff, color)
+
+
+# ---------------------------------------------------------------- JSON
+
+
+def _measure_ref(measure: DocumentMeasure) -> dict[str, Any]:
+    return {
+        "number": measure.number,
+        "title": measure.title,
+        "chapter": measure.chapter,
+        "line": measure.line,
+    }
+
+
+def _segments(segments: Iterable[Segment]) -> list[dict[str, str]]:
+    names = {EQUAL: "equal", INSERT: "insert", DELETE: "delete"}
+    return [{"op": names[op], "text": text} for op, text in segments]
+
+
+def _units(units: UnitsChange | None) -> dict[str, Any] | None:
+    if units is None:
+        return None
+    return {
+        "old": list(units.old),
+        "new": list(units.new),
+        "added": list(units.added),
+        "removed": list(units.removed),
+        "renamed": [{"old": a, "new": b} for a, b in units.renamed],
+        "lead": {"old": units.lead[0], "new": units.lead[1]} if units.lead else None,
+        "reordered": units.reordered,
+    }
+
+
+def _rule(rule: RuleChange) -> dict[str, Any]:
+    return {
+        "kind": rule.kind,
+        "id": rule.id,
+        "status": rule.status,
+        "label": rule.label,
+        "measure": {"old": rule.measure_old, "new": rule.measure_new},
+        "fields": [{"field": f.field, "old": f.old, "new": f.new} for f in rule.fields],
+        "citations": {"old": list(rule.citations_old), "new": list(rule.citations_new)},
+    }
+
+
+def _version_result(result: VersionResult) -> dict[str, Any]:
+    return {
+        "status": result.status,
+        "amount": result.amount,
+        "conditions": [{"test": t, "value": v} for t, v in result.conditions],
+    }
+
+
+def _regions(benefit: BenefitRegions) -> dict[str, Any]:
+    return {
+        "benefit": benefit.id,
+        "label": benefit.label,
+        "exact": benefit.exact,
+        "combinations": benefit.combinations,
+        "evaluated": benefit.evaluated,
+        "note": benefit.note,
+        "regions": [
+            {
+                "change": r.change,
+                "condition": r.condition,
+                "constraints": [{"fact": f, "condition": c} for f, c in r.constraints],
+                "witness": {
+                    "facts": dict(r.witness.facts),
+                    "as_of": r.witness.as_of.isoformat(),
+                    "dated": r.witness.dated,
+                    "old": _version_result(r.witness.old),
+                    "new": _version_result(r.witness.new),
+                },
+            }
+            for r in benefit.regions
+        ],
+    }
+
+
+def _change(change: MeasureChange) -> dict[str, Any]:
+    return {
+        "kind": change.kind,
+        "old": [_measure_ref(m) for m in change.old],
+        "new": [_measure_ref(m) for m in change.new],
+        "renumbered": change.renumbered,
+        "moved": change.moved,
+        "similarity": round(change.similarity, 3),
+    }
+
+
+def to_dict(diff: PolicyDiff) -> dict[str, Any]:
+    """The diff as plain data, in the versioned schema of docs/diff.md."""
+
+    def version(info: Any) -> dict[str, Any]:
+        return {
+            "path": info.path,
+            "title": info.title,
+            "status": info.status,
+            "encoding": info.encoding,
+            "measures": info.measures,
+            "encoded": info.encoded,
+        }
+
+    population = diff.population
+    return {
+        "schema": "policy-diff",
+        "schema_version": SCHEMA_VERSION,
+        "old": version(diff.old),
+        "new": version(diff.new),
+        "different": diff.different,
+        "as_of": diff.as_of.isoformat() if isinstance(diff.as_of, dt.date) else None,
+        "summary": diff.summary(),
+        "definitions": [_rule(r) for r in diff.definitions],
+        "measures": [
+            {
+                **_change(m.change),
+                "different": m.different,
+                "title_redline": _segments(m.title_redline),
+                "redline": _segments(m.redline),
+                "units": _units(m.units),
+                "rules": [_rule(r) for r in m.rules],
+                "outcomes": [_regions(o) for o in m.outcomes if o.regions or not o.exact],
+            }
+            for m in diff.measures
+        ],
+        "population": population.to_dict() if population is not None else None,  # type: ignore[attr-defined]
+    }
+
+
+# ---------------------------------------------------------------- text
+
+_KIND_WORDS = {
+    "unchanged": "unchanged",
+    "reworded": "reworded (no change of rule)",
+    "modified": "modified",
+    "inserted": "inserted",
+    "deleted": "deleted",
+    "merged": "merged",
+    "split": "split",
+}
+
+
+class _Style:
+    def __init__(self, color: bool) -> None:
+        self.color = color
+
+    def _wrap(self, text: str, code: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if self.color else text
+
+    def deleted(self, text: str) -> str:
+        return self._wrap(f"[-{text}-]", "31")
+
+    def inserted(self, text: str) -> str:
+        return self._wrap(f"{{+{text}+}}", "32")
+
+    def bold(self, text: str) -> str:
+        return self._wrap(text, "1")
+
+    def dim(self, text: str) -> str:
+        return self._wrap(text, "2")
+
+
+def heading(change: MeasureChange) -> str:
+    olds = "、".join(f"（{m.number}）" for m in change.old)
+    news = "、".join(f"（{m.number}）" for m in change.new)
+    title = (change.new or change.old)[0].title
+    if change.kind == "inserted":
+        numbers = news
+    elif change.kind == "deleted":
+        numbers = olds
+    elif olds == news:
+        numbers = news
+    else:
+        numbers = f"{olds} → {news}"
+    flags = [_KIND_WORDS[change.kind]]
+    if change.renumbered and change.kind not in {"inserted", "deleted"}:
+        flags.append("renumbered")
+    if change.moved:
+        flags.append("moved")
+    return f"{numbers} {title} — {', '.join(flags)}"
+
+
+def changed_sentences(segments: Iterable[Segment], mark: Callable[[int, str], str]) -> list[str]:
+    """The sentences of a redline that contain a change, each with its changes marked."""
+    sentences: list[tuple[list[str], bool]] = [([], False)]
+    for op, text in segments:
+        if op == EQUAL:
+            start = 0
+            for index, char in enumerate(text):
+                if char in "。；！？":
+                    sentences[-1][0].append(text[start : index + 1])
+                    sentences.append(([], False))
+                    start = index + 1
+            if start < len(text):
+                sentences[-1][0].append(text[start:])
+        else:
+            parts, _ = sentences[-1]
+            parts.append(mark(op, text))
+            sentences[-1] = (parts, True)
+    return ["".join(parts) for parts, has_change in sentences if has_change]
+
+
+def _summary_lines(diff: PolicyDiff) -> list[str]:
+    summary = diff.summary()
+    s = summary["structure"]
+    kinds = [f"{n} {k}" for k, n in s.items() if k not in {"renumbered", "moved"} and n]
+    lines = [
+        f"  structure: {', '.join(kinds) or 'no measures'}; {s['renumbered']} renumbered, {s['moved']} moved"
+    ]
+    lines.append(f"  text: {summary['text']['measures redlined']} measures with textual changes")
+    u = summary["units"]
+    units = ", ".join(f"{n} {k}" for k, n in u.items() if k != "measures" and n)
+    lines.append(f"  responsible units: {u['measures']} measures changed" + (f" ({units})" if units else ""))
+    if diff.old.encoded:
+        r = summary["rules"]
+        added, removed, changed_count = r.get("added", 0), r.get("removed", 0), r.get("changed", 0)
+        lines.append(f"  rules: {added} added, {removed} removed, {changed_count} changed")
+        o = summary["outcomes"]
+        lines.append(
+            f"  outcomes: {o['benefits']} benefits differ — {o['gained']} regions gained, {o['lost']} lost, "
+            f"{o['changed']} changed"
+        )
+    else:
+        lines.append("  rules, outcomes: not compared (plain texts; give two .policy files for these layers)")
+    return lines
+
+
+def _units_lines(units: UnitsChange, style: _Style) -> list[str]:
+    lines = [f"    responsible units: {'、'.join(units.old)} → {'、'.join(units.new)}"]
+    if units.added:
+        lines.append(f"      added: {'、'.join(units.added)}")
+    if units.removed:
+        lines.append(f"      removed: {'、'.join(units.removed)}")
+    for old, new in units.renamed:
+        lines.append(f"      renamed: {old} → {new}")
+    if units.lead:
+        lines.append(f"      lead changed: {units.lead[0]} → {units.lead[1]}")
+    elif units.reordered:
+        lines.append("      reordered")
+    return lines
+
+
+def _rule_lines(rule: RuleChange, indent: str) -> list[str]:
+    lines = [f"{indent}{rule.kind} {rule.id} — {rule.status}"]
+    for field in rule.fields:
+        old = field.old if field.old is not None else "—"
+        new = field.new if field.new is not None else "—"
+        lines.append(f"{indent}  {field.field}: {old} → {new}")
+    for cite in rule.citations_old:
+        lines.append(f"{indent}  old cites: 「{cite}」")
+    for cite in rule.citations_new:
+        lines.append(f"{indent}  new cites: 「{cite}」")
+    return lines
+
+
+def _result_text(result: VersionResult) -> str:
+    text = result.status.replace("_", " ")
+    if result.amount:
+        text += f", {result.amount}"
+    return text
+
+
+def _region_lines(benefit: BenefitRegions, region: Region, indent: str) -> list[str]:
+    w = region.witness
+    facts = ", ".join(f"{k} = {v}" for k, v in w.facts)
+    lines = [
+        f"{indent}{region.change}: {region.condition}",
+        f"{indent}  witness: {facts}" + (f"; as of {w.as_of.isoformat()}" if w.dated else ""),
+        f"{indent}  old: {_result_text(w.old)}; new: {_result_text(w.new)}",
+    ]
+    decided_old = [t for t, v in w.old.conditions if v is False]
+    decided_new = [t for t, v in w.new.conditions if v is False]
+    if decided_old:
+        lines.append(f"{indent}  old fails: {'; '.join(decided_old)}")
+    if decided_new:
+        lines.append(f"{indent}  new fails: {'; '.join(decided_new)}")
+    return lines
+
+
+def _measure_lines(measure: MeasureDiff, style: _Style) -> list[str]:
+    lines = [style.bold(heading(measure.change))]
+    if not measure.different:
+        return lines
+
+    def mark(op: int, text: str) -> str:
+        return style.inserted(text) if op == INSERT else style.deleted(text)
+
+    title_changes = changed_sentences(measure.title_redline, mark)
+    if title_changes and measure.change.kind not in {"inserted", "deleted"}:
+        lines.append(f"    title: {title_changes[0]}")
+    if measure.change.kind in {"inserted", "deleted"}:
+        source = measure.change.new or measure.change.old
+        for m in source:
+            for sentence in m.sentences:
+                lines.append(f"    {mark(INSERT if measure.change.new else DELETE, sentence.text)}")
+    else:
+        lines.extend(f"    {marked}" for marked in changed_sentences(measure.redline, mark))
+    if measure.units is not None and measure.units.changed:
+        lines.extend(_units_lines(measure.units, style))
+    if measure.rules:
+        lines.append("    rules:")
+        for rule in measure.rules:
+            lines.extend(_rule_lines(rule, "      "))
+    outcomes = [o for o in measure.outcomes if o.regions or o.note]
+    if outcomes:
+        lines.append("    outcomes:")
+        for benefit in outcomes:
+            exact = "exact" if benefit.exact else "sampled"
+            lines.append(
+                f"      {benefit.label} ({benefit.id}; {benefit.combinations} combinations, {exact})"
+            )
+            if benefit.note:
+                lines.append(f"        note: {benefit.note}")
+            for region in benefit.regions:
+                lines.extend(_region_lines(benefit, region, "        "))
+    return lines
+
+
+def render_text(diff: PolicyDiff, color: bool = False) -> str:
+    style = _Style(color)
+    lines = [
+        f"policy-diff {diff.old.path} ({diff.old.encoding}) → {diff.new.path} ({diff.new.encoding})",
+    ]
+    title = diff.new.title if diff.old.title == diff.new.title else f"{diff.old.title} → {diff.new.title}"
+    status = (
+        diff.new.status if diff.old.status == diff.new.status else f"{diff.old.status} → {diff.new.status}"
+    )
+    lines.append(f"{title}（{status}）" if status else title)
+    if diff.as_of is not None:
+        lines.append(
+            "outcomes: every combination of the cells the rules' constants cut; dates of evaluation "
+            f"on and around every period's ends (benefits without a period: as of {diff.as_of.isoformat()})"
+        )
+    lines.append("")
+    lines.append(style.bold("Summary"))
+    lines.extend(_summary_lines(diff))
+    if diff.population is not None:
+        lines.extend(diff.population.summary_lines())  # type: ignore[attr-defined]
+    if diff.definitions:
+        lines.append("")
+        lines.append(style.bold("Definitions"))
+        for rule in diff.definitions:
+            lines.extend(_rule_lines(rule, "  "))
+    lines.append("")
+    lines.append(style.bold("Measures"))
+    for measure in diff.measures:
+        lines.extend(_measure_lines(measure, style))
+    if diff.population is not None:
+        lines.append("")
+        lines.extend(diff.population.detail_lines())  # type: ignore[attr-defined]
+    if not diff.different:
+        lines.append("")
+        lines.append("no differences")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- Markdown
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(diff: PolicyDiff) -> str:
+    def mark(op: int, text: str) -> str:
+        return f"<ins>{html.escape(text)}</ins>" if op == INSERT else f"<del>{html.escape(text)}</del>"
+
+    out = [f"# policy-diff: {diff.old.title}", ""]
+    out.append(f"`{diff.old.path}` ({diff.old.encoding}) → `{diff.new.path}` ({diff.new.encoding})")
+    out.append("")
+    out.append("## Summary")
+    out.append("")
+    out.extend(f"- {line.strip()}" for line in _summary_lines(diff))
+    if diff.definitions:
+        out += ["", "## Definitions", ""]
+        out.extend(_md_rules(diff.definitions))
+    out += ["", "## Measures", ""]
+    for measure in diff.measures:
+        out.append(f"### {_md_escape(heading(measure.change))}")
+        out.append("")
+        if not measure.different:
+            continue
+        if measure.change.kind in {"inserted", "deleted"}:
+            for m in measure.change.new or measure.change.old:
+                op = INSERT if measure.change.new else DELETE
+                out.extend(f"> {mark(op, s.text)}" for s in m.sentences)
+        else:
+            out.extend(f"> {line}" for line in changed_sentences(measure.redline, mark))
+        out.append("")
+        if measure.units is not None and measure.units.changed:
+            out.extend(f"- {line.strip()}" for line in _units_lines(measure.units, _Style(False)))
+            out.append("")
+        if measure.rules:
+            out.extend(_md_rules(measure.rules))
+            out.append("")
+        for benefit in measure.outcomes:
+            if not benefit.regions:
+                continue
+            out.append(
+                f"**Outcomes — {_md_escape(benefit.label)}** ({'exact' if benefit.exact else 'sampled'})"
+            )
+            out.append("")
+            out.append("| change | where | witness | old | new |")
+            out.append("|---|---|---|---|---|")
+            for region in benefit.regions:
+                w = region.witness
+                facts = "; ".join(f"{k} = {v}" for k, v in w.facts)
+                if w.dated:
+                    facts += f"; as of {w.as_of.isoformat()}"
+                out.append(
+                    f"| {region.change} | {_md_escape(region.condition)} | {_md_escape(facts)} | "
+                    f"{_md_escape(_result_text(w.old))} | {_md_escape(_result_text(w.new))} |"
+                )
+            out.append("")
+    if not diff.different:
+        out.append("No differences.")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _md_rules(rules: Iterable[RuleChange]) -> list[str]:
+    out = ["| rule | field | old | new |", "|---|---|---|---|"]
+    for rule in rules:
+        for field in rule.fields:
+            out.append(
+                f"| {rule.kind} `{_md_escape(rule.id)}` ({rule.status}) | {field.field} | "
+                f"{_md_escape(field.old or '—')} | {_md_escape(field.new or '—')} |"
+            )
+    return out
