@@ -278,12 +278,19 @@ def explain_command(file: str, facts_path: str, as_of: str | None) -> None:
     "population",
     help="Enterprises (CSV or JSON lines, one per row) to count winners and losers.",
 )
+@click.option("--as-of", "as_of", help="Date on which the population is evaluated (default: see the report).")
 @click.option(
     "--color/--no-color", "color", default=None, help="Force colour on or off (default: on a terminal)."
 )
 @click.version_option(package_name="policy_dsl")
 def policy_diff(
-    old: str, new: str, output: str, output_file: str | None, population: str | None, color: bool | None
+    old: str,
+    new: str,
+    output: str,
+    output_file: str | None,
+    population: str | None,
+    as_of: str | None,
+    color: bool | None,
 ) -> None:
     """Show what changed between two versions of a policy: text, rules, and who gains or loses what.
 
@@ -293,12 +300,13 @@ def policy_diff(
     from policy_dsl.diff import diff_paths
     from policy_dsl.report import render
 
+    day = _as_of(as_of)
     try:
         result = diff_paths(old, new)
         if population is not None:
             from policy_dsl.population import population_diff
 
-            result = population_diff(result, old, new, population)
+            result = population_diff(result, old, new, population, day)
     except PolicyError as error:
         raise PolicyFailure(error) from None
     use_color = color if color is not None else (output_file is None and sys.stdout.isatty())
