@@ -167,7 +167,14 @@ def test_python_m_runs_the_cli() -> None:
     assert "check" in result.stdout and "eval" in result.stdout
 
 
-def test_policy_diff_is_an_honest_stub() -> None:
-    result = CliRunner().invoke(policy_diff, ["a", "b"])
-    assert result.exit_code == 2
-    assert "not built yet" in result.stderr
+def test_policy_diff_exit_codes_follow_diff(example: Path) -> None:
+    runner = CliRunner()
+    same = runner.invoke(policy_diff, [str(example / "draft.policy"), str(example / "draft.policy")])
+    assert same.exit_code == 0, same.stderr
+    assert "no differences" in same.stdout
+    different = runner.invoke(policy_diff, [str(example / "draft.policy"), str(example / "revision-example.policy")])
+    assert different.exit_code == 1, different.stderr
+    assert "Summary" in different.stdout
+    missing = runner.invoke(policy_diff, [str(example / "draft.policy"), "nope.policy"])
+    assert missing.exit_code == 2
+    assert "nope.policy: no such file" in missing.stderr
