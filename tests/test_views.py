@@ -61,7 +61,7 @@ def test_explain_quotes_a_citation_for_each_step() -> None:
     assert "1. ✓ 小微 is true" in section
     assert "per 「出口额5000万美元和500万美元以下」" in section  # the definition's own citation
     assert "✓ 投保 is true" in section
-    assert "⇒ so the enterprise is eligible, for 1000.00 CNY" in section
+    assert "⇒ so the enterprise is eligible, for 1000.00元" in section
 
 
 def test_policy_test_passes_and_fails_honestly(tmp_path: Path) -> None:

@@ -83,13 +83,24 @@ def _check_one(path: str) -> str:
         return _check_registry(parsed)
     policy = _policy_from(parsed, source)
     checked = policy.checked
-    summary = (
-        f"{len(checked.measures)} measures, {len(checked.benefits)} benefits, {len(checked.duties)} duties, "
-        f"{len(checked.targets)} targets, {len(checked.definitions)} definitions, {len(checked.facts)} facts"
-    )
+    counts = [
+        (len(checked.measures), "measure"),
+        (len(checked.benefits), "benefit"),
+        (len(checked.duties), "duty"),
+        (len(checked.targets), "target"),
+        (len(checked.definitions), "definition"),
+        (len(checked.facts), "fact"),
+    ]
+    summary = ", ".join(_plural(n, word) for n, word in counts)
     if checked.coverage is not None:
         summary += "\n  " + checked.coverage.report().replace("\n", "\n  ")
     return summary
+
+
+def _plural(count: int, word: str) -> str:
+    if count == 1:
+        return f"1 {word}"
+    return f"{count} {'duties' if word == 'duty' else word + 's'}"
 
 
 def _policy_from(parsed: m.PolicyFile, source: SourceFile) -> Policy:
@@ -139,7 +150,9 @@ def _read_facts(spec: str) -> tuple[Any, SourceFile]:
 
 @policy.command("eval")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--facts", "facts_path", required=True, help="A JSON object of facts, or - for stdin.")
+@click.option(
+    "--facts", "facts_path", required=True, help="A JSON file of facts (an object), or - for stdin."
+)
 @click.option("--as-of", "as_of", help="Date of evaluation, e.g. 2022-07-01 (default: today).")
 @click.option("--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("-v", "--verbose", is_flag=True, help="Show where each condition is written.")
@@ -245,7 +258,9 @@ def schema_command(file: str) -> None:
 
 @policy.command("explain")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--facts", "facts_path", required=True, help="A JSON object of facts, or - for stdin.")
+@click.option(
+    "--facts", "facts_path", required=True, help="A JSON file of facts (an object), or - for stdin."
+)
 @click.option("--as-of", "as_of", help="Date of evaluation, e.g. 2022-07-01 (default: today).")
 def explain_command(file: str, facts_path: str, as_of: str | None) -> None:
     """The outcome with its full reasoning, each step quoting its citation."""

@@ -195,11 +195,11 @@ _STATUS = {
 }
 
 
-def _money_text(money: Money) -> str:
+def money_text(money: Money) -> str:
     return format_money(money, chinese=True)
 
 
-def _exact_money_text(money: Money) -> str:
+def exact_money_text(money: Money) -> str:
     """A computed amount, digit for digit: 36800.00元, never a rounded 3.68万元."""
     unit = CURRENCY_CHINESE.get(money.currency)
     digits = format(money.amount, "f")
@@ -249,17 +249,17 @@ def render_text(outcome: Outcome, verbose: bool = False) -> str:
 def _benefit_value(benefit: BenefitOutcome) -> list[str]:
     parts: list[str] = []
     if benefit.amount is not None:
-        text = f"amount: {_exact_money_text(benefit.amount)}"
+        text = f"amount: {exact_money_text(benefit.amount)}"
         if benefit.rate is not None and benefit.rate_base:
             text += f" ({benefit.rate} of {benefit.rate_base}"
-            text += f", capped at {_money_text(benefit.cap)})" if benefit.cap else ")"
+            text += f", capped at {money_text(benefit.cap)})" if benefit.cap else ")"
         parts.append(text)
     elif benefit.rate is not None:
         base = f" of {benefit.rate_base}" if benefit.rate_base else ""
-        cap = f", at most {_money_text(benefit.cap)}" if benefit.cap else ""
+        cap = f", at most {money_text(benefit.cap)}" if benefit.cap else ""
         parts.append(f"rate: {benefit.rate}{base}{cap}")
     elif benefit.cap is not None:
-        parts.append(f"amount: up to {_money_text(benefit.cap)}")
+        parts.append(f"amount: up to {money_text(benefit.cap)}")
     if benefit.frequency:
         parts.append({"once": "one-off", "recurring": "recurring"}.get(benefit.frequency, benefit.frequency))
     return ["    " + "; ".join(parts)] if parts else []
@@ -275,14 +275,31 @@ def _explanation(
     lines: list[str] = []
     if condition is not None:
         lines.append(f"    when {condition}")
-    for result in conditions:
-        indent = "        " if result.via else "      "
+    for result, depth in zip(conditions, condition_depths(conditions), strict=True):
+        indent = "      " + "  " * depth
         where = f"  ({result.at})" if verbose else ""
         lines.append(f"{indent}{_MARK[result.value]} {result.test}{where}")
     if period is not None:
         start, end = (d.isoformat() for d in period)
         lines.append(f"      {_MARK[in_period]} in force {start} to {end}")
     return lines
+
+
+def condition_depths(conditions: tuple[ConditionResult, ...]) -> list[int]:
+    """How deep each condition sits: a definition's own tests one level under the definition."""
+    definition_depth: dict[str, int] = {}
+    depths: list[int] = []
+    for result in conditions:
+        if result.definition is not None and result.via != result.definition:
+            # the value of a definition, used directly (via None) or inside another definition
+            depth = 0 if result.via is None else definition_depth.get(result.via, 0) + 1
+            definition_depth[result.definition] = depth
+        elif result.via is not None:
+            depth = definition_depth.get(result.via, 0) + 1
+        else:
+            depth = 0
+        depths.append(depth)
+    return depths
 
 
 def _citations(citations: tuple[CitationRef, ...], agencies: tuple[AgencyRef, ...]) -> list[str]:

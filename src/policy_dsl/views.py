@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from policy_dsl.check import CheckedPolicy
-from policy_dsl.evaluate import ConditionResult, Outcome, render_text
+from policy_dsl.evaluate import ConditionResult, Outcome, exact_money_text, money_text, render_text
 
 # ---------------------------------------------------------------- agencies
 
@@ -184,9 +184,9 @@ def explain(checked: CheckedPolicy, outcome: Outcome) -> str:
             "unknown": "so eligibility cannot be decided without the missing facts",
         }[benefit.status]
         if benefit.amount is not None:
-            conclusion += f", for {benefit.amount.amount} {benefit.amount.currency}"
+            conclusion += f", for {exact_money_text(benefit.amount)}"
         elif benefit.status == "eligible" and benefit.cap is not None:
-            conclusion += f", for up to {benefit.cap.amount} {benefit.cap.currency}"
+            conclusion += f", for up to {money_text(benefit.cap)}"
         lines.append(f"  ⇒ {conclusion}: {'；'.join(f'「{c}」' for c in own)}")
         if benefit.agencies:
             lines.append("  responsible: " + "、".join(a.name for a in benefit.agencies))
