@@ -150,16 +150,37 @@ def _read_facts(spec: str) -> tuple[Any, SourceFile]:
 
 @policy.command("eval")
 @click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--facts", "facts_path", help="A JSON file of facts (an object), or - for stdin.")
 @click.option(
-    "--facts", "facts_path", required=True, help="A JSON file of facts (an object), or - for stdin."
+    "--population",
+    "population",
+    help="Evaluate every enterprise of a .csv, .parquet or .jsonl file (a column per fact) in DuckDB.",
+)
+@click.option(
+    "-o", "--output-file", "output_file", help="With --population: write the results (.parquet or .csv)."
 )
 @click.option("--as-of", "as_of", help="Date of evaluation, e.g. 2022-07-01 (default: today).")
 @click.option("--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("-v", "--verbose", is_flag=True, help="Show where each condition is written.")
-def eval_command(file: str, facts_path: str, as_of: str | None, output: str, verbose: bool) -> None:
-    """Evaluate FILE for one enterprise: every benefit, why, and which clause says so."""
+def eval_command(
+    file: str,
+    facts_path: str | None,
+    population: str | None,
+    output_file: str | None,
+    as_of: str | None,
+    output: str,
+    verbose: bool,
+) -> None:
+    """Evaluate FILE for one enterprise (--facts): every benefit, why, and which clause says so;
+    or for a whole population (--population), counting each benefit's outcomes."""
     date = _as_of(as_of)
+    if (facts_path is None) == (population is None):
+        raise click.UsageError("give exactly one of --facts and --population")
     policy_obj = _load(file)
+    if population is not None:
+        _eval_population(policy_obj, population, output_file, date, output)
+        return
+    assert facts_path is not None
     try:
         facts, source = _read_facts(facts_path)
         outcome = policy_obj.evaluate(facts, as_of=date, source=source)
@@ -169,6 +190,32 @@ def eval_command(file: str, facts_path: str, as_of: str | None, output: str, ver
         click.echo(json.dumps(outcome.to_json(), ensure_ascii=False, indent=2))
     else:
         click.echo(outcome.to_text(verbose=verbose), nl=False)
+
+
+def _eval_population(
+    policy_obj: Policy, population: str, output_file: str | None, date: dt.date | None, output: str
+) -> None:
+    from policy_dsl.table import evaluate_file
+
+    day = date or dt.date.today()
+    try:
+        rows, counts = evaluate_file(
+            policy_obj.checked, population, output_file, day, progress=sys.stderr.isatty()
+        )
+    except PolicyError as error:
+        raise PolicyFailure(error) from None
+    if output == "json":
+        data = {"population": population, "as_of": day.isoformat(), "enterprises": rows, "benefits": counts}
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        click.echo(f"{population}: {rows} enterprises, as of {day.isoformat()}")
+        for name, tally in counts.items():
+            parts = ", ".join(
+                f"{tally.get(s, 0)} {s.replace('_', ' ')}" for s in ("eligible", "unknown", "not_eligible")
+            )
+            click.echo(f"  {name}: {parts}")
+    if output_file is not None:
+        click.echo(f"wrote {output_file}", err=True)
 
 
 @policy.command("fmt")
@@ -203,10 +250,26 @@ def fmt_command(files: tuple[str, ...], check_only: bool, to_stdout: bool) -> No
 
 @policy.command("compile")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", default="-", help="Where to write the Python module (default: stdout).")
-def compile_command(file: str, output: str) -> None:
-    """Compile FILE to a standalone Python module that needs only the standard library."""
-    source = _load(file).module_source()
+@click.option("-o", "--output", default="-", help="Where to write the result (default: stdout).")
+@click.option(
+    "--to",
+    "target",
+    type=click.Choice(["python", "sql"]),
+    default="python",
+    show_default=True,
+    help="What to compile to.",
+)
+@click.option(
+    "--dialect", type=click.Choice(["duckdb", "postgres", "spark"]), default="duckdb", show_default=True
+)
+@click.option(
+    "--as-of", "as_of", help="With --to sql: the date of evaluation written into the query (default: today)."
+)
+def compile_command(file: str, output: str, target: str, dialect: str, as_of: str | None) -> None:
+    """Compile FILE to a standalone Python module (standard library only) or to one SQL query over a
+    relation `facts` with a column per fact and an `id` column."""
+    policy_obj = _load(file)
+    source = policy_obj.sql(dialect, _as_of(as_of)) + ";\n" if target == "sql" else policy_obj.module_source()
     if output == "-":
         click.echo(source, nl=False)
     else:

@@ -28,7 +28,7 @@ from policy_dsl.population import GAINED as POP_GAINED
 from policy_dsl.population import LOST as POP_LOST
 from policy_dsl.population import UNKNOWN as POP_UNKNOWN
 from policy_dsl.population import PopulationDiff
-from policy_dsl.redline import DELETE, EQUAL, INSERT, Segment, changed, redline
+from policy_dsl.redline import DELETE, INSERT, Segment, changed, redline
 from policy_dsl.regions import BenefitRegions, Region, VersionResult
 from policy_dsl.rulediff import RuleChange
 
@@ -180,6 +180,8 @@ table.rule tr.citations td { font-size: 13.5px; color: #3d444d; }
 table.rule tr.citations td p { margin: 0 0 4px; }
 table.outcomes { font-size: 13.5px; }
 table.outcomes td ul { margin: 0; padding-left: 1.1em; }
+table.outcomes td p { margin: 0; color: var(--muted); }
+table.outcomes td ul + p { margin-top: 6px; }
 table.outcomes td.result { white-space: nowrap; }
 p.note { color: var(--muted); font-size: 13px; margin: 2px 0 8px; }
 p.nothing { color: var(--muted); }
@@ -262,7 +264,8 @@ def _header(diff: PolicyDiff, title: str) -> str:
     ]
     if diff.as_of is not None:
         out.append(
-            '<p class="note">结果层：对规则中各常量切分出的每个取值区间组合逐一评估；评估日期取各期限起止日前后，'
+            '<p class="note">结果层：对规则中各常量切分出的每个取值区间组合逐一评估；'
+            "评估日期取各期限起止日前后，"
             f"无期限的政策利益按 <time>{_e(diff.as_of.isoformat())}</time> 评估。</p>"
         )
     out.append("</header>")
@@ -387,7 +390,8 @@ def _rule_table(rule: RuleChange) -> str:
         else:
             old, new = _value(field.old), _value(field.new)
         rows.append(
-            f'<tr><th>{_field_name(field.field)}</th><td class="old">{old}</td><td class="new">{new}</td></tr>'
+            f"<tr><th>{_field_name(field.field)}</th>"
+            f'<td class="old">{old}</td><td class="new">{new}</td></tr>'
         )
     if rule.citations_old or rule.citations_new:
         rows.append(
@@ -655,12 +659,14 @@ def _units(units: UnitsChange) -> str:
         notes.append(f"牵头单位：{_e(units.lead[0])} → {_e(units.lead[1])}")
     elif units.reordered:
         notes.append("排列顺序调整")
+    before = listing(units.old, removed | renamed_old, "del")
+    after = listing(units.new, added | renamed_new, "ins")
     return "\n".join(
         [
             '<div class="units">',
             "<h4>责任单位</h4>",
-            f'<p class="list"><span class="label">原版本</span>{listing(units.old, removed | renamed_old, "del")}</p>',
-            f'<p class="list"><span class="label">新版本</span>{listing(units.new, added | renamed_new, "ins")}</p>',
+            f'<p class="list"><span class="label">原版本</span>{before}</p>',
+            f'<p class="list"><span class="label">新版本</span>{after}</p>',
             "<ul>" + "".join(f"<li>{n}</li>" for n in notes) + "</ul>",
             "</div>",
         ]
@@ -699,7 +705,8 @@ def _region_row(region: Region) -> str:
     change = _REGION_CHANGES.get(region.change, region.change)
     return (
         f'<tr class="region {_e(region.change)}">'
-        f'<td><span class="badge change-{_e(region.change)}" title="{_e(region.change)}">{_e(change)}</span></td>'
+        f'<td><span class="badge change-{_e(region.change)}" title="{_e(region.change)}">'
+        f"{_e(change)}</span></td>"
         f"<td>{where}</td><td>{facts or _NONE}</td><td>{date}</td>"
         f'<td class="result">{_result(w.old)}</td><td class="result">{_result(w.new)}</td>'
         f"<td>{''.join(deciding) or _NONE}</td></tr>"

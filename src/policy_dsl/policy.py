@@ -51,6 +51,23 @@ class Policy:
         """
         return evaluate(self.compiled, facts, as_of, source)
 
+    def evaluate_table(self, table: Any, as_of: dt.date | None = None) -> Any:
+        """Every benefit's status and amount for each row of an Arrow table or pandas DataFrame.
+
+        Runs the policy compiled to SQL in DuckDB, reading the table in place; returns an Arrow
+        table with the input's non-fact columns (an ``id``, say), then per benefit a status column
+        named by the benefit's id and an ``<id>:amount`` column.
+        """
+        from policy_dsl.table import evaluate_table
+
+        return evaluate_table(self.checked, table, as_of)
+
+    def sql(self, dialect: str = "duckdb", as_of: dt.date | None = None) -> str:
+        """The policy as one SQL query over a relation ``facts`` (a column per fact, plus ``id``)."""
+        from policy_dsl.sql import compile_sql
+
+        return compile_sql(self.checked, dialect, as_of=as_of)
+
     def module_source(self) -> str:
         """A standalone Python module giving the same outcomes, with no import of policy_dsl."""
         return module_source(self.checked)

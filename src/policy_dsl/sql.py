@@ -59,7 +59,8 @@ class Dialect:
             return f"({column} {'@>' if mode == 'all' else '&&'} {array})"
         if self.name == "spark":
             if mode == "all":
-                return f"(CASE WHEN {column} IS NULL THEN NULL ELSE size(array_except({array}, {column})) = 0 END)"
+                missing = f"size(array_except({array}, {column}))"
+                return f"(CASE WHEN {column} IS NULL THEN NULL ELSE {missing} = 0 END)"
             return f"arrays_overlap({column}, {array})"
         return f"{'list_has_all' if mode == 'all' else 'list_has_any'}({column}, {array})"
 
@@ -165,16 +166,17 @@ def compile_sql(
     d = Dialect(dialect)
     day = as_of or dt.date.today()
     typed = [d.ident(k) for k in keep]
-    for name, info in checked.facts.items():
-        typed.append(f"CAST({d.ident(name)} AS {d.sql_type(info.type)}) AS {d.ident(name)}")
+    for name, fact in checked.facts.items():
+        typed.append(f"CAST({d.ident(name)} AS {d.sql_type(fact.type)}) AS {d.ident(name)}")
     columns = [d.ident(k) for k in keep]
     for info in checked.benefits:
         rule = info.rule
         assert isinstance(rule, m.Benefit)
-        in_period = rule.period is None or rule.period.start.value <= day <= rule.period.end.value  # type: ignore[operator]
+        in_period = _in_period(rule.period, day)
         condition = condition_sql(checked, rule.when, d) if in_period else "FALSE"
         status = (
-            f"CASE WHEN {condition} THEN 'eligible' WHEN NOT {condition} THEN 'not_eligible' ELSE 'unknown' END"
+            f"CASE WHEN {condition} THEN 'eligible' "
+            f"WHEN NOT {condition} THEN 'not_eligible' ELSE 'unknown' END"
         )
         columns.append(f"{status} AS {d.ident(status_column(rule.name))}")
         columns.append(f"{_amount_sql(checked, rule, condition, d)} AS {d.ident(amount_column(rule.name))}")
@@ -190,6 +192,14 @@ def compile_sql(
         + ",\n  ".join(columns)
         + "\nFROM typed"
     )
+
+
+def _in_period(period: m.Period | None, day: dt.date) -> bool:
+    if period is None:
+        return True
+    start, end = period.start.value, period.end.value
+    assert isinstance(start, dt.date) and isinstance(end, dt.date)
+    return start <= day <= end
 
 
 def _amount_sql(checked: CheckedPolicy, rule: m.Benefit, condition: str, d: Dialect) -> str:
@@ -212,5 +222,7 @@ def _amount_sql(checked: CheckedPolicy, rule: m.Benefit, condition: str, d: Dial
         if cap is not None:
             capped = _decimal(cap)
             computed = f"CASE WHEN {computed} > {capped} THEN {capped} ELSE {computed} END"
-        return f"CASE WHEN {condition} AND {d.ident(base)} IS NOT NULL THEN CAST({computed} AS {MONEY_SQL}) END"
+        return (
+            f"CASE WHEN {condition} AND {d.ident(base)} IS NOT NULL THEN CAST({computed} AS {MONEY_SQL}) END"
+        )
     return f"CAST(NULL AS {MONEY_SQL})"
