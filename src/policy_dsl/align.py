@@ -83,10 +83,10 @@ def contained(part: DocumentMeasure, whole: DocumentMeasure) -> float:
 
 
 def _kind(old: DocumentMeasure, new: DocumentMeasure) -> str:
-    if _body(old) == _body(new) and normalize_text(old.title) == normalize_text(new.title):
+    same_units = [u.name for u in old.units] == [u.name for u in new.units]
+    if _body(old) == _body(new) and normalize_text(old.title) == normalize_text(new.title) and same_units:
         return UNCHANGED
     same_numbers = quantities(old.title + old.body) == quantities(new.title + new.body)
-    same_units = [u.name for u in old.units] == [u.name for u in new.units]
     return REWORDED if same_numbers and same_units else MODIFIED
 
 
@@ -156,14 +156,16 @@ def align(old: Document, new: Document) -> Alignment:
 
     # order: which matched pairs kept their relative order
     anchors = [(i, j) for i, j in pair_of_old.items()]
+    anchors += [(i, j) for j, members in merged_into.items() if j not in pair_of_new for i in members[:1]]
+    split_parts = {k for parts in split_from.values() for k in parts}
     in_order = _increasing(anchors)
 
     changes: list[tuple[tuple[float, float], MeasureChange]] = []
     handled_new: set[int] = set()
     handled_old: set[int] = set()
     for j, n in enumerate(news):
-        if j in handled_new:
-            continue
+        if j in handled_new or j in split_parts:
+            continue  # split-off parts are reported with the measure they were split from
         group_old = ([pair_of_new[j]] if j in pair_of_new else []) + merged_into.get(j, [])
         group_old.sort()
         if len(group_old) > 1:
@@ -173,7 +175,8 @@ def align(old: Document, new: Document) -> Alignment:
                 members,
                 (n,),
                 renumbered=any(m.number != n.number for m in members),
-                moved=j in pair_of_new and (pair_of_new[j], j) not in in_order,
+                moved=(group_old[0], j) not in in_order
+                and (pair_of_new.get(j, group_old[0]), j) not in in_order,
                 similarity=max(similarity(m, n) for m in members),
             )
             handled_old.update(group_old)

@@ -127,7 +127,10 @@ class PolicyDiff:
             rule_counts[rule.status] = rule_counts.get(rule.status, 0) + 1
         regions = [r for m in self.measures for o in m.outcomes for r in o.regions]
         outcome_counts = {
-            "benefits": sum(1 for m in self.measures for o in m.outcomes if o.regions),
+            "benefits": sum(
+                1 for m in self.measures for o in m.outcomes if o.regions and o.kind == "benefit"
+            ),
+            "duties": sum(1 for m in self.measures for o in m.outcomes if o.regions and o.kind == "duty"),
             "gained": sum(1 for r in regions if r.change == "gained"),
             "lost": sum(1 for r in regions if r.change == "lost"),
             "changed": sum(1 for r in regions if r.change == "changed"),
@@ -236,7 +239,11 @@ def _units_change(
 
 
 def _text(measures: tuple[DocumentMeasure, ...]) -> str:
-    return "".join(m.body + (m.units_text or "") for m in measures)
+    """A measure's text for the redline; a group (merge, split) leaves out its units lines,
+    which the units layer compares as lists."""
+    if len(measures) == 1:
+        return measures[0].body + (measures[0].units_text or "")
+    return "".join(m.body for m in measures)
 
 
 def _phrases(old: Document, new: Document, checked: tuple[CheckedPolicy | None, ...]) -> list[str]:
@@ -262,7 +269,7 @@ def _measure_diffs(
     benefits_of: dict[tuple[str, str], list[str]] = {}
     for side, policy in zip(("old", "new"), policies, strict=True):
         if policy is not None:
-            for info in policy.benefits:
+            for info in (*policy.benefits, *policy.duties):
                 benefits_of.setdefault((side, info.measure.number), []).append(info.rule.name)
     diffs: list[MeasureDiff] = []
     placed: set[str] = set()
@@ -338,7 +345,7 @@ def _fallback_as_of(policies: tuple[CheckedPolicy | None, ...]) -> dt.date:
         info.rule.period.start.value
         for p in policies
         if p is not None
-        for info in (*p.benefits, *p.duties, *p.targets)
+        for info in (*p.benefits, *p.duties)
         if info.rule.period is not None and isinstance(info.rule.period.start.value, dt.date)
     ]
     if starts:
@@ -365,12 +372,15 @@ def diff_policies(old: Policy, new: Policy, old_info: VersionInfo, new_info: Ver
     alignment = align(read_document(old_checked.document.text), read_document(new_checked.document.text))
     rules = diff_rules(old_checked, new_checked)
     fallback = _fallback_as_of((old_checked, new_checked))
-    benefit_ids = list(
-        dict.fromkeys(
-            [*(i.rule.name for i in new_checked.benefits), *(i.rule.name for i in old_checked.benefits)]
+    outcomes: dict[str, BenefitRegions] = {}
+    for kind in ("benefit", "duty"):
+        infos = (
+            [*new_checked.benefits, *old_checked.benefits]
+            if kind == "benefit"
+            else [*new_checked.duties, *old_checked.duties]
         )
-    )
-    outcomes = {i: outcome_regions(old.compiled, new.compiled, i, fallback) for i in benefit_ids}
+        for ident in dict.fromkeys(info.rule.name for info in infos):
+            outcomes[ident] = outcome_regions(old.compiled, new.compiled, ident, fallback, kind)
     measures = _measure_diffs(alignment, rules, outcomes, (old_checked, new_checked))
     definitions = tuple(r for r in rules if r.kind == "definition")
     return PolicyDiff(old_info, new_info, tuple(measures), definitions, fallback)

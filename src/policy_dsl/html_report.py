@@ -685,6 +685,8 @@ def _result(result: VersionResult) -> str:
 
 
 def _failing(result: VersionResult) -> list[str]:
+    """The conditions a version does not meet (listed where it does not grant the benefit: where it
+    does, a false branch of an ``or`` decides nothing)."""
     return [test for test, value in result.conditions if value is False]
 
 
@@ -699,7 +701,7 @@ def _region_row(region: Region) -> str:
     date = f"<time>{_e(w.as_of.isoformat())}</time>" if w.dated else '<span class="none">与日期无关</span>'
     deciding = []
     for side, result in (("原版本未满足", w.old), ("新版本未满足", w.new)):
-        failing = _failing(result)
+        failing = _failing(result) if result.status != "eligible" else []
         if failing:
             deciding.append(f"<p>{side}：</p><ul>" + "".join(f"<li>{_e(t)}</li>" for t in failing) + "</ul>")
     change = _REGION_CHANGES.get(region.change, region.change)

@@ -107,6 +107,14 @@ class PopulationDiff:
         return lines
 
 
+def _value(outcome: dict[str, Any] | None) -> tuple[Any, ...]:
+    """What an eligible enterprise gets: the amount, and the cap and rate it is bounded by."""
+    if outcome is None:
+        return (None, None, None)
+    amount, cap = outcome["amount"], outcome["cap"]
+    return (amount and amount["amount"], cap and cap["amount"], outcome["rate"])
+
+
 def _pad(text: str, width: int) -> str:
     """``text`` cut or padded to ``width`` terminal columns (CJK characters take two)."""
     out = ""
@@ -231,7 +239,7 @@ def population_diff(
             eligible_old += o_status == "eligible"
             eligible_new += n_status == "eligible"
             if o_status == n_status == "eligible":
-                if (o and o["amount"]) != (n and n["amount"]):
+                if _value(o) != _value(n):
                     ids[CHANGED].append(ident)
             elif "unknown" in (o_status, n_status) and o_status != n_status:
                 ids[UNKNOWN].append(ident)

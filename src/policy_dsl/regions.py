@@ -27,7 +27,7 @@ from policy_dsl.check import CheckedPolicy
 from policy_dsl.compile import CompiledPolicy, runtime_value
 from policy_dsl.format import format_value
 from policy_dsl.types import Type
-from policy_dsl.values import Duration, Money, Percent, format_decimal
+from policy_dsl.values import MINOR_UNIT_DIGITS, Duration, Money, Percent, format_decimal
 
 GAINED = "gained"
 LOST = "lost"
@@ -79,6 +79,8 @@ class Region:
 
 @attrs.frozen
 class BenefitRegions:
+    """The regions of one rule: a benefit (eligible or not) or a duty (owed to the enterprise or not)."""
+
     id: str
     label: str
     regions: tuple[Region, ...]
@@ -86,6 +88,7 @@ class BenefitRegions:
     evaluated: int
     exact: bool
     note: str | None = None
+    kind: str = "benefit"
 
 
 # ---------------------------------------------------------------- boundaries
@@ -328,15 +331,17 @@ def _as_of_domain(periods: Iterable[tuple[dt.date, dt.date]], fallback: dt.date)
 
 
 class _Version:
-    """One compiled version, evaluating one benefit quickly."""
+    """One compiled version, evaluating one benefit (or duty) quickly."""
 
-    def __init__(self, compiled: CompiledPolicy | None, benefit: str) -> None:
+    def __init__(self, compiled: CompiledPolicy | None, rule_id: str, kind: str = "benefit") -> None:
         self.compiled = compiled
+        self.kind = kind
         self.index: int | None = None
         self.rule: dict[str, Any] | None = None
         if compiled is not None:
-            for index, rule in enumerate(compiled.namespace["BENEFITS"]):
-                if rule["id"] == benefit:
+            table = "BENEFITS" if kind == "benefit" else "DUTIES"
+            for index, rule in enumerate(compiled.namespace[table]):
+                if rule["id"] == rule_id:
                     self.index, self.rule = index, rule
 
     @property
@@ -347,7 +352,9 @@ class _Version:
         """The benefit's outcome through the public ``evaluate`` of the compiled module."""
         if self.compiled is None or self.rule is None:
             return None
-        for outcome in self.compiled.evaluate(facts, as_of)["benefits"]:
+        for outcome in self.compiled.evaluate(facts, as_of)[
+            "benefits" if self.kind == "benefit" else "duties"
+        ]:
             if outcome["id"] == self.rule["id"]:
                 result: dict[str, Any] = outcome
                 return result
@@ -358,16 +365,20 @@ class _Version:
             return None
         namespace = self.compiled.namespace
         trace: dict[int, Any] = {}
-        conditions, _ = namespace["_decide"](facts, trace)
-        result: dict[str, Any] = namespace["_benefit_outcome"](
-            self.rule, facts, as_of, conditions[self.index], trace
-        )
+        benefit_conditions, duty_conditions = namespace["_decide"](facts, trace)
+        if self.kind == "benefit":
+            condition = benefit_conditions[self.index]
+            result: dict[str, Any] = namespace["_benefit_outcome"](self.rule, facts, as_of, condition, trace)
+        else:
+            result = namespace["_duty_outcome"](self.rule, facts, as_of, duty_conditions[self.index], trace)
         return result
 
 
 def _key(outcome: dict[str, Any] | None) -> tuple[bool, Any]:
-    if outcome is None or outcome["status"] != "eligible":
+    if outcome is None or outcome["status"] not in {"eligible", "applies"}:
         return (False, None)
+    if "levels" in outcome:  # a duty: what is owed is its service levels
+        return (True, tuple((lv["label"], lv["op"], lv["value"]) for lv in outcome["levels"]))
     amount = outcome["amount"]
     return (True, (amount and amount["amount"], outcome["cap"] and outcome["cap"]["amount"], outcome["rate"]))
 
@@ -385,12 +396,22 @@ def _change(old: tuple[bool, Any], new: tuple[bool, Any]) -> str | None:
 def _result(outcome: dict[str, Any] | None) -> VersionResult:
     if outcome is None:
         return VersionResult("absent", None, ())
+    if "levels" in outcome:
+        levels = "; ".join(f"{lv['label']} {lv['op']} {lv['value']}" for lv in outcome["levels"])
+        duty_conditions = tuple((c["test"], c["value"]) for c in outcome["conditions"])
+        if outcome["period"] is not None:
+            period = outcome["period"]
+            test = f"in force {period['start'].isoformat()} to {period['end'].isoformat()}"
+            duty_conditions += ((test, outcome["in_period"]),)
+        return VersionResult(outcome["status"], levels or None, duty_conditions)
     amount = outcome["amount"]
     shown = None
     if amount is not None:
         shown = f"{format(amount['amount'], 'f')} {amount['currency']}"
     elif outcome["cap"] is not None and outcome["status"] == "eligible":
-        shown = f"up to {format(outcome['cap']['amount'], 'f')} {outcome['cap']['currency']}"
+        cap = outcome["cap"]
+        digits = MINOR_UNIT_DIGITS.get(cap["currency"], 2)
+        shown = f"up to {format(cap['amount'].quantize(Decimal(1).scaleb(-digits)), 'f')} {cap['currency']}"
     conditions = tuple((c["test"], c["value"]) for c in outcome["conditions"])
     if outcome["period"] is not None:
         period = outcome["period"]
@@ -463,9 +484,10 @@ def outcome_regions(
     new: CompiledPolicy | None,
     benefit: str,
     fallback_as_of: dt.date,
+    kind: str = "benefit",
 ) -> BenefitRegions:
-    """Where ``benefit`` is gained, lost or changed between two compiled versions."""
-    before, after = _Version(old, benefit), _Version(new, benefit)
+    """Where ``benefit`` (or the duty of that id, with ``kind="duty"``) is gained, lost or changed."""
+    before, after = _Version(old, benefit, kind), _Version(new, benefit, kind)
     old_checked = old.checked if old is not None else None
     new_checked = new.checked if new is not None else None
     names: list[str] = []
@@ -515,7 +537,7 @@ def outcome_regions(
     if unconfirmed:
         notes.append(f"{unconfirmed} regions dropped: their witness did not differ when re-evaluated")
     note = "; ".join(notes) or None
-    return BenefitRegions(benefit, label, tuple(regions), total, evaluated, exact, note)
+    return BenefitRegions(benefit, label, tuple(regions), total, evaluated, exact, note, kind)
 
 
 def _witness(

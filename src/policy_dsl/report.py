@@ -89,6 +89,7 @@ def _version_result(result: VersionResult) -> dict[str, Any]:
 
 def _regions(benefit: BenefitRegions) -> dict[str, Any]:
     return {
+        "kind": benefit.kind,
         "benefit": benefit.id,
         "label": benefit.label,
         "exact": benefit.exact,
@@ -155,7 +156,7 @@ def to_dict(diff: PolicyDiff) -> dict[str, Any]:
                 "redline": _segments(m.redline),
                 "units": _units(m.units),
                 "rules": [_rule(r) for r in m.rules],
-                "outcomes": [_regions(o) for o in m.outcomes if o.regions or not o.exact],
+                "outcomes": [_regions(o) for o in m.outcomes if o.regions or o.note],
             }
             for m in diff.measures
         ],
@@ -217,18 +218,22 @@ def heading(change: MeasureChange) -> str:
 
 
 def changed_sentences(segments: Iterable[Segment], mark: Callable[[int, str], str]) -> list[str]:
-    """The sentences of a redline that contain a change, each with its changes marked."""
+    """The sentences of a redline that contain a change, each with its changes marked.
+
+    ``mark(op, text)`` renders every piece, unchanged ones (``EQUAL``) included, so a renderer
+    can escape them.
+    """
     sentences: list[tuple[list[str], bool]] = [([], False)]
     for op, text in segments:
         if op == EQUAL:
             start = 0
             for index, char in enumerate(text):
                 if char in "。；！？":
-                    sentences[-1][0].append(text[start : index + 1])
+                    sentences[-1][0].append(mark(EQUAL, text[start : index + 1]))
                     sentences.append(([], False))
                     start = index + 1
             if start < len(text):
-                sentences[-1][0].append(text[start:])
+                sentences[-1][0].append(mark(EQUAL, text[start:]))
         else:
             parts, _ = sentences[-1]
             parts.append(mark(op, text))
@@ -253,7 +258,8 @@ def _summary_lines(diff: PolicyDiff) -> list[str]:
         lines.append(f"  rules: {added} added, {removed} removed, {changed_count} changed")
         o = summary["outcomes"]
         lines.append(
-            f"  outcomes: {o['benefits']} benefits differ — {o['gained']} regions gained, {o['lost']} lost, "
+            f"  outcomes: {o['benefits']} benefits and {o['duties']} duties differ — "
+            f"{o['gained']} regions gained, {o['lost']} lost, "
             f"{o['changed']} changed"
         )
     else:
@@ -304,8 +310,8 @@ def _region_lines(benefit: BenefitRegions, region: Region, indent: str) -> list[
         f"{indent}  witness: {facts}" + (f"; as of {w.as_of.isoformat()}" if w.dated else ""),
         f"{indent}  old: {_result_text(w.old)}; new: {_result_text(w.new)}",
     ]
-    decided_old = [t for t, v in w.old.conditions if v is False]
-    decided_new = [t for t, v in w.new.conditions if v is False]
+    decided_old = [t for t, v in w.old.conditions if v is False] if w.old.status != "eligible" else []
+    decided_new = [t for t, v in w.new.conditions if v is False] if w.new.status != "eligible" else []
     if decided_old:
         lines.append(f"{indent}  old fails: {'; '.join(decided_old)}")
     if decided_new:
@@ -319,6 +325,8 @@ def _measure_lines(measure: MeasureDiff, style: _Style) -> list[str]:
         return lines
 
     def mark(op: int, text: str) -> str:
+        if op == EQUAL:
+            return text
         return style.inserted(text) if op == INSERT else style.deleted(text)
 
     title_changes = changed_sentences(measure.title_redline, mark)
@@ -343,7 +351,8 @@ def _measure_lines(measure: MeasureDiff, style: _Style) -> list[str]:
         for benefit in outcomes:
             exact = "exact" if benefit.exact else "sampled"
             lines.append(
-                f"      {benefit.label} ({benefit.id}; {benefit.combinations} combinations, {exact})"
+                f"      {benefit.kind} {benefit.label} "
+                f"({benefit.id}; {benefit.combinations} combinations, {exact})"
             )
             if benefit.note:
                 lines.append(f"        note: {benefit.note}")
@@ -394,19 +403,27 @@ def render_text(diff: PolicyDiff, color: bool = False) -> str:
 
 
 def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """Policy text made inert in Markdown: HTML escaped, table pipes escaped, one line."""
+    return html.escape(text, quote=False).replace("|", "\\|").replace("\n", " ")
 
 
 def render_markdown(diff: PolicyDiff) -> str:
     def mark(op: int, text: str) -> str:
-        return f"<ins>{html.escape(text)}</ins>" if op == INSERT else f"<del>{html.escape(text)}</del>"
+        if op == EQUAL:
+            return _md_escape(text)
+        tag = "ins" if op == INSERT else "del"
+        return f"<{tag}>{_md_escape(text)}</{tag}>"
 
-    out = [f"# policy-diff: {diff.old.title}", ""]
-    out.append(f"`{diff.old.path}` ({diff.old.encoding}) → `{diff.new.path}` ({diff.new.encoding})")
+    out = [f"# policy-diff: {_md_escape(diff.old.title)}", ""]
+    old_path, new_path = _md_escape(diff.old.path), _md_escape(diff.new.path)
+    out.append(f"{old_path} ({diff.old.encoding}) → {new_path} ({diff.new.encoding})")
     out.append("")
     out.append("## Summary")
     out.append("")
-    out.extend(f"- {line.strip()}" for line in _summary_lines(diff))
+    out.extend(f"- {_md_escape(line.strip())}" for line in _summary_lines(diff))
+    if diff.population is not None:
+        summary_lines = diff.population.summary_lines()  # type: ignore[attr-defined]
+        out.extend(f"- {_md_escape(line.strip())}" for line in summary_lines)
     if diff.definitions:
         out += ["", "## Definitions", ""]
         out.extend(_md_rules(diff.definitions))
@@ -416,6 +433,10 @@ def render_markdown(diff: PolicyDiff) -> str:
         out.append("")
         if not measure.different:
             continue
+        title_changes = changed_sentences(measure.title_redline, mark)
+        if title_changes and measure.change.kind not in {"inserted", "deleted"}:
+            out.append(f"Title: {title_changes[0]}")
+            out.append("")
         if measure.change.kind in {"inserted", "deleted"}:
             for m in measure.change.new or measure.change.old:
                 op = INSERT if measure.change.new else DELETE
@@ -424,18 +445,22 @@ def render_markdown(diff: PolicyDiff) -> str:
             out.extend(f"> {line}" for line in changed_sentences(measure.redline, mark))
         out.append("")
         if measure.units is not None and measure.units.changed:
-            out.extend(f"- {line.strip()}" for line in _units_lines(measure.units, _Style(False)))
+            out.extend(f"- {_md_escape(line.strip())}" for line in _units_lines(measure.units, _Style(False)))
             out.append("")
         if measure.rules:
             out.extend(_md_rules(measure.rules))
             out.append("")
         for benefit in measure.outcomes:
+            if not benefit.regions and not benefit.note:
+                continue
+            exact = "exact" if benefit.exact else "sampled"
+            out.append(f"**Outcomes — {benefit.kind} {_md_escape(benefit.label)}** ({exact})")
+            out.append("")
+            if benefit.note:
+                out.append(f"Note: {_md_escape(benefit.note)}")
+                out.append("")
             if not benefit.regions:
                 continue
-            out.append(
-                f"**Outcomes — {_md_escape(benefit.label)}** ({'exact' if benefit.exact else 'sampled'})"
-            )
-            out.append("")
             out.append("| change | where | witness | old | new |")
             out.append("|---|---|---|---|---|")
             for region in benefit.regions:
@@ -448,6 +473,10 @@ def render_markdown(diff: PolicyDiff) -> str:
                     f"{_md_escape(_result_text(w.old))} | {_md_escape(_result_text(w.new))} |"
                 )
             out.append("")
+    if diff.population is not None:
+        out += ["## Population", "", "```"]
+        out.extend(diff.population.detail_lines())  # type: ignore[attr-defined]
+        out += ["```", ""]
     if not diff.different:
         out.append("No differences.")
     return "\n".join(out).rstrip() + "\n"
@@ -458,7 +487,7 @@ def _md_rules(rules: Iterable[RuleChange]) -> list[str]:
     for rule in rules:
         for field in rule.fields:
             out.append(
-                f"| {rule.kind} `{_md_escape(rule.id)}` ({rule.status}) | {field.field} | "
+                f"| {rule.kind} {_md_escape(rule.id)} ({rule.status}) | {field.field} | "
                 f"{_md_escape(field.old or '—')} | {_md_escape(field.new or '—')} |"
             )
     return out
