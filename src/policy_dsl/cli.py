@@ -339,6 +339,24 @@ def explain_command(file: str, facts_path: str, as_of: str | None) -> None:
     click.echo(explain(policy_obj.checked, outcome), nl=False)
 
 
+@policy.command("synth")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("-n", "count", type=click.IntRange(min=0), required=True, help="How many enterprises.")
+@click.option("-o", "--output", required=True, help="Where to write them: a .parquet or .csv file.")
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help="The same seed gives the same population."
+)
+def synth_command(file: str, count: int, output: str, seed: int) -> None:
+    """A synthetic population for FILE: realistic spreads and many values at and near its thresholds."""
+    from policy_dsl.synth import synthesize
+
+    policy_obj = _load(file)
+    if not output.endswith((".parquet", ".csv")):
+        raise click.BadParameter("write a .parquet or .csv file", param_hint="-o")
+    rows = synthesize(policy_obj.checked, count, output, seed)
+    click.echo(f"wrote {rows} enterprises to {output}", err=True)
+
+
 @click.command("policy-diff", context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("old", type=click.Path(dir_okay=False))
 @click.argument("new", type=click.Path(dir_okay=False))

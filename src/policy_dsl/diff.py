@@ -22,7 +22,7 @@ import attrs
 
 from policy_dsl.align import DELETED, INSERTED, MODIFIED, REWORDED, UNCHANGED, Alignment, MeasureChange, align
 from policy_dsl.check import AgencyRegistry, CheckedPolicy
-from policy_dsl.document import Document, DocumentMeasure, ResponsibleUnit, read_document
+from policy_dsl.document import Document, DocumentMeasure, read_document
 from policy_dsl.errors import Diagnostic, PolicyLoadError
 from policy_dsl.policy import Policy, load
 from policy_dsl.redline import Segment, changed, redline
@@ -57,10 +57,19 @@ class MeasureDiff:
     units: UnitsChange | None
     rules: tuple[RuleChange, ...]
     outcomes: tuple[BenefitRegions, ...]
+    #: For a merge or a split: each old (merge) or new (split) measure's units against the other side's.
+    units_parts: tuple[tuple[str, UnitsChange], ...] = ()
 
     @property
     def kind(self) -> str:
         return self.change.kind
+
+    @property
+    def all_units(self) -> tuple[tuple[str | None, UnitsChange], ...]:
+        """Every units comparison of the measure, labelled for merges and splits."""
+        if self.units is not None:
+            return ((None, self.units),)
+        return tuple((label, units) for label, units in self.units_parts)
 
     @property
     def different(self) -> bool:
@@ -69,7 +78,7 @@ class MeasureDiff:
             c.kind != UNCHANGED
             or c.renumbered
             or c.moved
-            or bool(self.units and self.units.changed)
+            or any(units.changed for _, units in self.all_units)
             or bool(self.rules)
             or any(o.regions for o in self.outcomes)
         )
@@ -112,9 +121,9 @@ class PolicyDiff:
         structure = dict(sorted(kinds.items()))
         structure["renumbered"] = sum(1 for m in self.measures if m.change.renumbered)
         structure["moved"] = sum(1 for m in self.measures if m.change.moved)
-        units = [m.units for m in self.measures if m.units is not None and m.units.changed]
+        units = [u for m in self.measures for _, u in m.all_units if u.changed]
         units_counts = {
-            "measures": len(units),
+            "measures": sum(1 for m in self.measures if any(u.changed for _, u in m.all_units)),
             "added": sum(len(u.added) for u in units),
             "removed": sum(len(u.removed) for u in units),
             "renamed": sum(len(u.renamed) for u in units),
@@ -238,12 +247,12 @@ def _units_change(
     return UnitsChange(before, after, tuple(added), tuple(removed), tuple(renamed), lead, reordered)
 
 
-def _text(measures: tuple[DocumentMeasure, ...]) -> str:
-    """A measure's text for the redline; a group (merge, split) leaves out its units lines,
-    which the units layer compares as lists."""
-    if len(measures) == 1:
-        return measures[0].body + (measures[0].units_text or "")
-    return "".join(m.body for m in measures)
+def _text(measures: tuple[DocumentMeasure, ...], group: bool) -> str:
+    """A measure's text for the redline; for a merge or a split the units lines are left out,
+    and the units layer compares the lists, one member at a time."""
+    if group:
+        return "".join(m.body for m in measures)
+    return "".join(m.body + (m.units_text or "") for m in measures)
 
 
 def _phrases(old: Document, new: Document, checked: tuple[CheckedPolicy | None, ...]) -> list[str]:
@@ -275,20 +284,26 @@ def _measure_diffs(
     placed: set[str] = set()
     placed_outcomes: set[str] = set()
     for change in alignment.changes:
-        old_text, new_text = _text(change.old), _text(change.new)
+        group = len(change.old) > 1 or len(change.new) > 1
+        old_text, new_text = _text(change.old, group), _text(change.new, group)
         old_title = "、".join(m.title for m in change.old)
         new_title = "、".join(m.title for m in change.new)
         title_segments = redline(old_title, new_title, phrases)
         body_segments = redline(old_text, new_text, phrases)
         units = None
-        if len(change.old) >= 1 and len(change.new) >= 1:
+        parts: list[tuple[str, UnitsChange]] = []
+        if len(change.old) == 1 and len(change.new) == 1:
             units = _units_change(change.old[0], change.new[0], registries)  # type: ignore[arg-type]
-            if len(change.old) > 1 or len(change.new) > 1:
-                merged_old = tuple(dict.fromkeys(u.name for m in change.old for u in m.units))
-                merged_new = tuple(dict.fromkeys(u.name for m in change.new for u in m.units))
-                fake_old = attrs.evolve(change.old[0], units=tuple(_unit(n) for n in merged_old))
-                fake_new = attrs.evolve(change.new[0], units=tuple(_unit(n) for n in merged_new))
-                units = _units_change(fake_old, fake_new, registries)  # type: ignore[arg-type]
+        elif len(change.old) > 1:  # merged: each old measure's units against the new list
+            for member in change.old:
+                part = _units_change(member, change.new[0], registries)  # type: ignore[arg-type]
+                if part is not None:
+                    parts.append((f"（{member.number}）→（{change.new[0].number}）", part))
+        elif len(change.new) > 1:  # split: the old list against each new measure's
+            for member in change.new:
+                part = _units_change(change.old[0], member, registries)  # type: ignore[arg-type]
+                if part is not None:
+                    parts.append((f"（{change.old[0].number}）→（{member.number}）", part))
         old_numbers = {m.number for m in change.old}
         new_numbers = {m.number for m in change.new}
         measure_rules = tuple(
@@ -309,13 +324,11 @@ def _measure_diffs(
         if change.kind == REWORDED and measure_rules:
             change = attrs.evolve(change, kind=MODIFIED)  # the encodings show a change of rule
         diffs.append(
-            MeasureDiff(change, title_segments, body_segments, units, measure_rules, measure_outcomes)
+            MeasureDiff(
+                change, title_segments, body_segments, units, measure_rules, measure_outcomes, tuple(parts)
+            )
         )
     return diffs
-
-
-def _unit(name: str) -> ResponsibleUnit:
-    return ResponsibleUnit(name)
 
 
 _NUMERALS = {c: i for i, c in enumerate("零一二三四五六七八九")}

@@ -461,7 +461,7 @@ def _badges(measure: MeasureDiff) -> str:
         out.append('<span class="badge flag renumbered" title="renumbered">重新编号</span>')
     if change.moved:
         out.append('<span class="badge flag moved" title="moved">位置移动</span>')
-    if measure.units is not None and measure.units.changed:
+    if any(units.changed for _, units in measure.all_units):
         out.append('<span class="badge flag units" title="responsible units changed">责任单位变化</span>')
     if measure.rules:
         out.append(f'<span class="badge flag rules" title="rules changed">规则 {len(measure.rules)}</span>')
@@ -506,8 +506,9 @@ def _measure(index: int, measure: MeasureDiff) -> str:
             f'<details class="text"><summary>正文未改动</summary>'
             f'<div class="text">{_e(_plain(measure.redline))}</div></details>'
         )
-    if measure.units is not None and measure.units.changed:
-        out.append(_units(measure.units))
+    for label, units in measure.all_units:
+        if units.changed:
+            out.append(_units(units, label))
     if measure.rules:
         out.append("<h4>规则</h4>")
         out.extend(_rule_table(rule) for rule in measure.rules)
@@ -639,7 +640,7 @@ def _redline_table(measure: MeasureDiff) -> str:
 # ---------------------------------------------------------------- responsible units
 
 
-def _units(units: UnitsChange) -> str:
+def _units(units: UnitsChange, label: str | None = None) -> str:
     added, removed = set(units.added), set(units.removed)
     renamed_old = {a for a, _ in units.renamed}
     renamed_new = {b for _, b in units.renamed}
@@ -664,7 +665,7 @@ def _units(units: UnitsChange) -> str:
     return "\n".join(
         [
             '<div class="units">',
-            "<h4>责任单位</h4>",
+            f"<h4>责任单位{_e(label) if label else ''}</h4>",
             f'<p class="list"><span class="label">原版本</span>{before}</p>',
             f'<p class="list"><span class="label">新版本</span>{after}</p>',
             "<ul>" + "".join(f"<li>{n}</li>" for n in notes) + "</ul>",

@@ -179,8 +179,10 @@ def _midpoint(a: Any, b: Any, type_: Type) -> Any | None:
         return a + dt.timedelta(days=days // 2) if days > 1 else None
     if type_.kind in {"integer", "duration"}:
         return (int(a) + int(b)) // 2 if int(b) - int(a) > 1 else None
-    step = Decimal("0.01")
-    middle = ((Decimal(a) + Decimal(b)) / 2).quantize(step)
+    exact = (Decimal(a) + Decimal(b)) / 2
+    middle = exact.quantize(Decimal("0.01"))  # a readable value where there is room for one
+    if not Decimal(a) < middle < Decimal(b):
+        middle = exact  # constants closer than a cent: the exact middle still separates them
     if Decimal(a) < middle < Decimal(b):
         return int(middle) if type_.kind == "integer" else middle
     return None

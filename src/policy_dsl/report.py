@@ -155,6 +155,7 @@ def to_dict(diff: PolicyDiff) -> dict[str, Any]:
                 "title_redline": _segments(m.title_redline),
                 "redline": _segments(m.redline),
                 "units": _units(m.units),
+                "units_parts": [{"measures": label, **(_units(u) or {})} for label, u in m.units_parts],
                 "rules": [_rule(r) for r in m.rules],
                 "outcomes": [_regions(o) for o in m.outcomes if o.regions or o.note],
             }
@@ -339,8 +340,12 @@ def _measure_lines(measure: MeasureDiff, style: _Style) -> list[str]:
                 lines.append(f"    {mark(INSERT if measure.change.new else DELETE, sentence.text)}")
     else:
         lines.extend(f"    {marked}" for marked in changed_sentences(measure.redline, mark))
-    if measure.units is not None and measure.units.changed:
-        lines.extend(_units_lines(measure.units, style))
+    for label, units in measure.all_units:
+        if units.changed:
+            block = _units_lines(units, style)
+            if label:
+                block[0] = block[0].replace("responsible units:", f"responsible units {label}:", 1)
+            lines.extend(block)
     if measure.rules:
         lines.append("    rules:")
         for rule in measure.rules:
@@ -444,9 +449,13 @@ def render_markdown(diff: PolicyDiff) -> str:
         else:
             out.extend(f"> {line}" for line in changed_sentences(measure.redline, mark))
         out.append("")
-        if measure.units is not None and measure.units.changed:
-            out.extend(f"- {_md_escape(line.strip())}" for line in _units_lines(measure.units, _Style(False)))
-            out.append("")
+        for label, units in measure.all_units:
+            if units.changed:
+                block = _units_lines(units, _Style(False))
+                if label:
+                    block[0] = block[0].replace("responsible units:", f"responsible units {label}:", 1)
+                out.extend(f"- {_md_escape(line.strip())}" for line in block)
+                out.append("")
         if measure.rules:
             out.extend(_md_rules(measure.rules))
             out.append("")
