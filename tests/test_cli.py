@@ -172,7 +172,9 @@ def test_policy_diff_exit_codes_follow_diff(example: Path) -> None:
     same = runner.invoke(policy_diff, [str(example / "draft.policy"), str(example / "draft.policy")])
     assert same.exit_code == 0, same.stderr
     assert "no differences" in same.stdout
-    different = runner.invoke(policy_diff, [str(example / "draft.policy"), str(example / "revision-example.policy")])
+    different = runner.invoke(
+        policy_diff, [str(example / "draft.policy"), str(example / "revision-example.policy")]
+    )
     assert different.exit_code == 1, different.stderr
     assert "Summary" in different.stdout
     missing = runner.invoke(policy_diff, [str(example / "draft.policy"), "nope.policy"])

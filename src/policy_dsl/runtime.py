@@ -63,9 +63,8 @@ def _ne(a: _Any, b: _Any) -> _Any:
 
 
 def _between(value: _Any, low: _Any, high: _Any) -> _Any:
-    if value is None or low is None or high is None:
-        return None
-    return low <= value <= high
+    # low <= value and value <= high, in Kleene's logic: one false side decides
+    return _and(_le(low, value), _le(value, high))
 
 
 def _in(value: _Any, options: tuple[str, ...]) -> _Any:

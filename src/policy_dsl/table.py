@@ -64,7 +64,9 @@ def evaluate_table(checked: CheckedPolicy, table: Any, as_of: dt.date | None = N
     con = _connect()
     con.register("population_input", table)
     try:
-        return con.sql(_query(con, checked, "population_input", as_of)).fetch_arrow_table()
+        relation = con.sql(_query(con, checked, "population_input", as_of))
+        fetch = getattr(relation, "to_arrow_table", None) or relation.fetch_arrow_table
+        return fetch()
     except Exception as exc:  # duckdb raises its own hierarchy; give the user one error type
         raise _population_error(str(exc)) from None
 
