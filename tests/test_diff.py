@@ -317,10 +317,17 @@ def test_c12_measures_merged() -> None:
     assert measure["renumbered"]
     merged_rules = set(rules_named(r))
     assert not [x for x in all_rules() if x["id"] in merged_rules], "merged rules are unchanged rules"
-    # responsibility changes are reported under the merge, not as units added or removed
-    assert measure["units"] is not None
-    assert measure["units"]["added"] == [] and measure["units"]["removed"] == []
-    assert set(measure["units"]["new"]) == set(units_of(r["revision"]))
+    # the units of each merged measure against the merged list, as the row describes: （十）'s rules
+    # change lead from 人行重庆营管部 to 市商务委 and gain 各区县政府; （九）'s gain 中国信保重庆分公司
+    assert measure["units"] is None
+    parts = {part["measures"]: part for part in measure["units_parts"]}
+    assert set(parts) == {f"（{olds[0]}）→（{new}）", f"（{olds[1]}）→（{new}）"}
+    nine, ten = parts[f"（{olds[0]}）→（{new}）"], parts[f"（{olds[1]}）→（{new}）"]
+    assert nine["added"] == ["中国信保重庆分公司"] and nine["removed"] == [] and nine["lead"] is None
+    assert ten["added"] == ["各区县政府"] and ten["removed"] == []
+    assert ten["lead"] == {"old": "人行重庆营管部", "new": "市商务委"}
+    for part in parts.values():
+        assert set(part["new"]) == set(units_of(r["revision"]))
 
 
 def test_c13_reworded() -> None:
@@ -393,8 +400,10 @@ def test_nothing_else_is_reported_as_changed() -> None:
     # modified: （五）（六）（十二） for their rules, and （二）（十一） if a units change counts as one
     assert structure["modified"] + structure["unchanged"] == 3 + 7
     assert (structure["renumbered"], structure["moved"]) == (8, 1)
-    assert summary["units"]["added"] == 1 and summary["units"]["removed"] == 1
-    assert summary["units"]["renamed"] == 0 and summary["units"]["lead changed"] == 0
+    # C6 adds 市公安局, C7 removes 市农业农村委; the merge (C12) adds one unit to each member's list
+    # and changes （十）'s lead
+    assert summary["units"]["added"] == 3 and summary["units"]["removed"] == 1
+    assert summary["units"]["renamed"] == 0 and summary["units"]["lead changed"] == 1
     # only C9 (the deleted measure) and C14 (renewals) lose anything
     losers = {
         b["benefit"]
