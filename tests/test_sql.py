@@ -35,7 +35,7 @@ from policy_dsl.check import CheckedPolicy, check
 from policy_dsl.compile import CompiledPolicy, compile_policy, module_source
 from policy_dsl.facts import validate_facts
 from policy_dsl.parse import parse
-from policy_dsl.sql import DIALECTS, Dialect, amount_column, compile_sql, status_column
+from policy_dsl.sql import DIALECTS, Dialect, amount_column, compile_sql, status_column, status_word
 from policy_dsl.table import evaluate_file, evaluate_table
 from policy_dsl.values import MINOR_UNIT_DIGITS, Money, Percent
 
@@ -157,7 +157,8 @@ def sql_results(checked: CheckedPolicy, rows: list[dict[str, Any]], names: list[
     out = []
     for index, row in enumerate(sorted(rows, key=lambda r: r[KEY])):
         assert row[KEY] == index
-        out.append({i: (row[status_column(i)], row[amount_column(i)]) for i in ids})
+        # a status column is BOOLEAN (NULL = unknown); compare in the Python outcome's words
+        out.append({i: (status_word(row[status_column(i)]), row[amount_column(i)]) for i in ids})
     expected = [KEY] + [c for i in ids for c in (status_column(i), amount_column(i))]
     assert names == expected
     return out
@@ -453,7 +454,7 @@ def test_population_file_is_exact(tmp_path: Path) -> None:
 
     table = {row["id"]: row for row in pq.read_table(out).to_pylist()}
     assert table["a"]["小微企业信保保费补贴:amount"] == Decimal("12345.68")
-    assert table["b"]["小微企业信保保费补贴"] == "not_eligible"
+    assert table["b"]["小微企业信保保费补贴"] is False  # not eligible (NULL would be unknown)
     assert table["b"]["小微企业信保保费补贴:amount"] is None
     assert table["c"]["小微企业信保保费补贴:amount"] == Decimal("0.01")
 

@@ -107,20 +107,30 @@ def evaluate_file(
     literal = "'" + str(source).replace("'", "''") + "'"
     try:
         con.execute(f"CREATE TEMP VIEW population_input AS SELECT * FROM {reader}({literal})")
-        con.execute(f"CREATE TEMP TABLE results AS {_query(con, checked, 'population_input', as_of)}")
+        query = _query(con, checked, "population_input", as_of)
         if output is not None:
             target = "'" + output.replace("'", "''") + "'"
             fmt = "PARQUET" if output.endswith(".parquet") else "CSV, HEADER"
-            con.execute(f"COPY results TO {target} (FORMAT {fmt})")
-        rows = con.execute("SELECT count(*) FROM results").fetchone()[0]
-        counts: dict[str, dict[str, int]] = {}
+            con.execute(f"COPY ({query}) TO {target} (FORMAT {fmt})")  # streamed, never held whole
+            results = f"{READERS['.parquet' if output.endswith('.parquet') else '.csv']}({target})"
+        else:
+            results = f"({query})"
         d = Dialect("duckdb")
+        tallies = []
         for info in checked.benefits:
-            name = info.rule.name
-            tally = con.execute(
-                f"SELECT {d.ident(name)}, count(*) FROM results GROUP BY 1 ORDER BY 1"
-            ).fetchall()
-            counts[name] = {str(status): int(n) for status, n in tally}
+            column = d.ident(info.rule.name)
+            tallies.append(
+                f"count_if(coalesce({column}, FALSE)), count_if(coalesce(NOT {column}, FALSE)), "
+                f"count_if({column} IS NULL)"
+            )
+        row = con.execute(f"SELECT count(*), {', '.join(tallies)} FROM {results}").fetchone()
+        assert row is not None
+        rows = int(row[0])
+        counts: dict[str, dict[str, int]] = {}
+        for index, info in enumerate(checked.benefits):
+            eligible, not_eligible, unknown = row[1 + 3 * index : 4 + 3 * index]
+            tally = {"eligible": int(eligible), "not_eligible": int(not_eligible), "unknown": int(unknown)}
+            counts[info.rule.name] = {k: v for k, v in tally.items() if v}
     except duckdb.Error as exc:
         raise _population_error(str(exc)) from None
     return int(rows), counts
