@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import functools
 import importlib.resources
 from collections.abc import Callable
 from decimal import Decimal
@@ -34,11 +35,15 @@ _PLACEHOLDERS = {"POLICY", "ATOMS", "BENEFITS", "DUTIES", "_decide"}
 
 @attrs.frozen(eq=False)
 class CompiledPolicy:
-    """A policy compiled to Python: the module's source text and its live namespace."""
+    """A policy compiled to Python: its live namespace, and (on demand) the standalone module's source."""
 
     checked: CheckedPolicy
-    source: str
     namespace: dict[str, Any]
+
+    @property
+    def source(self) -> str:
+        """The same code as a standalone module's text (built when asked: unparsing takes time)."""
+        return module_source(self.checked)
 
     @property
     def evaluate(self) -> Callable[..., dict[str, Any]]:
@@ -48,13 +53,20 @@ class CompiledPolicy:
 
 
 def compile_policy(checked: CheckedPolicy) -> CompiledPolicy:
-    """Compile a checked policy into a live Python module."""
-    tree = module_ast(checked)
+    """Compile a checked policy into a live Python module.
+
+    The code — the runtime and the generated ``_decide`` — is compiled from the same AST the
+    standalone module is unparsed from; the policy's data (labels, citations, constants) goes into
+    the namespace as the very values the standalone module's literals rebuild.
+    """
+    generator = _Generator(checked)
+    tree = ast.fix_missing_locations(ast.Module(body=[*_runtime_ast(), generator.decide()], type_ignores=[]))
     filename = f"<policy {Path(checked.path).name}>"
     code = compile(tree, filename, "exec")
     namespace: dict[str, Any] = {"__name__": "policy_dsl_compiled", "__builtins__": __builtins__}
-    exec(code, namespace)  # the tree holds only our runtime, generated names and constants
-    return CompiledPolicy(checked, ast.unparse(tree), namespace)
+    exec(code, namespace)  # the tree holds only our runtime and generated names; no policy text
+    namespace.update(generator.data_values())
+    return CompiledPolicy(checked, namespace)
 
 
 def module_source(checked: CheckedPolicy) -> str:
@@ -65,9 +77,13 @@ def module_source(checked: CheckedPolicy) -> str:
 # ---------------------------------------------------------------- module assembly
 
 
+@functools.cache
+def _runtime_text() -> str:
+    return importlib.resources.files("policy_dsl").joinpath("runtime.py").read_text(encoding="utf-8")
+
+
 def _runtime_ast() -> list[ast.stmt]:
-    text = importlib.resources.files("policy_dsl").joinpath("runtime.py").read_text(encoding="utf-8")
-    body = ast.parse(text).body
+    body = ast.parse(_runtime_text()).body
     kept: list[ast.stmt] = []
     for index, stmt in enumerate(body):
         if index == 0 and isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
@@ -253,7 +269,8 @@ class _Generator:
             walk(condition)
         return tuple(found)
 
-    def data(self) -> list[ast.stmt]:
+    def data_values(self) -> dict[str, Any]:
+        """The policy's data: POLICY, FACTS, ATOMS, BENEFITS, DUTIES."""
         header = self.checked.header
         policy = {
             "title": header.title.value,
@@ -282,13 +299,17 @@ class _Generator:
             self.rule_data(i, v) for i, v in zip(self.checked.benefits, self.benefit_vars, strict=True)
         )
         duties = tuple(self.rule_data(i, v) for i, v in zip(self.checked.duties, self.duty_vars, strict=True))
-        return [
-            _assign("POLICY", value_ast(policy)),
-            _assign("FACTS", value_ast(facts)),
-            _assign("ATOMS", value_ast(tuple(self.atoms))),
-            _assign("BENEFITS", value_ast(benefits)),
-            _assign("DUTIES", value_ast(duties)),
-        ]
+        return {
+            "POLICY": policy,
+            "FACTS": facts,
+            "ATOMS": tuple(self.atoms),
+            "BENEFITS": benefits,
+            "DUTIES": duties,
+        }
+
+    def data(self) -> list[ast.stmt]:
+        """The policy's data as assignments of literals, for the standalone module."""
+        return [_assign(name, value_ast(value)) for name, value in self.data_values().items()]
 
     def decide(self) -> ast.FunctionDef:
         args = ast.arguments(
