@@ -46,6 +46,15 @@ class CompiledPolicy:
         return module_source(self.checked)
 
     @property
+    def decide(self) -> Callable[[dict[str, Any]], tuple[tuple[Any, ...], tuple[Any, ...]]]:
+        """``decide(facts)`` → (benefit conditions, duty conditions): True, False or None each; no
+        explanation and no period (the caller checks the date), for fast population runs."""
+        function: Callable[[dict[str, Any]], tuple[tuple[Any, ...], tuple[Any, ...]]] = self.namespace[
+            "decide"
+        ]
+        return function
+
+    @property
     def evaluate(self) -> Callable[..., dict[str, Any]]:
         """``evaluate(facts, as_of)`` → the raw outcome (see :mod:`policy_dsl.runtime`)."""
         function: Callable[..., dict[str, Any]] = self.namespace["evaluate"]
@@ -60,7 +69,9 @@ def compile_policy(checked: CheckedPolicy) -> CompiledPolicy:
     the namespace as the very values the standalone module's literals rebuild.
     """
     generator = _Generator(checked)
-    tree = ast.fix_missing_locations(ast.Module(body=[*_runtime_ast(), generator.decide()], type_ignores=[]))
+    functions = [generator.decide(), generator.fast_decide()]
+    body = [*_runtime_ast(), *generator.constant_statements(), *functions]
+    tree = ast.fix_missing_locations(ast.Module(body=body, type_ignores=[]))
     filename = f"<policy {Path(checked.path).name}>"
     code = compile(tree, filename, "exec")
     namespace: dict[str, Any] = {"__name__": "policy_dsl_compiled", "__builtins__": __builtins__}
@@ -107,7 +118,10 @@ def module_ast(checked: CheckedPolicy) -> ast.Module:
     )
     body: list[ast.stmt] = [ast.Expr(ast.Constant(docstring)), *_runtime_ast()]
     body.extend(generator.data())
-    body.append(generator.decide())
+    decide = generator.decide()
+    fast = generator.fast_decide()
+    body.extend(generator.constant_statements())
+    body.extend([decide, fast])
     tree = ast.Module(body=body, type_ignores=[])
     return ast.fix_missing_locations(tree)
 
@@ -125,6 +139,9 @@ def value_ast(value: object) -> ast.expr:
         )
     if isinstance(value, tuple):
         return ast.Tuple([value_ast(v) for v in value], ast.Load())
+    if isinstance(value, frozenset):
+        items = ast.Tuple([value_ast(v) for v in sorted(value)], ast.Load())
+        return ast.Call(ast.Name("frozenset", ast.Load()), [items], [])
     if isinstance(value, list):
         return ast.List([value_ast(v) for v in value], ast.Load())
     if isinstance(value, dict):
@@ -163,11 +180,28 @@ class _Generator:
         self.definition_atom: dict[str, int] = {}
         self.definition_leaves: dict[str, list[tuple[int, str | None]]] = {}
         self.rule_leaves: dict[str, list[tuple[int, str | None]]] = {}
+        self.constants: dict[tuple[str, str], str] = {}
+        self.constant_values: list[tuple[str, object]] = []
         self.filename = Path(checked.path).name
         for name, definition in checked.definitions.items():
             self.compile_definition(name, definition)
         self.benefit_vars = [self.compile_rule(i, "b", info) for i, info in enumerate(checked.benefits)]
         self.duty_vars = [self.compile_rule(i, "u", info) for i, info in enumerate(checked.duties)]
+
+    def constant(self, value: object) -> ast.expr:
+        """A module-level name for a constant the conditions compare with, built once at import."""
+        if value is None or isinstance(value, bool | int | str):
+            return ast.Constant(value)
+        key = (type(value).__name__, repr(value))
+        name = self.constants.get(key)
+        if name is None:
+            name = f"_K{len(self.constants)}"
+            self.constants[key] = name
+            self.constant_values.append((name, value))
+        return ast.Name(name, ast.Load())
+
+    def constant_statements(self) -> list[ast.stmt]:
+        return [_assign(name, value_ast(value)) for name, value in self.constant_values]
 
     def at(self, node: m.Node) -> str:
         return f"{self.filename}:{node.pos.line}:{node.pos.column}"
@@ -330,6 +364,32 @@ class _Generator:
         body = [getter, *self.statements, ast.Return(result)]
         return ast.FunctionDef(name="_decide", args=args, body=body, decorator_list=[], returns=None)
 
+    def fast_decide(self) -> ast.FunctionDef:
+        """``decide(facts)``: every benefit's and duty's condition (True / False / None), no trace.
+
+        Straight-line code with the three-valued logic written out, for callers that need the
+        decisions of many enterprises and not their explanations.
+        """
+        fast = _FastCompiler(self)
+        for name, definition in self.checked.definitions.items():
+            assert definition.means is not None
+            fast.definition_vars[name] = fast.compile(definition.means)
+        benefits = [fast.compile_rule(info.rule) for info in self.checked.benefits]
+        duties = [fast.compile_rule(info.rule) for info in self.checked.duties]
+        result = ast.Tuple(
+            [ast.Tuple([*benefits], ast.Load()), ast.Tuple([*duties], ast.Load())],
+            ast.Load(),
+        )
+        args = ast.arguments(
+            posonlyargs=[], args=[ast.arg("facts")], kwonlyargs=[], kw_defaults=[], defaults=[]
+        )
+        getter = _assign("get", ast.Attribute(ast.Name("facts", ast.Load()), "get", ast.Load()))
+        doc = ast.Expr(
+            ast.Constant("Every benefit's and duty's condition for ``facts``: True, False or None.")
+        )
+        body: list[ast.stmt] = [doc, getter, *fast.statements, ast.Return(result)]
+        return ast.FunctionDef(name="decide", args=args, body=body, decorator_list=[], returns=None)
+
 
 class _ExpressionCompiler(Visitor):
     """A condition → a Python expression over ``get`` (the facts) and the runtime helpers."""
@@ -350,7 +410,7 @@ class _ExpressionCompiler(Visitor):
         if isinstance(node, m.Reference):
             return _call("get", ast.Constant(node.name))
         assert isinstance(node, m.Literal)
-        return value_ast(runtime_value(node.value))
+        return self.generator.constant(runtime_value(node.value))
 
     def visit_Reference(self, node: m.Reference) -> ast.expr:
         generator = self.generator
@@ -377,12 +437,12 @@ class _ExpressionCompiler(Visitor):
         return self.leaf(node, _call("_between", *args))
 
     def visit_Membership(self, node: m.Membership) -> ast.expr:
-        options = value_ast(tuple(v.text for v in node.values))
+        options = self.generator.constant(frozenset(v.text for v in node.values))
         function = "_not_in" if node.negated else "_in"
         return self.leaf(node, _call(function, self.operand(node.subject), options))
 
     def visit_Includes(self, node: m.Includes) -> ast.expr:
-        options = value_ast(tuple(v.text for v in node.values))
+        options = self.generator.constant(tuple(v.text for v in node.values))
         function = "_includes_all" if node.mode == "all" else "_includes_any"
         return self.leaf(node, _call(function, self.operand(node.subject), options))
 
@@ -394,3 +454,135 @@ class _ExpressionCompiler(Visitor):
 
     def visit_Or(self, node: m.Or) -> ast.expr:
         return _call("_or", *(self.visit(op) for op in node.operands))
+
+
+def _name(identifier: str) -> ast.Name:
+    return ast.Name(identifier, ast.Load())
+
+
+def _is(value: ast.expr, constant: bool | None) -> ast.expr:
+    return ast.Compare(value, [ast.Is()], [ast.Constant(constant)])
+
+
+def _any_of(tests: list[ast.expr]) -> ast.expr:
+    return tests[0] if len(tests) == 1 else ast.BoolOp(ast.Or(), tests)
+
+
+def _if(test: ast.expr, then: ast.expr, otherwise: ast.expr) -> ast.expr:
+    return ast.IfExp(test, then, otherwise)
+
+
+_COMPARE_OPS: dict[str, type[ast.cmpop]] = {
+    "<": ast.Lt,
+    "<=": ast.LtE,
+    ">": ast.Gt,
+    ">=": ast.GtE,
+    "==": ast.Eq,
+    "!=": ast.NotEq,
+}
+
+
+class _FastCompiler(Visitor):
+    """A condition → straight-line statements leaving its value (True / False / None) in a local."""
+
+    def __init__(self, generator: _Generator) -> None:
+        self.generator = generator
+        self.statements: list[ast.stmt] = []
+        self.facts: dict[str, str] = {}
+        self.definition_vars: dict[str, ast.expr] = {}
+        self.count = 0
+
+    def fresh(self, value: ast.expr) -> ast.expr:
+        name = f"t{self.count}"
+        self.count += 1
+        self.statements.append(_assign(name, value))
+        return _name(name)
+
+    def fact(self, name: str) -> ast.expr:
+        if name not in self.facts:
+            local = f"f{len(self.facts)}"
+            self.facts[name] = local
+            self.statements.append(_assign(local, _call("get", ast.Constant(name))))
+        return _name(self.facts[name])
+
+    def operand(self, node: m.Node) -> tuple[ast.expr, bool]:
+        """The operand and whether it may be None."""
+        if isinstance(node, m.Reference):
+            return self.fact(node.name), True
+        assert isinstance(node, m.Literal)
+        return self.generator.constant(runtime_value(node.value)), False
+
+    def guarded(self, operands: list[tuple[ast.expr, bool]], value: ast.expr) -> ast.expr:
+        unknown = [_is(expr, None) for expr, nullable in operands if nullable]
+        return self.fresh(_if(_any_of(unknown), ast.Constant(None), value) if unknown else value)
+
+    def compile(self, condition: m.Node) -> ast.expr:
+        result: ast.expr = self.visit(condition)
+        return result
+
+    def compile_rule(self, rule: m.Node) -> ast.expr:
+        when = getattr(rule, "when", None)
+        return ast.Constant(True) if when is None else self.compile(when)
+
+    def visit_Reference(self, node: m.Reference) -> ast.expr:
+        if node.name in self.definition_vars:
+            return self.definition_vars[node.name]
+        value = self.fact(node.name)
+        return self.fresh(_if(_is(value, None), ast.Constant(None), _call("bool", value)))
+
+    def visit_Literal(self, node: m.Literal) -> ast.expr:
+        return ast.Constant(bool(node.value))
+
+    def visit_Comparison(self, node: m.Comparison) -> ast.expr:
+        left, right = self.operand(node.left), self.operand(node.right)
+        test = ast.Compare(left[0], [_COMPARE_OPS[node.op]()], [right[0]])
+        return self.guarded([left, right], test)
+
+    def visit_Between(self, node: m.Between) -> ast.expr:
+        subject, low, high = self.operand(node.subject), self.operand(node.low), self.operand(node.high)
+        above = self.guarded([low, subject], ast.Compare(low[0], [ast.LtE()], [subject[0]]))
+        below = self.guarded([subject, high], ast.Compare(subject[0], [ast.LtE()], [high[0]]))
+        return self.both([above, below])
+
+    def visit_Membership(self, node: m.Membership) -> ast.expr:
+        subject = self.operand(node.subject)
+        options = self.generator.constant(frozenset(v.text for v in node.values))
+        test = ast.Compare(subject[0], [ast.NotIn() if node.negated else ast.In()], [options])
+        return self.guarded([subject], test)
+
+    def visit_Includes(self, node: m.Includes) -> ast.expr:
+        subject = self.operand(node.subject)
+        options = self.generator.constant(frozenset(v.text for v in node.values))
+        if node.mode == "all":
+            test: ast.expr = ast.Compare(options, [ast.LtE()], [_call("frozenset", subject[0])])
+        else:
+            disjoint = ast.Call(ast.Attribute(options, "isdisjoint", ast.Load()), [subject[0]], [])
+            test = ast.UnaryOp(ast.Not(), disjoint)
+        return self.guarded([subject], test)
+
+    def visit_Not(self, node: m.Not) -> ast.expr:
+        value = self.visit(node.operand)
+        return self.fresh(_if(_is(value, None), ast.Constant(None), ast.UnaryOp(ast.Not(), value)))
+
+    def both(self, values: list[ast.expr]) -> ast.expr:
+        """Kleene's and: any False decides; else any None leaves it unknown."""
+        return self.fresh(
+            _if(
+                _any_of([_is(v, False) for v in values]),
+                ast.Constant(False),
+                _if(_any_of([_is(v, None) for v in values]), ast.Constant(None), ast.Constant(True)),
+            )
+        )
+
+    def visit_And(self, node: m.And) -> ast.expr:
+        return self.both([self.visit(op) for op in node.operands])
+
+    def visit_Or(self, node: m.Or) -> ast.expr:
+        values = [self.visit(op) for op in node.operands]
+        return self.fresh(
+            _if(
+                _any_of([_is(v, True) for v in values]),
+                ast.Constant(True),
+                _if(_any_of([_is(v, None) for v in values]), ast.Constant(None), ast.Constant(False)),
+            )
+        )
