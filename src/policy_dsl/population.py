@@ -1,28 +1,30 @@
 """The population layer of a diff: how many real enterprises gain, lose or change each benefit.
 
-Entry point: :func:`population_diff`. A population is a CSV file (a header row; one enterprise a
-row) or JSON lines (one object a line). An ``id`` column names each enterprise (else its row
-number); every other column is a fact, in the same notation as ``policy eval`` (``480万美元``,
-``2022-06-20``, ``true``; a set as ``FDA;EMA``); an empty cell is unknown. A column that is a fact
-of neither version is an error: nothing a user gave is silently ignored.
+Entry point: :func:`population_diff`. A population is a CSV, Parquet or JSON-lines file, one
+enterprise a row, read and evaluated under both versions in DuckDB (the SQL of ``sql.py``), so a
+registry of millions is counted in seconds. An ``id`` column names each enterprise (else its row
+number); every other column is a fact of either version, in plain values (``4800000``,
+``2022-06-20``, ``true``; a set as a list or ``FDA;EMA``); an empty cell is unknown. A column that
+is a fact of neither version is an error: nothing a user gave is silently ignored.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import json
-from decimal import Decimal
+import sys
 from pathlib import Path
 from typing import Any
 
 import attrs
 
+from policy_dsl import model as m
+from policy_dsl.check import CheckedPolicy
 from policy_dsl.diff import PolicyDiff
-from policy_dsl.errors import Diagnostic, PolicyError, PolicyLoadError
-from policy_dsl.facts import validate_facts
-from policy_dsl.policy import Policy, load, read_source
+from policy_dsl.errors import Diagnostic, PolicyLoadError
+from policy_dsl.policy import load
 from policy_dsl.source import display_width
+from policy_dsl.sql import Dialect, compile_sql
+from policy_dsl.table import READERS
 
 GAINED = "gained"
 LOST = "lost"
@@ -32,9 +34,6 @@ KINDS = (GAINED, LOST, CHANGED, UNKNOWN)
 ID_COLUMNS = ("id", "ID", "Id", "企业编号", "编号")
 #: How many enterprise ids the text report lists per benefit and kind (JSON lists all).
 SHOWN_IDS = 10
-
-_TRUE = {"true", "1", "yes", "y", "是", "t"}
-_FALSE = {"false", "0", "no", "n", "否", "f"}
 
 
 @attrs.frozen
@@ -107,14 +106,6 @@ class PopulationDiff:
         return lines
 
 
-def _value(outcome: dict[str, Any] | None) -> tuple[Any, ...]:
-    """What an eligible enterprise gets: the amount, and the cap and rate it is bounded by."""
-    if outcome is None:
-        return (None, None, None)
-    amount, cap = outcome["amount"], outcome["cap"]
-    return (amount and amount["amount"], cap and cap["amount"], outcome["rate"])
-
-
 def _pad(text: str, width: int) -> str:
     """``text`` cut or padded to ``width`` terminal columns (CJK characters take two)."""
     out = ""
@@ -126,132 +117,130 @@ def _pad(text: str, width: int) -> str:
     return out + " " * max(width - display_width(out), 0)
 
 
-def read_population(path: str) -> list[tuple[str, dict[str, Any], int]]:
-    """Rows as (id, raw facts, line number); CSV or JSON lines by the file's content."""
-    source = read_source(path)
-    text = source.text
-    rows: list[tuple[str, dict[str, Any], int]] = []
-    stripped = text.lstrip()
-    if stripped.startswith("{"):
-        for number, line in enumerate(text.split("\n"), start=1):
-            if not line.strip():
-                continue
-            try:
-                data = json.loads(line, parse_float=Decimal)
-            except json.JSONDecodeError as exc:
-                raise PolicyLoadError(
-                    [Diagnostic(f"{path}:{number}: not a JSON object: {exc.msg}")]
-                ) from None
-            if not isinstance(data, dict):
-                raise PolicyLoadError([Diagnostic(f"{path}:{number}: each line must be a JSON object")])
-            ident = _take_id(data, number)
-            rows.append((ident, data, number))
-        return rows
-    reader = csv.DictReader(text.splitlines())
-    if not reader.fieldnames:
-        raise PolicyLoadError([Diagnostic(f"{path}: empty population file")])
-    for number, record in enumerate(reader, start=2):
-        data = {k: v for k, v in record.items() if k is not None and v is not None and v.strip() != ""}
-        ident = _take_id(data, number)
-        rows.append((ident, data, number))
-    return rows
+def _facts_view(con: Any, checked: CheckedPolicy, name: str, id_sql: str, present: dict[str, str]) -> None:
+    """A view with the id and one column per fact of ``checked``: the file's, or NULL when it has none."""
+    d = Dialect("duckdb")
+    parts = [f"{id_sql} AS __id", "__row"]
+    for fact, info in checked.facts.items():
+        if fact not in present:
+            parts.append(f"CAST(NULL AS {d.sql_type(info.type)}) AS {d.ident(fact)}")
+        elif info.type.kind == "set" and present[fact].upper() in {"VARCHAR", "STRING"}:
+            parts.append(f"string_split({d.ident(fact)}, ';') AS {d.ident(fact)}")
+        else:
+            parts.append(d.ident(fact))
+    con.execute(f"CREATE TEMP VIEW {name} AS SELECT {', '.join(parts)} FROM population_input")
 
 
-def _take_id(data: dict[str, Any], number: int) -> str:
-    for column in ID_COLUMNS:
-        if column in data:
-            return str(data.pop(column))
-    return f"row {number}"
-
-
-def _csv_value(value: Any, kind: str) -> Any:
-    """Strings from CSV cells made into what fact validation expects for the fact's type."""
-    if not isinstance(value, str):
-        return value
-    text = value.strip()
-    if kind == "bool":
-        lowered = text.lower()
-        if lowered in _TRUE:
-            return True
-        if lowered in _FALSE:
-            return False
-    if kind == "set":
-        if text.startswith("["):
-            return json.loads(text)
-        return [part.strip() for part in text.replace("|", ";").replace("、", ";").split(";") if part.strip()]
-    return text
-
-
-def _facts_for(policy: Policy, raw: dict[str, Any]) -> dict[str, Any]:
-    facts = {}
-    for name, value in raw.items():
-        info = policy.checked.facts.get(name)
-        if info is not None:
-            facts[name] = _csv_value(value, info.type.kind)
-    return facts
+def _static_value(checked: CheckedPolicy | None, benefit: str) -> tuple[str, str]:
+    """A benefit's cap and rate as written: when they change, every enterprise eligible in both changes."""
+    if checked is None:
+        return ("", "")
+    for info in checked.benefits:
+        rule = info.rule
+        if rule.name == benefit and isinstance(rule, m.Benefit):
+            cap = repr(rule.cap.value) if rule.cap is not None else ""
+            rate = repr(rule.rate.rate.value) if rule.rate is not None else ""
+            return (cap, rate)
+    return ("", "")
 
 
 def population_diff(
     diff: PolicyDiff, old_path: str, new_path: str, population_path: str, as_of: dt.date | None = None
 ) -> PolicyDiff:
-    """``diff`` with its population layer: every enterprise evaluated under both versions."""
+    """``diff`` with its population layer: every enterprise evaluated under both versions in DuckDB."""
+    import duckdb
+
     if not (diff.old.encoded and diff.new.encoded):
         raise PolicyLoadError(
             [Diagnostic("--population needs two .policy encodings: plain texts have no rules to evaluate")]
         )
+    source = Path(population_path)
+    reader = READERS.get(source.suffix.lower())
+    if reader is None:
+        raise PolicyLoadError(
+            [Diagnostic(f"{population_path}: unknown population format", hint="use .csv, .parquet or .jsonl")]
+        )
+    if not source.is_file():
+        raise PolicyLoadError([Diagnostic(f"{population_path}: no such file")])
     old, new = load(old_path), load(new_path)
     day = as_of or diff.as_of or dt.date.today()
-    rows = read_population(population_path)
-    known = set(old.checked.facts) | set(new.checked.facts)
-    problems: list[Diagnostic] = []
-    columns = sorted({name for _, raw, _ in rows for name in raw} - known)
-    for column in columns:
-        problems.append(Diagnostic(f"{population_path}: column `{column}` is a fact of neither version"))
-    outcomes: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
-    for ident, raw, number in rows:
-        try:
-            old_facts = validate_facts(old.checked, _facts_for(old, raw))
-            new_facts = validate_facts(new.checked, _facts_for(new, raw))
-        except PolicyError as error:
-            for diagnostic in error.diagnostics:
-                problems.append(
-                    Diagnostic(
-                        f"{population_path}:{number} ({ident}): {diagnostic.message}", hint=diagnostic.hint
-                    )
-                )
-            continue
-        before = {b["id"]: b for b in old.compiled.evaluate(old_facts, day)["benefits"]}
-        after = {b["id"]: b for b in new.compiled.evaluate(new_facts, day)["benefits"]}
-        outcomes.append((ident, before, after))
-    if problems:
-        raise PolicyLoadError(problems)
-    labels: dict[str, str] = {}
-    for info in (*new.checked.benefits, *old.checked.benefits):
-        labels.setdefault(info.rule.name, info.rule.label.value if info.rule.label else info.rule.name)
-    benefits: list[BenefitPopulation] = []
-    for benefit, label in labels.items():
-        ids: dict[str, list[str]] = {k: [] for k in KINDS}
-        eligible_old = eligible_new = 0
-        for ident, before, after in outcomes:
-            o, n = before.get(benefit), after.get(benefit)
-            o_status = o["status"] if o else "not_eligible"
-            n_status = n["status"] if n else "not_eligible"
-            eligible_old += o_status == "eligible"
-            eligible_new += n_status == "eligible"
-            if o_status == n_status == "eligible":
-                if _value(o) != _value(n):
-                    ids[CHANGED].append(ident)
-            elif "unknown" in (o_status, n_status) and o_status != n_status:
-                ids[UNKNOWN].append(ident)
-            elif n_status == "eligible":
-                ids[GAINED].append(ident)
-            elif o_status == "eligible":
-                ids[LOST].append(ident)
-        benefits.append(
-            BenefitPopulation(
-                benefit, label, eligible_old, eligible_new, {k: tuple(v) for k, v in ids.items() if v}
-            )
+    con = duckdb.connect()
+    if sys.stderr.isatty():
+        con.execute("SET enable_progress_bar = true")
+    literal = "'" + str(source).replace("'", "''") + "'"
+    d = Dialect("duckdb")
+    try:
+        # numbered once and kept, so that both versions read the very same rows in the same order
+        con.execute(
+            "CREATE TEMP TABLE population_input AS "
+            f"SELECT *, row_number() OVER () AS __row FROM {reader}({literal})"
         )
-    return attrs.evolve(
-        diff, population=PopulationDiff(str(Path(population_path)), len(outcomes), day, tuple(benefits))
-    )
+        described = con.sql("SELECT * FROM population_input LIMIT 0").description
+        present = {column[0]: str(column[1]) for column in described if column[0] != "__row"}
+        id_column = next((c for c in ID_COLUMNS if c in present), None)
+        known = set(old.checked.facts) | set(new.checked.facts)
+        unknown = sorted(c for c in present if c not in known and c != id_column)
+        if unknown:
+            raise PolicyLoadError(
+                [Diagnostic(f"{population_path}: column `{c}` is a fact of neither version") for c in unknown]
+            )
+        id_sql = f"CAST({d.ident(id_column)} AS VARCHAR)" if id_column else "'row ' || CAST(__row AS VARCHAR)"
+        for tag, policy in (("old", old), ("new", new)):
+            _facts_view(con, policy.checked, f"facts_{tag}", id_sql, present)
+            query = compile_sql(
+                policy.checked, "duckdb", source=f"facts_{tag}", as_of=day, keep=("__id", "__row")
+            )
+            con.execute(f"CREATE TEMP TABLE results_{tag} AS {query}")
+        rows = int(con.execute("SELECT count(*) FROM results_new").fetchone()[0])  # type: ignore[index]
+        labels: dict[str, str] = {}
+        for info in (*new.checked.benefits, *old.checked.benefits):
+            labels.setdefault(info.rule.name, info.rule.label.value if info.rule.label else info.rule.name)
+        old_ids = {info.rule.name for info in old.checked.benefits}
+        new_ids = {info.rule.name for info in new.checked.benefits}
+        benefits = [
+            _benefit(con, d, name, label, name in old_ids, name in new_ids, old.checked, new.checked)
+            for name, label in labels.items()
+        ]
+    except duckdb.Error as exc:
+        message = str(exc).splitlines()[0]
+        hint = None
+        if "Conversion" in message or "Could not convert" in message:
+            hint = (
+                "populations are read as plain values: 4800000 rather than 480万美元, true/false, 2022-06-20"
+            )
+        raise PolicyLoadError(
+            [Diagnostic(f"{population_path}: cannot be evaluated: {message}", hint=hint)]
+        ) from None
+    return attrs.evolve(diff, population=PopulationDiff(str(source), rows, day, tuple(benefits)))
+
+
+def _benefit(
+    con: Any,
+    d: Dialect,
+    name: str,
+    label: str,
+    in_old: bool,
+    in_new: bool,
+    old: CheckedPolicy,
+    new: CheckedPolicy,
+) -> BenefitPopulation:
+    status, amount = d.ident(name), d.ident(f"{name}:amount")
+    o = f"o.{status}" if in_old else "FALSE"
+    n = f"n.{status}" if in_new else "FALSE"
+    oa = f"o.{amount}" if in_old else "NULL"
+    na = f"n.{amount}" if in_new else "NULL"
+    static_changed = in_old and in_new and _static_value(old, name) != _static_value(new, name)
+    changed = f"({o} AND {n} AND ({'TRUE' if static_changed else 'FALSE'} OR {oa} IS DISTINCT FROM {na}))"
+    unknown = f"(({o}) IS NULL) <> (({n}) IS NULL)"
+    gained = f"(coalesce({n}, FALSE) AND {o} IS NOT NULL AND NOT {o})"
+    lost = f"(coalesce({o}, FALSE) AND {n} IS NOT NULL AND NOT {n})"
+    kinds = {CHANGED: changed, UNKNOWN: unknown, GAINED: gained, LOST: lost}
+    selects = [f"count_if(coalesce({o}, FALSE))", f"count_if(coalesce({n}, FALSE))"]
+    selects += [
+        f"list(o.__id ORDER BY o.__row) FILTER (WHERE coalesce({cond}, FALSE))" for cond in kinds.values()
+    ]
+    row = con.execute(
+        f"SELECT {', '.join(selects)} FROM results_old AS o JOIN results_new AS n ON o.__row = n.__row"
+    ).fetchone()
+    ids = {kind: tuple(row[2 + index] or ()) for index, kind in enumerate(kinds)}
+    return BenefitPopulation(name, label, int(row[0]), int(row[1]), {k: v for k, v in ids.items() if v})
