@@ -87,7 +87,9 @@ def _kind(old: DocumentMeasure, new: DocumentMeasure) -> str:
     if _body(old) == _body(new) and normalize_text(old.title) == normalize_text(new.title) and same_units:
         return UNCHANGED
     same_numbers = quantities(old.title + old.body) == quantities(new.title + new.body)
-    return REWORDED if same_numbers and same_units else MODIFIED
+    # a sentence added or dropped is more than a rewording, even with no number in it
+    same_shape = len(old.sentences) == len(new.sentences)
+    return REWORDED if same_numbers and same_units and same_shape else MODIFIED
 
 
 def _increasing(pairs: Sequence[tuple[int, int]]) -> set[tuple[int, int]]:

@@ -420,7 +420,11 @@ def diff_paths(old_path: str, new_path: str) -> PolicyDiff:
             assert checked.document is not None
             document = read_document(checked.document.text)
             status = checked.header.version.value if checked.header.version else document.status
-            infos.append(VersionInfo(path, checked.title, status, "UTF-8", len(document.measures), True))
+            try:  # how the source text is stored (UTF-8 with or without BOM, CRLF)
+                _, encoding = decode(Path(checked.document.path).read_bytes(), checked.document.path)
+            except (OSError, PolicyLoadError):
+                encoding = "UTF-8"
+            infos.append(VersionInfo(path, checked.title, status, encoding, len(document.measures), True))
         return diff_policies(policies[0], policies[1], infos[0], infos[1])
     documents = []
     infos = []
