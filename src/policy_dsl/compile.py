@@ -39,6 +39,7 @@ class CompiledPolicy:
 
     checked: CheckedPolicy
     namespace: dict[str, Any]
+    generator: _Generator | None = attrs.field(default=None, repr=False)
 
     @property
     def source(self) -> str:
@@ -49,6 +50,13 @@ class CompiledPolicy:
     def decide(self) -> Callable[[dict[str, Any]], tuple[tuple[Any, ...], tuple[Any, ...]]]:
         """``decide(facts)`` → (benefit conditions, duty conditions): True, False or None each; no
         explanation and no period (the caller checks the date), for fast population runs."""
+        if "decide" not in self.namespace:  # generated on first use: evaluation does not need it
+            assert self.generator is not None
+            known = len(self.generator.constant_values)
+            fast = self.generator.fast_decide()
+            added = self.generator.constant_statements()[known:]
+            tree = ast.fix_missing_locations(ast.Module(body=[*added, fast], type_ignores=[]))
+            exec(compile(tree, f"<policy {Path(self.checked.path).name}>", "exec"), self.namespace)
         function: Callable[[dict[str, Any]], tuple[tuple[Any, ...], tuple[Any, ...]]] = self.namespace[
             "decide"
         ]
@@ -69,7 +77,7 @@ def compile_policy(checked: CheckedPolicy) -> CompiledPolicy:
     the namespace as the very values the standalone module's literals rebuild.
     """
     generator = _Generator(checked)
-    functions = [generator.decide(), generator.fast_decide()]
+    functions = [generator.decide()]  # the fast ``decide`` is generated when first asked for
     body = [*_runtime_ast(), *generator.constant_statements(), *functions]
     tree = ast.fix_missing_locations(ast.Module(body=body, type_ignores=[]))
     filename = f"<policy {Path(checked.path).name}>"
@@ -77,7 +85,7 @@ def compile_policy(checked: CheckedPolicy) -> CompiledPolicy:
     namespace: dict[str, Any] = {"__name__": "policy_dsl_compiled", "__builtins__": __builtins__}
     exec(code, namespace)  # the tree holds only our runtime and generated names; no policy text
     namespace.update(generator.data_values())
-    return CompiledPolicy(checked, namespace)
+    return CompiledPolicy(checked, namespace, generator)
 
 
 def module_source(checked: CheckedPolicy) -> str:

@@ -24,7 +24,7 @@ from policy_dsl.align import DELETED, INSERTED, MODIFIED, REWORDED, UNCHANGED, A
 from policy_dsl.check import AgencyRegistry, CheckedPolicy
 from policy_dsl.document import Document, DocumentMeasure, read_document
 from policy_dsl.errors import Diagnostic, PolicyLoadError
-from policy_dsl.policy import Policy, load
+from policy_dsl.policy import Policy, load, read_bytes
 from policy_dsl.redline import Segment, changed, redline
 from policy_dsl.regions import BenefitRegions, outcome_regions
 from policy_dsl.rulediff import RuleChange, diff_rules
@@ -184,15 +184,7 @@ def decode(raw: bytes, path: str) -> tuple[str, str]:
 
 def read_plain(path: str | Path) -> tuple[Document, str, str]:
     shown = str(path)
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise PolicyLoadError([Diagnostic(f"{shown}: no such file")]) from None
-    except IsADirectoryError:
-        raise PolicyLoadError([Diagnostic(f"{shown}: is a directory, not a policy document")]) from None
-    except OSError as exc:
-        raise PolicyLoadError([Diagnostic(f"{shown}: cannot be read ({exc.strerror})")]) from None
-    text, encoding = decode(raw, shown)
+    text, encoding = decode(read_bytes(path, "a policy document"), shown)
     document = read_document(text)
     if not document.measures:
         raise PolicyLoadError(

@@ -77,17 +77,23 @@ class Policy:
         return fmt(self.file)
 
 
-def read_source(path: str | Path) -> SourceFile:
-    """Read a text file for the parser, turning I/O and encoding problems into a PolicyLoadError."""
+def read_bytes(path: str | Path, what: str = "a policy file") -> bytes:
+    """The bytes of a file a user named; a missing, unreadable or directory path is a PolicyLoadError."""
     shown = str(path)
     try:
-        raw = Path(path).read_bytes()
+        return Path(path).read_bytes()
     except FileNotFoundError:
         raise PolicyLoadError([Diagnostic(f"{shown}: no such file")]) from None
     except IsADirectoryError:
-        raise PolicyLoadError([Diagnostic(f"{shown}: is a directory, not a policy file")]) from None
+        raise PolicyLoadError([Diagnostic(f"{shown}: is a directory, not {what}")]) from None
     except OSError as exc:
         raise PolicyLoadError([Diagnostic(f"{shown}: cannot be read ({exc.strerror})")]) from None
+
+
+def read_source(path: str | Path) -> SourceFile:
+    """Read a text file for the parser, turning I/O and encoding problems into a PolicyLoadError."""
+    shown = str(path)
+    raw = read_bytes(path)
     if b"\x00" in raw:
         raise PolicyLoadError([Diagnostic(f"{shown}: is a binary file, not a policy file")])
     try:

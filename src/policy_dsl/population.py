@@ -24,7 +24,7 @@ from policy_dsl.errors import Diagnostic, PolicyLoadError
 from policy_dsl.policy import load
 from policy_dsl.source import display_width
 from policy_dsl.sql import Dialect, compile_sql
-from policy_dsl.table import READERS
+from policy_dsl.table import READERS, facts_view
 
 GAINED = "gained"
 LOST = "lost"
@@ -117,20 +117,6 @@ def _pad(text: str, width: int) -> str:
     return out + " " * max(width - display_width(out), 0)
 
 
-def _facts_view(con: Any, checked: CheckedPolicy, name: str, id_sql: str, present: dict[str, str]) -> None:
-    """A view with the id and one column per fact of ``checked``: the file's, or NULL when it has none."""
-    d = Dialect("duckdb")
-    parts = [f"{id_sql} AS __id", "__row"]
-    for fact, info in checked.facts.items():
-        if fact not in present:
-            parts.append(f"CAST(NULL AS {d.sql_type(info.type)}) AS {d.ident(fact)}")
-        elif info.type.kind == "set" and present[fact].upper() in {"VARCHAR", "STRING"}:
-            parts.append(f"string_split({d.ident(fact)}, ';') AS {d.ident(fact)}")
-        else:
-            parts.append(d.ident(fact))
-    con.execute(f"CREATE TEMP VIEW {name} AS SELECT {', '.join(parts)} FROM population_input")
-
-
 def _static_value(checked: CheckedPolicy | None, benefit: str) -> tuple[str, str]:
     """A benefit's cap and rate as written: when they change, every enterprise eligible in both changes."""
     if checked is None:
@@ -186,7 +172,8 @@ def population_diff(
             )
         id_sql = f"CAST({d.ident(id_column)} AS VARCHAR)" if id_column else "'row ' || CAST(__row AS VARCHAR)"
         for tag, policy in (("old", old), ("new", new)):
-            _facts_view(con, policy.checked, f"facts_{tag}", id_sql, present)
+            keep = [f"{id_sql} AS __id", "__row"]
+            facts_view(con, policy.checked, f"facts_{tag}", "population_input", keep, present)
             query = compile_sql(
                 policy.checked, "duckdb", source=f"facts_{tag}", as_of=day, keep=("__id", "__row")
             )

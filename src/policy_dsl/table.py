@@ -35,22 +35,30 @@ def _connect() -> Any:
     return duckdb.connect()
 
 
+def facts_view(
+    con: Any, checked: CheckedPolicy, view: str, relation: str, keep: list[str], present: dict[str, str]
+) -> None:
+    """Create ``view``: the ``keep`` expressions, then one column per fact of ``checked`` — the
+    relation's (a ``;``-separated set split into a list), or NULL where it has none."""
+    d = Dialect("duckdb")
+    parts = list(keep)
+    for name, info in checked.facts.items():
+        if name not in present:
+            parts.append(f"CAST(NULL AS {d.sql_type(info.type)}) AS {d.ident(name)}")
+        elif info.type.kind == "set" and present[name].upper() in {"VARCHAR", "STRING"}:
+            parts.append(f"string_split({d.ident(name)}, ';') AS {d.ident(name)}")
+        else:
+            parts.append(d.ident(name))
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {', '.join(parts)} FROM {relation}")
+
+
 def _facts_view(con: Any, checked: CheckedPolicy, relation: str) -> tuple[str, tuple[str, ...]]:
     """A view ``facts`` with every fact column (NULL where the input has none) and the rest kept."""
     d = Dialect("duckdb")
     described = con.sql(f"SELECT * FROM {relation} LIMIT 0").description
-    present = [column[0] for column in described]
-    types = {column[0]: str(column[1]) for column in described}
+    present = {column[0]: str(column[1]) for column in described}
     keep = tuple(c for c in present if c not in checked.facts)
-    parts = [d.ident(c) for c in keep]
-    for name, info in checked.facts.items():
-        if name not in present:
-            parts.append(f"CAST(NULL AS {d.sql_type(info.type)}) AS {d.ident(name)}")
-        elif info.type.kind == "set" and types.get(name, "").upper() in {"VARCHAR", "STRING"}:
-            parts.append(f"string_split({d.ident(name)}, ';') AS {d.ident(name)}")
-        else:
-            parts.append(d.ident(name))
-    con.execute(f"CREATE OR REPLACE TEMP VIEW facts AS SELECT {', '.join(parts)} FROM {relation}")
+    facts_view(con, checked, "facts", relation, [d.ident(c) for c in keep], present)
     return "facts", keep
 
 
