@@ -68,6 +68,8 @@ _RESULTS = {
     "not_eligible": "不符合",
     "unknown": "未知（缺少事实）",
     "absent": "无此条款",
+    "applies": "应履行（对该企业）",
+    "does_not_apply": "不适用",
 }
 
 _LAYERS = {
@@ -89,7 +91,7 @@ _COUNTS = {
         "reordered": "顺序调整",
     },
     "rules": _RULE_STATUS,
-    "outcomes": {"benefits": "项政策利益有变化", **_REGION_CHANGES},
+    "outcomes": {"benefits": "项政策利益有变化", "duties": "项部门义务有变化", **_REGION_CHANGES},
 }
 
 #: Where a row of the side-by-side redline may end: after a sentence, around a （责任单位：…） list.
@@ -718,9 +720,10 @@ def _region_row(region: Region) -> str:
 
 def _outcome_table(benefit: BenefitRegions) -> str:
     how = "穷举" if benefit.exact else "抽样"
+    kind = "义务" if benefit.kind == "duty" else "利益"
     out = [
         f'<table class="outcomes" data-benefit="{_e(benefit.id)}">',
-        f'<caption>{_e(benefit.label)} <span class="id">{_e(benefit.id)}；'
+        f'<caption>{kind}：{_e(benefit.label)} <span class="id">{_e(benefit.id)}；'
         f"{benefit.combinations} 种组合，{how}</span></caption>",
     ]
     if benefit.regions:
