@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
 from lark.tree import Meta
 
@@ -97,6 +97,8 @@ KEYWORDS = [
 RESERVED = frozenset(KEYWORDS)
 
 _comments = threading.local()
+_STRING_DECODER = json.JSONDecoder(strict=False)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _collect_comment(token: Token) -> None:
@@ -190,12 +192,18 @@ _BLOCK_FIELDS: dict[str, tuple[str, ...]] = {
 }
 
 
-@v_args(meta=True)
 class _ToModel(Transformer[Token, Any]):
+    """Maps each rule or alias of the grammar to a model node; every method takes (meta, children)."""
+
     def __init__(self, file: SourceFile) -> None:
         super().__init__()
         self.file = file
         self.diagnostics: list[Diagnostic] = []
+
+    def _call_userfunc(self, tree: Any, new_children: Any = None) -> Any:
+        # What @v_args(meta=True) does, without building a wrapper on every method lookup.
+        children = new_children if new_children is not None else tree.children
+        return getattr(self, tree.data)(tree.meta, children)
 
     # helpers
     def _pos(self, meta: Meta) -> SourcePosition:
@@ -253,11 +261,11 @@ class _ToModel(Transformer[Token, Any]):
     def string(self, meta: Meta, children: list[Token]) -> m.Text:
         token = children[0]
         try:
-            value = json.loads(str(token), strict=False)
+            value = _STRING_DECODER.decode(str(token))
         except ValueError:
             value = str(token)[1:-1]
             self.diagnostics.append(Diagnostic("malformed escape in string", pos=self._tpos(token)))
-        if any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+        if _SURROGATE.search(value):
             self.diagnostics.append(
                 Diagnostic(
                     "a string may not contain a lone surrogate escape such as \\ud800",
