@@ -99,3 +99,19 @@ def test_malformed_cases_are_errors_not_skips(
     code, _, err = invoke("test", POLICY, str(path))
     assert code == 2
     assert message in err
+
+
+def test_explain_covers_duties_with_their_service_level() -> None:
+    code, out, err = invoke(
+        "explain", POLICY, "--facts", "-", "--as-of", "2022-07-01", stdin='{"分类": "二类"}'
+    )
+    assert code == 0, err
+    section = out.split("Duties of the agencies", 1)[1]
+    assert "退税时间 — applies" in section
+    assert "✓ 分类 in {一类, 二类} is true" in section
+    assert "with the service level 平均办理时间 <= 3个工作日" in section
+    code, out, _ = invoke(
+        "explain", POLICY, "--facts", "-", "--as-of", "2023-07-01", stdin='{"分类": "二类"}'
+    )
+    assert "✗ 2023-07-01 is not in force (2022-06-20 to 2023-06-30)" in out
+    assert "so it is not owed to this enterprise" in out

@@ -8,10 +8,18 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from policy_dsl.check import CheckedPolicy
-from policy_dsl.evaluate import ConditionResult, Outcome, exact_money_text, money_text, render_text
+from policy_dsl.evaluate import (
+    BenefitOutcome,
+    DutyOutcome,
+    Outcome,
+    exact_money_text,
+    money_text,
+    render_text,
+)
 
 # ---------------------------------------------------------------- agencies
 
@@ -149,35 +157,38 @@ def explain(checked: CheckedPolicy, outcome: Outcome) -> str:
     """The outcome with its full reasoning: each step quotes the citation it rests on."""
     definitions = checked.definitions
     lines = [render_text(outcome, verbose=False).splitlines()[0], ""]
+    mark = {True: "✓", False: "✗", None: "?"}
 
-    def quote_for(result: ConditionResult, own: tuple[str, ...]) -> str:
-        if result.definition is not None and result.definition in definitions:
-            cites = [c.text.value for c in definitions[result.definition].citations]
-        else:
-            cites = list(own)
+    def quote(cites: Iterable[str]) -> str:
         return "；".join(f"「{c}」" for c in cites)
 
-    mark = {True: "✓", False: "✗", None: "?"}
-    for benefit in outcome.benefits:
-        lines.append(f"{benefit.label} — {benefit.status.replace('_', ' ')}")
-        own = tuple(c.text for c in benefit.citations)
-        if benefit.condition is not None:
-            lines.append(f"  when {benefit.condition}")
+    def steps(rule: BenefitOutcome | DutyOutcome, own: tuple[str, ...]) -> None:
+        if rule.condition is not None:
+            lines.append(f"  when {rule.condition}")
         step = 0
-        for result in benefit.conditions:
+        for result in rule.conditions:
             step += 1
             value = {True: "true", False: "false", None: "unknown"}[result.value]
             lines.append(f"  {step}. {mark[result.value]} {result.test} is {value}  ({result.at})")
-            lines.append(f"       per {quote_for(result, own)}")
-        if benefit.period is not None:
+            if result.definition is not None and result.definition in definitions:
+                cites: tuple[str, ...] = tuple(c.text.value for c in definitions[result.definition].citations)
+            else:
+                cites = own
+            lines.append(f"       per {quote(cites)}")
+        if rule.period is not None:
             step += 1
-            start, end = (d.isoformat() for d in benefit.period)
-            state = "in force" if benefit.in_period else "not in force"
+            start, end = (d.isoformat() for d in rule.period)
+            state = "in force" if rule.in_period else "not in force"
             day = outcome.as_of.isoformat()
-            lines.append(f"  {step}. {mark[benefit.in_period]} {day} is {state} ({start} to {end})")
-            lines.append(f"       per {'；'.join(f'「{c}」' for c in own)}")
-        if benefit.missing_facts:
-            lines.append("  missing facts: " + ", ".join(benefit.missing_facts))
+            lines.append(f"  {step}. {mark[rule.in_period]} {day} is {state} ({start} to {end})")
+            lines.append(f"       per {quote(own)}")
+        if rule.missing_facts:
+            lines.append("  missing facts: " + ", ".join(rule.missing_facts))
+
+    for benefit in outcome.benefits:
+        lines.append(f"{benefit.label} — {benefit.status.replace('_', ' ')}")
+        own = tuple(c.text for c in benefit.citations)
+        steps(benefit, own)
         conclusion = {
             "eligible": "so the enterprise is eligible",
             "not_eligible": "so the enterprise is not eligible",
@@ -187,8 +198,32 @@ def explain(checked: CheckedPolicy, outcome: Outcome) -> str:
             conclusion += f", for {exact_money_text(benefit.amount)}"
         elif benefit.status == "eligible" and benefit.cap is not None:
             conclusion += f", for up to {money_text(benefit.cap)}"
-        lines.append(f"  ⇒ {conclusion}: {'；'.join(f'「{c}」' for c in own)}")
+        lines.append(f"  ⇒ {conclusion}: {quote(own)}")
         if benefit.agencies:
             lines.append("  responsible: " + "、".join(a.name for a in benefit.agencies))
+        lines.append("")
+    if outcome.duties:
+        lines.append("Duties of the agencies")
+        lines.append("")
+    for duty in outcome.duties:
+        general = duty.condition is None
+        lines.append(
+            f"{duty.label} — {'in force (a general duty)' if general else duty.status.replace('_', ' ')}"
+        )
+        own = tuple(c.text for c in duty.citations)
+        steps(duty, own)
+        levels = "; ".join(f"{label} {op} {value}" for label, op, value in duty.levels)
+        conclusion = {
+            "applies": "so the agencies owe it" + (" to this enterprise" if not general else ""),
+            "does_not_apply": "so it is not owed to this enterprise"
+            if not general
+            else "so it is not in force",
+            "unknown": "so whether it is owed cannot be decided without the missing facts",
+        }[duty.status]
+        if levels and duty.status == "applies":
+            conclusion += f", with the service level {levels}"
+        lines.append(f"  ⇒ {conclusion}: {quote(own)}")
+        if duty.agencies:
+            lines.append("  responsible: " + "、".join(a.name for a in duty.agencies))
         lines.append("")
     return "\n".join(lines).rstrip("\n") + "\n"
