@@ -366,8 +366,8 @@ class _Version:
         if self.compiled is None or self.rule is None or self.index is None:
             return None
         namespace = self.compiled.namespace
-        trace: dict[int, Any] = {}
-        benefit_conditions, duty_conditions = namespace["_decide"](facts, trace)
+        trace: dict[int, Any] = {}  # the fast path records no test: only status and amount are read here
+        benefit_conditions, duty_conditions = self.compiled.decide(facts)
         if self.kind == "benefit":
             condition = benefit_conditions[self.index]
             result: dict[str, Any] = namespace["_benefit_outcome"](self.rule, facts, as_of, condition, trace)
