@@ -129,9 +129,9 @@ def _cache_path() -> str | bool:
     return str(base / f"policy-grammar-lark-{lark.__version__}.cache")
 
 
-@functools.cache
-def parser() -> Lark:
-    """The one LALR parser, built on first use (or loaded from the user's cache)."""
+def build_parser(cache: bool = True) -> Lark:
+    """Build the LALR parser; with ``cache`` it may be loaded from the user's cache instead (a
+    loaded parser has no ``grammar`` attribute: tools that read the grammar build it uncached)."""
     return Lark.open_from_package(
         "policy_dsl",
         "grammar/policy.lark",
@@ -139,8 +139,14 @@ def parser() -> Lark:
         propagate_positions=True,
         maybe_placeholders=False,
         lexer_callbacks={"COMMENT": _collect_comment},
-        cache=_cache_path(),
+        cache=_cache_path() if cache else False,
     )
+
+
+@functools.cache
+def parser() -> Lark:
+    """The one LALR parser, built on first use (or loaded from the user's cache)."""
+    return build_parser()
 
 
 def parse(text: str, path: str = "<string>", source: SourceFile | None = None) -> m.PolicyFile:
