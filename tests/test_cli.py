@@ -180,3 +180,15 @@ def test_policy_diff_exit_codes_follow_diff(example: Path) -> None:
     missing = runner.invoke(policy_diff, [str(example / "draft.policy"), "nope.policy"])
     assert missing.exit_code == 2
     assert "nope.policy: no such file" in missing.stderr
+
+
+def test_eval_only_shows_the_statuses_asked_for(example: Path) -> None:
+    facts = example / "enterprises" / "small-exporter.json"
+    args = ["eval", str(example / "draft.policy"), "--facts", str(facts), "--as-of", "2022-07-01"]
+    result = CliRunner().invoke(policy, [*args, "--only", "eligible"])
+    assert result.exit_code == 0, result.stderr
+    assert "eligible only" in result.stdout
+    assert "? unknown" not in result.stdout and "✗ not eligible" not in result.stdout
+    assert "小微外贸企业短期出口信用保险保费补贴" in result.stdout
+    data = json.loads(CliRunner().invoke(policy, [*args, "--only", "unknown", "--format", "json"]).stdout)
+    assert data["benefits"] and {b["status"] for b in data["benefits"]} == {"unknown"}

@@ -162,6 +162,13 @@ def _read_facts(spec: str) -> tuple[Any, SourceFile]:
 @click.option("--as-of", "as_of", help="Date of evaluation, e.g. 2022-07-01 (default: today).")
 @click.option("--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("-v", "--verbose", is_flag=True, help="Show where each condition is written.")
+@click.option(
+    "--only",
+    "only",
+    multiple=True,
+    type=click.Choice(["eligible", "unknown", "not_eligible"]),
+    help="Show only benefits (and duties) of this status; repeat for several.",
+)
 def eval_command(
     file: str,
     facts_path: str | None,
@@ -170,6 +177,7 @@ def eval_command(
     as_of: str | None,
     output: str,
     verbose: bool,
+    only: tuple[str, ...],
 ) -> None:
     """Evaluate FILE for one enterprise (--facts): every benefit, why, and which clause says so;
     or for a whole population (--population), counting each benefit's outcomes."""
@@ -186,6 +194,8 @@ def eval_command(
         outcome = policy_obj.evaluate(facts, as_of=date, source=source)
     except PolicyError as error:
         raise PolicyFailure(error) from None
+    if only:
+        outcome = outcome.only(only)
     if output == "json":
         click.echo(json.dumps(outcome.to_json(), ensure_ascii=False, indent=2))
     else:

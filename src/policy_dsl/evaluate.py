@@ -8,7 +8,7 @@ the citations and the responsible agencies; and every duty owed to the enterpris
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -102,6 +102,8 @@ class Outcome:
     benefits: tuple[BenefitOutcome, ...]
     duties: tuple[DutyOutcome, ...]
     raw: dict[str, Any] = attrs.field(eq=False, repr=False)
+    #: When :meth:`only` filtered the outcome: the statuses kept and how many benefits there were.
+    filtered: tuple[tuple[str, ...], int] | None = attrs.field(default=None, eq=False)
 
     def benefit(self, ident: str) -> BenefitOutcome:
         for benefit in self.benefits:
@@ -112,6 +114,20 @@ class Outcome:
     @property
     def eligible(self) -> tuple[BenefitOutcome, ...]:
         return tuple(b for b in self.benefits if b.status == ELIGIBLE)
+
+    def only(self, statuses: Iterable[str]) -> Outcome:
+        """The same outcome keeping only benefits of the given statuses (``eligible``,
+        ``not_eligible``, ``unknown``); duties are kept by the matching status (owed, not owed, unknown)."""
+        wanted = set(statuses)
+        duty_words = {"applies": "eligible", "does_not_apply": "not_eligible", "unknown": "unknown"}
+        benefits = tuple(b for b in self.benefits if b.status in wanted)
+        duties = tuple(d for d in self.duties if duty_words[d.status] in wanted)
+        raw = dict(self.raw)
+        raw["benefits"] = [b for b in self.raw["benefits"] if b["status"] in wanted]
+        raw["duties"] = [d for d in self.raw["duties"] if duty_words[d["status"]] in wanted]
+        return Outcome(
+            self.policy, self.as_of, benefits, duties, raw, (tuple(sorted(wanted)), len(self.benefits))
+        )
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (Decimals and dates as strings), the same as the standalone module gives."""
@@ -214,7 +230,12 @@ def render_text(outcome: Outcome, verbose: bool = False) -> str:
     ]
     counts = {s: sum(1 for b in outcome.benefits if b.status == s) for s in (ELIGIBLE, UNKNOWN, NOT_ELIGIBLE)}
     eligible, unknown, not_eligible = counts[ELIGIBLE], counts[UNKNOWN], counts[NOT_ELIGIBLE]
-    lines.append(f"benefits: {eligible} eligible, {unknown} unknown, {not_eligible} not eligible")
+    if outcome.filtered is not None:
+        kept, total = outcome.filtered
+        shown = ", ".join(k.replace("_", " ") for k in kept)
+        lines.append(f"benefits: showing {len(outcome.benefits)} of {total} ({shown} only)")
+    else:
+        lines.append(f"benefits: {eligible} eligible, {unknown} unknown, {not_eligible} not eligible")
     for benefit in outcome.benefits:
         lines.append("")
         kind = f", {benefit.kind}" if benefit.kind else ""
