@@ -86,15 +86,15 @@ class PopulationDiff:
 
     def detail_lines(self) -> list[str]:
         lines = ["Population (winners and losers)"]
-        columns = f"{'old':>6} {'new':>6} {'gained':>7} {'lost':>6} {'changed':>8} {'unknown':>8}"
+        columns = f"{'old':>8} {'new':>8} {'gained':>8} {'lost':>8} {'changed':>8} {'unknown':>8}"
         header = f"  {_pad('benefit', 40)} {columns}"
         lines.append(header)
         for b in self.benefits:
             if not any(b.count(k) for k in KINDS):
                 continue
             lines.append(
-                f"  {_pad(b.label, 40)} {b.eligible_old:>6} {b.eligible_new:>6} {b.count(GAINED):>7} "
-                f"{b.count(LOST):>6} {b.count(CHANGED):>8} {b.count(UNKNOWN):>8}"
+                f"  {_pad(b.label, 40)} {b.eligible_old:>8} {b.eligible_new:>8} {b.count(GAINED):>8} "
+                f"{b.count(LOST):>8} {b.count(CHANGED):>8} {b.count(UNKNOWN):>8}"
             )
             for kind in KINDS:
                 ids = b.ids.get(kind, ())
