@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from policy_dsl import model as m
 from policy_dsl.check import BENEFIT_KINDS
+from policy_dsl.compile import runtime_value
 from policy_dsl.errors import PolicyError
 from policy_dsl.parse import KEYWORDS, parse
 from policy_dsl.values import MINOR_UNIT_DIGITS, Duration, Money, Percent
@@ -706,16 +707,6 @@ def _minor_unit(ref: m.TypeRef) -> Any:
     return 1
 
 
-def _runtime(value: Any) -> Any:
-    if isinstance(value, Money):
-        return value.amount
-    if isinstance(value, Percent):
-        return value.value
-    if isinstance(value, Duration):
-        return value.amount
-    return value
-
-
 def literal_values(node: m.Node) -> list[Any]:
     """Every literal value in a model subtree, in runtime form (money → its amount…)."""
     from policy_dsl.visitor import Visitor
@@ -724,7 +715,7 @@ def literal_values(node: m.Node) -> list[Any]:
 
     class Collect(Visitor):
         def visit_Literal(self, literal: m.Literal) -> None:
-            found.append(_runtime(literal.value))
+            found.append(runtime_value(literal.value))
 
     Collect().visit(node)
     return found

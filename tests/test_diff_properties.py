@@ -33,6 +33,7 @@ from hypothesis import strategies as st
 import policy_dsl
 from policy_dsl import model as m
 from policy_dsl.cli import policy_diff
+from policy_dsl.compile import runtime_value
 from policy_dsl.diff import PolicyDiff, diff_paths
 from policy_dsl.format import fmt
 from policy_dsl.regions import Region
@@ -390,12 +391,8 @@ THRESHOLD_SOURCE = "生成的政策\n\n（一）生成的措施\n\n" + "\n".join
 
 
 def _runtime(value: Any) -> Any:
-    if isinstance(value, Money):
-        return value.amount
-    if isinstance(value, Percent):
-        return value.value
-    if isinstance(value, Duration):
-        return value.amount
+    """The runtime value, with integers as Decimals so that intervals compare alike."""
+    value = runtime_value(value)
     return Decimal(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 

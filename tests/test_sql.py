@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import importlib.util
 import itertools
 import struct
 import tempfile
 from decimal import Decimal
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pyarrow as pa
@@ -29,6 +27,7 @@ import strategies as s
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from sqlglot import exp
+from test_backends_agree import import_module_text
 
 from policy_dsl import model as m
 from policy_dsl.check import CheckedPolicy, check
@@ -71,17 +70,6 @@ def check_text(text: str, directory: Path, source_text: str | None = None) -> Ch
 @functools.cache
 def draft() -> CheckedPolicy:
     return check(parse(DRAFT.read_text(encoding="utf-8"), str(DRAFT)), str(DRAFT))
-
-
-def import_module_text(source: str, directory: Path) -> ModuleType:
-    name = f"sql_generated_policy_{next(_counter)}"
-    path = directory / f"{name}.py"
-    path.write_text(source, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 class PythonBackends:

@@ -18,7 +18,6 @@ never silently skipped.
 from __future__ import annotations
 
 import json
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -70,14 +69,10 @@ class CaseReport:
 
 
 def read_cases(path: str | Path) -> tuple[SourceFile, dict[str, Any]]:
-    from policy_dsl.policy import read_source
+    from policy_dsl.policy import read_json, read_source
 
     source = read_source(path)
-    try:
-        data = json.loads(source.text, parse_float=Decimal)
-    except json.JSONDecodeError as exc:
-        pos = SourcePosition(source, exc.lineno, exc.colno, exc.lineno, exc.colno + 1)
-        raise PolicyLoadError([Diagnostic(f"cases are not valid JSON: {exc.msg}", pos)]) from None
+    data = read_json(source, "cases")
     if not isinstance(data, dict) or not isinstance(data.get("cases"), list):
         raise PolicyLoadError([Diagnostic(f'{source.path}: expected {{"cases": [...]}}')])
     return source, data

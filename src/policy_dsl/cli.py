@@ -9,17 +9,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
-from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
 import click
 
 from policy_dsl import model as m
-from policy_dsl.errors import Diagnostic, PolicyError, PolicyLoadError
+from policy_dsl.errors import Diagnostic, PolicyError
 from policy_dsl.format import fmt
 from policy_dsl.parse import parse
-from policy_dsl.policy import Policy, load, read_source
+from policy_dsl.policy import Policy, load, read_json, read_source
 from policy_dsl.source import SourceFile
 from policy_dsl.values import ValueSyntaxError, parse_date
 
@@ -138,14 +137,7 @@ def _read_facts(spec: str) -> tuple[Any, SourceFile]:
         source = SourceFile("<stdin>", text)
     else:
         source = read_source(spec)
-    try:
-        data = json.loads(source.text, parse_float=Decimal)
-    except json.JSONDecodeError as exc:
-        from policy_dsl.source import SourcePosition
-
-        pos = SourcePosition(source, exc.lineno, exc.colno, exc.lineno, exc.colno + 1)
-        raise PolicyLoadError([Diagnostic(f"facts are not valid JSON: {exc.msg}", pos)]) from None
-    return data, source
+    return read_json(source, "facts"), source
 
 
 @policy.command("eval")

@@ -10,7 +10,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,7 @@ from policy_dsl.evaluate import Outcome, evaluate
 from policy_dsl.format import fmt
 from policy_dsl.model import PolicyFile
 from policy_dsl.parse import parse
-from policy_dsl.source import SourceFile
+from policy_dsl.source import SourceFile, SourcePosition
 
 
 class Policy:
@@ -108,6 +110,15 @@ def read_source(path: str | Path) -> SourceFile:
             ]
         ) from None
     return SourceFile(shown, text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def read_json(source: SourceFile, what: str) -> Any:
+    """The JSON in ``source``, numbers as exact Decimals; a syntax error points at its line and column."""
+    try:
+        return json.loads(source.text, parse_float=Decimal)
+    except json.JSONDecodeError as exc:
+        pos = SourcePosition(source, exc.lineno, exc.colno, exc.lineno, exc.colno + 1)
+        raise PolicyLoadError([Diagnostic(f"{what} are not valid JSON: {exc.msg}", pos)]) from None
 
 
 def loads(text: str, path: str = "<string>") -> Policy:
