@@ -34,7 +34,15 @@ from policy_dsl.check import CheckedPolicy, check
 from policy_dsl.compile import CompiledPolicy, compile_policy, module_source
 from policy_dsl.facts import validate_facts
 from policy_dsl.parse import parse
-from policy_dsl.sql import DIALECTS, Dialect, amount_column, compile_sql, status_column, status_word
+from policy_dsl.sql import (
+    DIALECTS,
+    Dialect,
+    amount_column,
+    compile_sql,
+    has_amount,
+    status_column,
+    status_word,
+)
 from policy_dsl.table import evaluate_file, evaluate_table
 from policy_dsl.values import MINOR_UNIT_DIGITS, Money, Percent
 
@@ -142,12 +150,21 @@ def arrow_table(checked: CheckedPolicy, rows: list[dict[str, Any]]) -> pa.Table:
 def sql_results(checked: CheckedPolicy, rows: list[dict[str, Any]], names: list[str]) -> list[Result]:
     """Rows of a SQL result (dicts keyed by column name) → per row, each benefit's status and amount."""
     ids = [info.rule.name for info in checked.benefits]
+    # only a benefit with an amount (fixed, or a rate of a base) has an amount column
+    priced = {info.rule.name for info in checked.benefits if has_amount(info.rule)}
     out = []
     for index, row in enumerate(sorted(rows, key=lambda r: r[KEY])):
         assert row[KEY] == index
         # a status column is BOOLEAN (NULL = unknown); compare in the Python outcome's words
-        out.append({i: (status_word(row[status_column(i)]), row[amount_column(i)]) for i in ids})
-    expected = [KEY] + [c for i in ids for c in (status_column(i), amount_column(i))]
+        out.append(
+            {
+                i: (status_word(row[status_column(i)]), row[amount_column(i)] if i in priced else None)
+                for i in ids
+            }
+        )
+    expected = [KEY]
+    for i in ids:
+        expected += [status_column(i), amount_column(i)] if i in priced else [status_column(i)]
     assert names == expected
     return out
 

@@ -8,11 +8,16 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.compute as pc  # type: ignore[import-untyped]
+import pyarrow.csv as pv  # type: ignore[import-untyped]
+import pyarrow.ipc  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 import pytest
 
 import policy_dsl
 from policy_dsl.check import CheckedPolicy
+from policy_dsl.errors import PolicyLoadError
 from policy_dsl.facts import validate_facts
 from policy_dsl.sql import status_word
 from policy_dsl.synth import boundary_points, synthesize, thresholds
@@ -195,13 +200,21 @@ def test_the_population_evaluates(draft: CheckedPolicy, draft_population: Path, 
     assert pq.read_table(output).num_rows == N
 
 
+def read_results(path: Path) -> pa.Table:
+    if path.suffix == ".arrow":
+        with pa.ipc.open_file(path) as reader:
+            return reader.read_all()
+    return pq.read_table(path)
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".arrow"])
 def test_the_sql_and_python_backends_agree_on_the_population(
-    draft: CheckedPolicy, draft_population: Path, tmp_path: Path
+    draft: CheckedPolicy, draft_population: Path, tmp_path: Path, suffix: str
 ) -> None:
-    output = tmp_path / "results.parquet"
+    output = tmp_path / f"results{suffix}"
     evaluate_file(draft, str(draft_population), str(output), DAY)
     facts = pq.read_table(draft_population).slice(0, 1500).to_pylist()
-    results = pq.read_table(output).slice(0, 1500).to_pylist()
+    results = read_results(output).slice(0, 1500).to_pylist()
     compiled = policy_dsl.load(DRAFT).compiled
     for row, result in zip(facts, results, strict=True):
         assert row.pop("id") == result["id"]
@@ -210,7 +223,40 @@ def test_the_sql_and_python_backends_agree_on_the_population(
         for benefit in outcome["benefits"]:
             assert status_word(result[benefit["id"]]) == benefit["status"], (row, benefit["id"])
             amount = benefit["amount"] and benefit["amount"]["amount"]
-            assert result[f"{benefit['id']}:amount"] == amount, (row, benefit["id"])
+            # a benefit with no amount has no amount column: its Python amount must be None too
+            assert result.get(f"{benefit['id']}:amount") == amount, (row, benefit["id"])
+
+
+def test_the_counts_are_those_of_the_written_results(
+    draft: CheckedPolicy, draft_population: Path, tmp_path: Path
+) -> None:
+    """Every way of running gives the same counts, and they are the counts of the rows written
+    (counted here independently, from the file, with pyarrow)."""
+    _, counted = evaluate_file(draft, str(draft_population), None, DAY)
+    for suffix in (".parquet", ".arrow", ".csv"):
+        output = tmp_path / f"results{suffix}"
+        rows, counts = evaluate_file(draft, str(draft_population), str(output), DAY)
+        assert rows == N and counts == counted, suffix
+        table = pv.read_csv(output) if suffix == ".csv" else read_results(output)
+        assert table.num_rows == N
+        for name, tally in counts.items():
+            column = table.column(name)
+            true = pc.sum(column).as_py() or 0
+            found = {
+                "eligible": true,
+                "not_eligible": N - column.null_count - true,
+                "unknown": column.null_count,
+            }
+            assert tally == {k: v for k, v in found.items() if v}, (suffix, name)
+
+
+def test_an_unknown_results_format_is_an_error(
+    draft: CheckedPolicy, draft_population: Path, tmp_path: Path
+) -> None:
+    with pytest.raises(PolicyLoadError, match="unknown results format") as caught:
+        evaluate_file(draft, str(draft_population), str(tmp_path / "results.xlsx"), DAY)
+    assert ".arrow" in (caught.value.diagnostics[0].hint or "")
+    assert not (tmp_path / "results.xlsx").exists()
 
 
 def test_csv_output(draft: CheckedPolicy, tmp_path: Path) -> None:
@@ -232,3 +278,21 @@ def test_csv_output(draft: CheckedPolicy, tmp_path: Path) -> None:
 def test_unknown_format(draft: CheckedPolicy, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"\.parquet or \.csv"):
         synthesize(draft, 10, str(tmp_path / "population.xlsx"))
+
+
+def test_the_cli_writes_arrow_results_and_refuses_unknown_ones(
+    draft_population: Path, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from policy_dsl.cli import policy
+
+    args = ["eval", str(DRAFT), "--population", str(draft_population), "--as-of", "2022-07-01"]
+    output = tmp_path / "results.arrow"
+    run = CliRunner().invoke(policy, [*args, "-o", str(output)])
+    assert run.exit_code == 0, run.output
+    assert read_results(output).num_rows == N
+    bad = CliRunner().invoke(policy, [*args, "-o", str(tmp_path / "results.txt")])
+    assert bad.exit_code == 2
+    assert "unknown results format" in bad.output and "Traceback" not in bad.output
+    assert not (tmp_path / "results.txt").exists()

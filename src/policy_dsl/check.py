@@ -176,6 +176,7 @@ class _Checker:
         self.structure: Document | None = None
         self.incomplete_registry = False
         self.normalized_document = ""
+        self.normalized: dict[str, str] = {}  # each citation's text folded once per check
         self.facts: dict[str, FactInfo] = {}
         self.enums: dict[str, m.EnumDecl] = {}
         self.definitions: dict[str, m.Definition] = {}
@@ -248,7 +249,7 @@ class _Checker:
         text = self.normalized_document
         covered = bytearray(len(text))
         for citation in self.all_citations():
-            needle = normalize_text(citation.text.value)
+            needle = self.normalize(citation.text.value)
             start = text.find(needle) if needle else -1
             while start >= 0:
                 covered[start : start + len(needle)] = b"\x01" * len(needle)
@@ -641,14 +642,21 @@ class _Checker:
             return
         for citation in citations:
             text = citation.text.value
-            if not normalize_text(text):
+            folded = self.normalize(text)
+            if not folded:
                 self.error("empty citation", citation.text.pos)
-            elif normalize_text(text) not in self.normalized_document:
+            elif folded not in self.normalized_document:
                 self.error(
                     "citation does not occur in the source text",
                     citation.text.pos,
                     hint=self.closest_sentence(text),
                 )
+
+    def normalize(self, text: str) -> str:
+        folded = self.normalized.get(text)
+        if folded is None:
+            folded = self.normalized[text] = normalize_text(text)
+        return folded
 
     def closest_sentence(self, text: str) -> str | None:
         import difflib

@@ -149,7 +149,10 @@ def _read_facts(spec: str) -> tuple[Any, SourceFile]:
     help="Evaluate every enterprise of a .csv, .parquet or .jsonl file (a column per fact) in DuckDB.",
 )
 @click.option(
-    "-o", "--output-file", "output_file", help="With --population: write the results (.parquet or .csv)."
+    "-o",
+    "--output-file",
+    "output_file",
+    help="With --population: write the results (.parquet, .csv, or .arrow for Arrow IPC).",
 )
 @click.option("--as-of", "as_of", help="Date of evaluation, e.g. 2022-07-01 (default: today).")
 @click.option("--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)

@@ -78,11 +78,13 @@ def compile_policy(checked: CheckedPolicy) -> CompiledPolicy:
     """
     generator = _Generator(checked)
     functions = [generator.decide()]  # the fast ``decide`` is generated when first asked for
-    body = [*_runtime_ast(), *generator.constant_statements(), *functions]
+    body = [*generator.constant_statements(), *functions]
     tree = ast.fix_missing_locations(ast.Module(body=body, type_ignores=[]))
     filename = f"<policy {Path(checked.path).name}>"
     code = compile(tree, filename, "exec")
     namespace: dict[str, Any] = {"__name__": "policy_dsl_compiled", "__builtins__": __builtins__}
+    # The runtime is the same for every policy: compiled once per process, run in each namespace.
+    exec(_runtime_code(), namespace)
     exec(code, namespace)  # the tree holds only our runtime and generated names; no policy text
     namespace.update(generator.data_values())
     return CompiledPolicy(checked, namespace, generator)
@@ -99,6 +101,13 @@ def module_source(checked: CheckedPolicy) -> str:
 @functools.cache
 def _runtime_text() -> str:
     return importlib.resources.files("policy_dsl").joinpath("runtime.py").read_text(encoding="utf-8")
+
+
+@functools.cache
+def _runtime_code() -> Any:
+    """The runtime's code object, as the standalone module holds it (same statements)."""
+    tree = ast.fix_missing_locations(ast.Module(body=_runtime_ast(), type_ignores=[]))
+    return compile(tree, "<policy_dsl runtime>", "exec")
 
 
 def _runtime_ast() -> list[ast.stmt]:

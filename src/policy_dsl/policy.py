@@ -58,7 +58,8 @@ class Policy:
 
         Runs the policy compiled to SQL in DuckDB, reading the table in place; returns an Arrow
         table with the input's non-fact columns (an ``id``, say), then per benefit a status column
-        named by the benefit's id and an ``<id>:amount`` column.
+        named by the benefit's id (BOOLEAN, NULL = unknown) and, for a benefit with an amount, an
+        ``<id>:amount`` column.
         """
         from policy_dsl.table import evaluate_table
 

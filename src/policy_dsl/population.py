@@ -23,7 +23,7 @@ from policy_dsl.diff import PolicyDiff
 from policy_dsl.errors import Diagnostic, PolicyLoadError
 from policy_dsl.policy import load
 from policy_dsl.source import display_width
-from policy_dsl.sql import Dialect, compile_sql
+from policy_dsl.sql import Dialect, compile_sql, has_amount
 from policy_dsl.table import READERS, facts_view
 
 GAINED = "gained"
@@ -130,6 +130,14 @@ def _static_value(checked: CheckedPolicy | None, benefit: str) -> tuple[str, str
     return ("", "")
 
 
+def _priced(checked: CheckedPolicy, benefit: str) -> bool:
+    """Whether the benefit has an amount column in ``checked``'s results (see :func:`has_amount`)."""
+    return any(
+        info.rule.name == benefit and isinstance(info.rule, m.Benefit) and has_amount(info.rule)
+        for info in checked.benefits
+    )
+
+
 def population_diff(
     diff: PolicyDiff, old_path: str, new_path: str, population_path: str, as_of: dt.date | None = None
 ) -> PolicyDiff:
@@ -214,8 +222,8 @@ def _benefit(
     status, amount = d.ident(name), d.ident(f"{name}:amount")
     o = f"o.{status}" if in_old else "FALSE"
     n = f"n.{status}" if in_new else "FALSE"
-    oa = f"o.{amount}" if in_old else "NULL"
-    na = f"n.{amount}" if in_new else "NULL"
+    oa = f"o.{amount}" if in_old and _priced(old, name) else "NULL"  # only priced benefits have one
+    na = f"n.{amount}" if in_new and _priced(new, name) else "NULL"
     static_changed = in_old and in_new and _static_value(old, name) != _static_value(new, name)
     changed = f"({o} AND {n} AND ({'TRUE' if static_changed else 'FALSE'} OR {oa} IS DISTINCT FROM {na}))"
     unknown = f"(({o}) IS NULL) <> (({n}) IS NULL)"

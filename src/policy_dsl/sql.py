@@ -159,6 +159,14 @@ def amount_column(id_: str) -> str:
     return f"{id_}:amount"
 
 
+def has_amount(rule: m.Benefit) -> bool:
+    """Whether a benefit's amount can be computed: a fixed amount, or a rate of a base fact. A cap
+    alone means "up to" and gives no amount."""
+    if rule.amount is not None and isinstance(rule.amount.value, Money):
+        return True
+    return rule.rate is not None and rule.rate.base is not None and isinstance(rule.rate.rate.value, Percent)
+
+
 def status_word(value: bool | None) -> str:
     """A status column's value in the words of the Python outcome: TRUE → eligible, NULL → unknown."""
     if value is None:
@@ -176,7 +184,8 @@ def compile_sql(
     """A SELECT over ``source`` (a table or view with a column per fact, plus the ``keep`` columns)
     giving, per row, every benefit's eligibility on ``as_of`` (default: today) as a BOOLEAN column
     named by the benefit — TRUE eligible, FALSE not eligible, NULL unknown because a needed fact is
-    NULL — and its amount in a column ``<benefit>:amount``."""
+    NULL — and, for a benefit with an amount (:func:`has_amount`), the amount in a column
+    ``<benefit>:amount``."""
     if dialect not in DIALECTS:
         raise ValueError(f"unknown SQL dialect {dialect!r}; one of {', '.join(DIALECTS)}")
     d = Dialect(dialect)
@@ -203,7 +212,8 @@ def compile_sql(
         status = d.ident(status_column(rule.name))
         decided.append(f"{condition} AS {status}")  # each condition computed once, used twice
         columns.append(status)
-        columns.append(f"{_amount_sql(checked, rule, status, d)} AS {d.ident(amount_column(rule.name))}")
+        if has_amount(rule):  # a benefit the text gives no amount (or only a cap) has no amount column
+            columns.append(f"{_amount_sql(checked, rule, status, d)} AS {d.ident(amount_column(rule.name))}")
     # one line of printable text: a line break would end the comment, a NUL the whole query
     title = " ".join("".join(ch if ch.isprintable() else " " for ch in checked.title).split())
     header = (
@@ -253,4 +263,4 @@ def _amount_sql(checked: CheckedPolicy, rule: m.Benefit, condition: str, d: Dial
         return (
             f"CASE WHEN {condition} AND {d.ident(base)} IS NOT NULL THEN CAST({computed} AS {MONEY_SQL}) END"
         )
-    return f"CAST(NULL AS {MONEY_SQL})"
+    raise ValueError(f"benefit {rule.name} has no amount")  # pragma: no cover - see has_amount
