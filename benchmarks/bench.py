@@ -9,10 +9,11 @@ Nothing here asserts a time: the figures are printed for docs/performance.md. Fo
 (b) one enterprise, all benefits and duties: the compiled conditions against a hand-written
     Python function of the same rules (checked to agree on synthetic enterprises first);
 (c) populations: synthetic Parquet files at two sizes evaluated with ``evaluate_file`` (Parquet
-    in, results out), as enterprises/second and as the marginal rate between the two sizes (what
-    one more enterprise costs, without the fixed costs), beside reading the same file into Python
-    rows and evaluating them one by one with the compiled Python, and beside a hand-vectorised
-    pyarrow.compute version of one rule over arrays already in memory (the ceiling);
+    in; counts only, Arrow IPC results or Parquet results out), as enterprises/second and as the
+    marginal rate between the two sizes (what one more enterprise costs, without the fixed costs),
+    beside the floor of DuckDB merely reading every column of the file, beside reading the same
+    file into Python rows and evaluating them one by one with the compiled Python, and beside a
+    hand-vectorised pyarrow.compute version of one rule over arrays already in memory (the ceiling);
 (d) whole processes: ``policy eval --population`` on the larger population (wall time and peak
     memory) and ``policy-diff`` of the draft against the example revision.
 """
@@ -257,6 +258,18 @@ def python_rows(policy: policy_dsl.Policy, path: Path, rows: int | None) -> floa
     return time.perf_counter() - start
 
 
+def read_floor(path: Path, n: int) -> None:
+    """DuckDB reading every column of the file (counting its non-NULL values), nothing evaluated:
+    what any evaluation of the file costs at least."""
+    import duckdb
+
+    con = duckdb.connect()
+    relation = f"read_parquet('{path}')"
+    columns = [c[0] for c in con.sql(f"SELECT * FROM {relation} LIMIT 0").description]
+    counts = ", ".join(f'count("{c}")' for c in columns)
+    con.execute(f"SELECT {counts} FROM {relation}").fetchall()
+
+
 def read_only(path: Path) -> float:
     import pyarrow.parquet as pq
 
@@ -318,6 +331,9 @@ def show(title: str, rows: list[tuple[str, float, str, float | None]]) -> None:
     print(f"\n{title}")
     print(f"{'figure':<64} {'value':>14} {'ratio':>9}")
     for label, value, unit, ratio in rows:
+        if not unit:  # a heading for the lines under it
+            print(label)
+            continue
         shown = f"{ratio:>8.2f}×" if ratio is not None else ""
         number = f"{value:,.0f}" if value >= 10_000 else f"{value:.2f}"
         print(f"{label:<64} {number:>9} {unit:<4} {shown}")
@@ -408,17 +424,30 @@ def main() -> None:
             ],
         )
 
-        population_repeat = 3
-        sql_times = []
-        for n, path in zip(sizes, paths, strict=True):
-            output = str(directory / f"results-{n}.parquet")
-
-            def run(source: Path = path, target: str = output) -> None:
-                evaluate_file(policy.checked, str(source), target, DAY)
-
-            sql_times.append(once(run, population_repeat))
-        (n1, n2), (t1, t2) = sizes, sql_times
-        marginal = (n2 - n1) / (t2 - t1) if t2 > t1 else float("inf")
+        population_repeat = 3 if quick else 5
+        modes: dict[str, Callable[[Path, int], None]] = {
+            "floor: DuckDB reads every column, evaluates nothing": read_floor,
+            "evaluate_file, counts only (no results file)": lambda path, n: evaluate_file(
+                policy.checked, str(path), None, DAY
+            ),
+            "evaluate_file → results.arrow (Arrow IPC)": lambda path, n: evaluate_file(
+                policy.checked, str(path), str(directory / f"results-{n}.arrow"), DAY
+            ),
+            "evaluate_file → results.parquet": lambda path, n: evaluate_file(
+                policy.checked, str(path), str(directory / f"results-{n}.parquet"), DAY
+            ),
+        }
+        # Interleaved rounds (each mode, each size, then again) and the best of each: the shared
+        # machine's noise hits every figure alike instead of one mode's whole series.
+        best: dict[tuple[str, int], float] = {}
+        for _ in range(population_repeat):
+            for label, function in modes.items():
+                for n, path in zip(sizes, paths, strict=True):
+                    start = time.perf_counter()
+                    function(path, n)
+                    elapsed = time.perf_counter() - start
+                    best[label, n] = min(best.get((label, n), elapsed), elapsed)
+        (n1, n2) = sizes
 
         big = paths[1]
         rows_slice = 4000 if quick else PYTHON_SLICE
@@ -428,31 +457,42 @@ def main() -> None:
         base = n2 / python_time
         ceiling = vectorised_ceiling(big, population_repeat)
 
-        show(
-            f"(c) populations: Parquet in → results out, as of {DAY}",
-            [
-                (f"synthesize {n1:,} (DuckDB → Parquet)", n1 / synth_times[0], "/s", None),
-                (f"synthesize {n2:,} (DuckDB → Parquet)", n2 / synth_times[1], "/s", None),
-                (f"evaluate_file {n1:,}: seconds", t1, "s", None),
-                (f"evaluate_file {n2:,}: seconds", t2, "s", None),
-                (f"evaluate_file {n1:,}: enterprises/s", n1 / t1, "/s", None),
-                (f"evaluate_file {n2:,}: enterprises/s (end to end)", n2 / t2, "/s", n2 / t2 / base),
-                (
-                    f"evaluate_file marginal {n1:,} → {n2:,}: enterprises/s",
-                    marginal,
-                    "/s",
-                    marginal / base,
-                ),
-                (python_label + ": seconds", python_time, "s", None),
-                ("baseline: Python rows, enterprises/s", base, "/s", 1.0),
-                (
-                    "ceiling: 1 rule by hand in pyarrow.compute, in memory",
-                    n2 / ceiling,
-                    "/s",
-                    n2 / ceiling / base,
-                ),
-            ],
+        rows: list[tuple[str, float, str, float | None]] = [
+            (f"synthesize {n1:,} (DuckDB → Parquet)", n1 / synth_times[0], "/s", None),
+            (f"synthesize {n2:,} (DuckDB → Parquet)", n2 / synth_times[1], "/s", None),
+        ]
+        for label in modes:
+            t1, t2 = best[label, n1], best[label, n2]
+            marginal = (n2 - n1) / (t2 - t1) if t2 > t1 else float("inf")
+            rows += [
+                (label, 0.0, "", None),
+                (f"  seconds for {n1:,} / {n2:,}", t1, f"/ {t2:.2f} s", None),
+                (f"  end to end, {n2:,}: enterprises/s", n2 / t2, "/s", n2 / t2 / base),
+                (f"  marginal {n1:,} → {n2:,}: enterprises/s", marginal, "/s", marginal / base),
+            ]
+        # What evaluating costs beyond reading the file: the marginal time of the counts-only run
+        # less the marginal time of merely reading every column (derived, not measured alone).
+        floor, counted = list(modes)[:2]
+        beyond = (best[counted, n2] - best[counted, n1]) - (best[floor, n2] - best[floor, n1])
+        rows.append(
+            (
+                "evaluation beyond reading (counts only − floor), marginal",
+                (n2 - n1) / beyond if beyond > 0 else float("inf"),
+                "/s",
+                None,
+            )
         )
+        rows += [
+            (python_label + ": seconds", python_time, "s", None),
+            ("baseline: Python rows, enterprises/s", base, "/s", 1.0),
+            (
+                "ceiling: 1 rule by hand in pyarrow.compute, in memory",
+                n2 / ceiling,
+                "/s",
+                n2 / ceiling / base,
+            ),
+        ]
+        show(f"(c) populations: Parquet in → results out, as of {DAY}", rows)
 
         output = str(directory / "results-process.parquet")
         command = [str(BIN / "policy"), "eval", str(DRAFT), "--population", str(big), "-o", output]
