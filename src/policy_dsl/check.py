@@ -181,6 +181,7 @@ class _Checker:
         self.enums: dict[str, m.EnumDecl] = {}
         self.definitions: dict[str, m.Definition] = {}
         self.names_seen: dict[str, SourcePosition] = {}
+        self.names_folded: dict[str, str] = {}  # casefold → the name as declared
 
     def error(self, message: str, pos: SourcePosition | None, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(message, pos=pos, hint=hint))
@@ -437,7 +438,17 @@ class _Checker:
                 hint=f"the first declaration is at line {first.line}",
             )
             return False
+        other = self.names_folded.get(name.casefold())
+        if other is not None:
+            self.error(
+                f"`{name}` and `{other}` differ only in case",
+                self.head(node),
+                hint=f"`{other}` is at line {self.names_seen[other].line}; rename one: SQL engines "
+                "(DuckDB, Spark) do not tell such names apart as columns",
+            )
+            return False
         self.names_seen[name] = node.pos
+        self.names_folded[name.casefold()] = name
         return True
 
     def collect_enums(self) -> None:
