@@ -722,8 +722,12 @@ def literal_values(node: m.Node) -> list[Any]:
     return found
 
 
+FINEST = Decimal("1E-10")
+
+
 def boundary_values(ref: m.TypeRef, literals: list[Any]) -> list[Any]:
-    """Each literal of the fact's type, one minor unit below it and one above."""
+    """Each literal of the fact's type, one minor unit below it and one above (and 0.0001 and
+    10⁻¹⁰ either side, for money, decimals and percentages)."""
     step = _minor_unit(ref)
     out: list[Any] = []
     for value in literals:
@@ -734,6 +738,8 @@ def boundary_values(ref: m.TypeRef, literals: list[Any]) -> list[Any]:
                 continue
             value = Decimal(value)
             out += [value - step, value, value + step, value - Decimal("0.0001"), value + Decimal("0.0001")]
+            # finer than any minor unit: the finest step the SQL backend's DECIMAL(38, 10) facts keep
+            out += [value - FINEST, value + FINEST]
         elif ref.kind == "date" and isinstance(value, dt.date):
             out += [d for d in (value - step, value, value + step) if dt.date.min < d < dt.date.max]
     if ref.kind == "integer":

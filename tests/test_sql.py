@@ -125,7 +125,7 @@ def arrow_type(kind: str) -> pa.DataType:
     if kind in {"integer", "duration"}:
         return pa.int64()
     if kind in {"money", "decimal", "percent"}:
-        return pa.decimal128(38, 4)
+        return pa.decimal128(38, 10)  # the SQL backend's facts keep ten decimal places
     if kind == "date":
         return pa.date32()
     if kind == "set":
@@ -240,8 +240,8 @@ def compared_constants(checked: CheckedPolicy) -> dict[str, list[Any]]:
 
 
 def _fits(value: Decimal) -> bool:
-    """Whether an amount fits the Arrow column (four decimals) and is not negative."""
-    return value >= 0 and value == value.quantize(Decimal("0.0001"))
+    """Whether an amount fits the Arrow column (ten decimals) and is not negative."""
+    return value >= 0 and value == value.quantize(Decimal("1E-10"))
 
 
 def rate_edges(checked: CheckedPolicy) -> dict[str, list[Decimal]]:

@@ -177,9 +177,9 @@ PG_TYPES = {
     "bool": "BOOLEAN",
     "integer": "BIGINT",
     "duration": "BIGINT",
-    "money": "DECIMAL(38, 4)",
-    "decimal": "DECIMAL(38, 4)",
-    "percent": "DECIMAL(38, 4)",
+    "money": "NUMERIC",  # as a registry may hold them: every digit kept, the query casts
+    "decimal": "NUMERIC",
+    "percent": "NUMERIC",
     "date": "DATE",
     "enum": "TEXT",
     "set": "TEXT[]",

@@ -24,7 +24,7 @@ from policy_dsl.errors import Diagnostic, PolicyLoadError
 from policy_dsl.policy import load
 from policy_dsl.source import display_width
 from policy_dsl.sql import Dialect, compile_sql, has_amount
-from policy_dsl.table import READERS, facts_view
+from policy_dsl.table import READERS, facts_view, population_source
 
 GAINED = "gained"
 LOST = "lost"
@@ -161,13 +161,12 @@ def population_diff(
     con = duckdb.connect()
     if sys.stderr.isatty():
         con.execute("SET enable_progress_bar = true")
-    literal = "'" + str(source).replace("'", "''") + "'"
     d = Dialect("duckdb")
     try:
+        relation = population_source(con, source, {*old.checked.facts, *new.checked.facts})
         # numbered once and kept, so that both versions read the very same rows in the same order
         con.execute(
-            "CREATE TEMP TABLE population_input AS "
-            f"SELECT *, row_number() OVER () AS __row FROM {reader}({literal})"
+            f"CREATE TEMP TABLE population_input AS SELECT *, row_number() OVER () AS __row FROM {relation}"
         )
         described = con.sql("SELECT * FROM population_input LIMIT 0").description
         present = {column[0]: str(column[1]) for column in described if column[0] != "__row"}

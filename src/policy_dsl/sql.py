@@ -5,10 +5,11 @@ column per fact: per row, each benefit's status (``eligible`` / ``not_eligible``
 when a needed fact is NULL) and amount. SQL's three-valued logic is Kleene's, the same as the
 Python runtime's, so conditions translate one for one; definitions are inlined.
 
-Exact: money, percentages and decimals are ``DECIMAL(38, 4)`` and rates are multiplied as
-``DECIMAL(38, 6)`` factors (no division, which some engines do in floating point); dates are
-``DATE``. Safe: identifiers are quoted and strings are literals with their quotes doubled, so a
-policy cannot inject SQL; the names of facts and rules come from a checked policy.
+Exact: money, percentage and decimal facts are ``DECIMAL(38, 10)``, amounts ``DECIMAL(38, 4)``;
+rates are multiplied as exact ``DECIMAL`` factors (no division, which some engines do in floating
+point), the product kept whole before its one rounding; dates are ``DATE``. Safe: identifiers
+are quoted and strings are literals with their quotes doubled, so a policy cannot inject SQL; the
+names of facts and rules come from a checked policy.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ from policy_dsl.values import MINOR_UNIT_DIGITS, Money, Percent
 from policy_dsl.visitor import Visitor
 
 DIALECTS = ("duckdb", "postgres", "spark")
-MONEY_SQL = "DECIMAL(38, 4)"
-DECIMAL_SQL = "DECIMAL(38, 10)"
+MONEY_SQL = "DECIMAL(38, 4)"  # amounts computed: rounded to a minor unit (or a cap as written)
+DECIMAL_SQL = "DECIMAL(38, 10)"  # facts (money too): a value finer than a minor unit is not rounded
 FACTOR_SQL = "DECIMAL(38, 6)"
 
 
@@ -70,9 +71,7 @@ class Dialect:
             return "BOOLEAN"
         if kind in {"integer", "duration"}:
             return "BIGINT"
-        if kind == "money":
-            return MONEY_SQL
-        if kind in {"decimal", "percent"}:
+        if kind in {"money", "decimal", "percent"}:
             return DECIMAL_SQL
         if kind == "date":
             return "DATE"
@@ -255,8 +254,12 @@ def _amount_sql(checked: CheckedPolicy, rule: m.Benefit, condition: str, d: Dial
         digits = MINOR_UNIT_DIGITS.get(currency or "", 2)
         ratio = rule.rate.rate.value.value / 100
         scale = max(6, -int(ratio.normalize().as_tuple().exponent))
-        factor = _decimal(ratio, f"DECIMAL(38, {scale})")
-        computed = f"CAST(ROUND({d.ident(base)} * {factor}, {digits}) AS {MONEY_SQL})"
+        precision = scale + max(1, len(str(int(ratio))))
+        factor = _decimal(ratio, f"DECIMAL({precision}, {scale})")
+        # The product's precision (p1 + p2 + 1) stays within 38, so no engine drops digits of it
+        # before the one rounding to the minor unit (Spark would cut a wider product to 6 decimals).
+        based = f"CAST({d.ident(base)} AS DECIMAL({37 - precision}, 10))"
+        computed = f"CAST(ROUND({based} * {factor}, {digits}) AS {MONEY_SQL})"
         if cap is not None:
             capped = _decimal(cap)
             computed = f"CASE WHEN {computed} > {capped} THEN {capped} ELSE {computed} END"

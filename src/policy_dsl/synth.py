@@ -15,8 +15,8 @@ bits drawn for different columns of a row come out correlated. The draws depend 
 
 Column types are those the SQL backend computes with: money, decimals and percentages
 ``DECIMAL(38, 4)`` (exact), integers and durations ``BIGINT``, dates ``DATE``, enums text,
-sets lists of text (``;``-separated text in CSV, where an empty set cannot be told from an
-unknown one). About 5% of each fact's values are NULL (unknown).
+sets lists of text (``;``-separated text in CSV, the empty set written as a quoted empty field
+``""``). About 5% of each fact's values are NULL (unknown).
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ is unknown (NULL) for every row. Sets may be lists or ``;``-separated text.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -46,10 +47,31 @@ def facts_view(
         if name not in present:
             parts.append(f"CAST(NULL AS {d.sql_type(info.type)}) AS {d.ident(name)}")
         elif info.type.kind == "set" and present[name].upper() in {"VARCHAR", "STRING"}:
-            parts.append(f"string_split({d.ident(name)}, ';') AS {d.ident(name)}")
+            column = d.ident(name)  # "" is the empty set (a quoted empty field in CSV), NULL unknown
+            parts.append(
+                f"CASE WHEN {column} = '' THEN CAST([] AS VARCHAR[]) "
+                f"ELSE string_split({column}, ';') END AS {column}"
+            )
         else:
             parts.append(d.ident(name))
     con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {', '.join(parts)} FROM {relation}")
+
+
+def population_source(con: Any, source: Path, facts: Collection[str]) -> str:
+    """The table function that reads a population file. A CSV's fact columns are read as text and
+    cast by the query to their exact types: DuckDB's guess would read 12345678901234.56 as a double
+    (exact only to ~15 digits), and a quoted empty field stays "" (an empty set) instead of NULL."""
+    reader = READERS[source.suffix.lower()]
+    literal = "'" + str(source).replace("'", "''") + "'"
+    if reader != "read_csv_auto":
+        return f"{reader}({literal})"
+    described = con.sql(f"SELECT * FROM read_csv({literal}) LIMIT 0").description
+    text = [column[0] for column in described if column[0] in facts]
+    if not text:
+        return f"read_csv({literal})"
+    d = Dialect("duckdb")
+    types = ", ".join(f"{d.string(name)}: 'VARCHAR'" for name in text)
+    return f"read_csv({literal}, types = {{{types}}}, allow_quoted_nulls = false)"
 
 
 def _facts_view(con: Any, checked: CheckedPolicy, relation: str) -> tuple[str, tuple[str, ...]]:
@@ -122,10 +144,10 @@ def evaluate_file(
     con = _connect()
     if progress:
         con.execute("SET enable_progress_bar = true")
-    literal = "'" + str(source).replace("'", "''") + "'"
     statuses = [info.rule.name for info in checked.benefits]
     try:
-        con.execute(f"CREATE TEMP VIEW population_input AS SELECT * FROM {reader}({literal})")
+        relation = population_source(con, source, checked.facts)
+        con.execute(f"CREATE TEMP VIEW population_input AS SELECT * FROM {relation}")
         query = _query(con, checked, "population_input", as_of)
         if output is not None and kind == "arrow":
             rows, tallies = _write_arrow(con, query, output, statuses)
