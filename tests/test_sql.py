@@ -464,6 +464,43 @@ def test_population_file_is_exact(tmp_path: Path) -> None:
     assert table["c"]["小微企业信保保费补贴:amount"] == Decimal("0.01")
 
 
+def test_a_pandas_dataframe_is_evaluated_like_the_arrow_table() -> None:
+    """``evaluate_table`` on a DataFrame an application holds: Decimal objects stay exact (DuckDB
+    reads them as DECIMAL), and the results equal those of the same rows as an Arrow table."""
+    import pandas as pd  # a test dependency: the library itself needs no pandas
+    checked = draft()
+    day = dt.date(2022, 7, 1)
+    rows: list[dict[str, Any]] = [
+        {
+            "出口额": Decimal("5000000.0000000001"),
+            "投保短期出口信用保险": True,
+            "短期出口信用保险保费": Decimal("1"),
+        },
+        {
+            "出口额": Decimal("5000000"),
+            "投保短期出口信用保险": True,
+            "短期出口信用保险保费": Decimal("12345.675"),
+        },
+        {"出口额": None, "投保短期出口信用保险": False},
+        {},
+    ]
+    frame = pd.DataFrame(
+        {
+            KEY: list(range(len(rows))),
+            **{
+                name: [row.get(name) for row in rows]
+                for name in ("出口额", "投保短期出口信用保险", "短期出口信用保险保费")
+            },
+        }
+    )
+    from_frame = evaluate_table(checked, frame, day)
+    got = sql_results(checked, from_frame.to_pylist(), from_frame.column_names)
+    assert got == duckdb_results(checked, rows, day)
+    assert_rows_agree(draft_backends().results(rows, day), got, rows, day, "DuckDB (pandas)")
+    assert got[0]["小微企业信保保费补贴"] == ("not_eligible", None)  # above 500万美元 by 10⁻¹⁰
+    assert got[1]["小微企业信保保费补贴"] == ("eligible", Decimal("12345.68"))
+
+
 def test_draft_premium_subsidy_rounds_half_up() -> None:
     checked = draft()
     day = dt.date(2022, 7, 1)
