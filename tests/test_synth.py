@@ -312,3 +312,15 @@ def test_the_cli_writes_arrow_results_and_refuses_unknown_ones(
     assert bad.exit_code == 2
     assert "unknown results format" in bad.output and "Traceback" not in bad.output
     assert not (tmp_path / "results.txt").exists()
+
+
+def test_arrow_results_without_pyarrow_are_a_clear_error(
+    draft: CheckedPolicy, draft_population: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pyarrow is an extra: without it, an .arrow output names the extra instead of a traceback."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "pyarrow.ipc", None)  # what `import pyarrow.ipc` sees when absent
+    with pytest.raises(PolicyLoadError, match="needs pyarrow") as caught:
+        evaluate_file(draft, str(draft_population), str(tmp_path / "results.arrow"), DAY)
+    assert "policy_dsl[arrow]" in (caught.value.diagnostics[0].hint or "")
