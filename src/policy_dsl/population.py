@@ -191,10 +191,36 @@ def population_diff(
             labels.setdefault(info.rule.name, info.rule.label.value if info.rule.label else info.rule.name)
         old_ids = {info.rule.name for info in old.checked.benefits}
         new_ids = {info.rule.name for info in new.checked.benefits}
-        benefits = [
-            _benefit(con, d, name, label, name in old_ids, name in new_ids, old.checked, new.checked)
-            for name, label in labels.items()
+        # One pass counts every benefit's outcomes; ids are then listed (in row order) only for
+        # the benefits and kinds that have some: a join and a scan per benefit cost ~60 ms on a
+        # million rows, and most benefits do not move.
+        conditions = {
+            name: _benefit_conditions(d, name, name in old_ids, name in new_ids, old.checked, new.checked)
+            for name in labels
+        }
+        joined = "FROM results_old AS o JOIN results_new AS n ON o.__row = n.__row"
+        counted = [
+            f"count_if(coalesce({condition}, FALSE))"
+            for per_kind in conditions.values()
+            for condition in per_kind.values()
         ]
+        counts = con.execute(f"SELECT {', '.join(counted)} {joined}").fetchone()
+        assert counts is not None  # an aggregate without GROUP BY gives one row
+        benefits = []
+        width = 2 + len(KINDS)
+        for index, (name, label) in enumerate(labels.items()):
+            old_count, new_count, *moved = counts[index * width : (index + 1) * width]
+            kinds = [kind for kind, count in zip(KINDS, moved, strict=True) if count]
+            ids: dict[str, tuple[str, ...]] = {}
+            if kinds:
+                listed = [
+                    f"list(o.__id ORDER BY o.__row) FILTER (WHERE coalesce({conditions[name][k]}, FALSE))"
+                    for k in kinds
+                ]
+                found = con.execute(f"SELECT {', '.join(listed)} {joined}").fetchone()
+                assert found is not None
+                ids = {kind: tuple(values) for kind, values in zip(kinds, found, strict=True)}
+            benefits.append(BenefitPopulation(name, label, int(old_count), int(new_count), ids))
     except duckdb.Error as exc:
         message = str(exc).splitlines()[0]
         hint = None
@@ -208,33 +234,26 @@ def population_diff(
     return attrs.evolve(diff, population=PopulationDiff(str(source), rows, day, tuple(benefits)))
 
 
-def _benefit(
-    con: Any,
-    d: Dialect,
-    name: str,
-    label: str,
-    in_old: bool,
-    in_new: bool,
-    old: CheckedPolicy,
-    new: CheckedPolicy,
-) -> BenefitPopulation:
+#: What can happen to an enterprise's benefit between the versions, in the report's order.
+KINDS = (CHANGED, UNKNOWN, GAINED, LOST)
+
+
+def _benefit_conditions(
+    d: Dialect, name: str, in_old: bool, in_new: bool, old: CheckedPolicy, new: CheckedPolicy
+) -> dict[str, str]:
+    """For one benefit over the joined results ``o`` and ``n``: eligible under the old version,
+    under the new one, then the condition of each of :data:`KINDS`."""
     status, amount = d.ident(name), d.ident(f"{name}:amount")
     o = f"o.{status}" if in_old else "FALSE"
     n = f"n.{status}" if in_new else "FALSE"
     oa = f"o.{amount}" if in_old and _priced(old, name) else "NULL"  # only priced benefits have one
     na = f"n.{amount}" if in_new and _priced(new, name) else "NULL"
     static_changed = in_old and in_new and _static_value(old, name) != _static_value(new, name)
-    changed = f"({o} AND {n} AND ({'TRUE' if static_changed else 'FALSE'} OR {oa} IS DISTINCT FROM {na}))"
-    unknown = f"(({o}) IS NULL) <> (({n}) IS NULL)"
-    gained = f"(coalesce({n}, FALSE) AND {o} IS NOT NULL AND NOT {o})"
-    lost = f"(coalesce({o}, FALSE) AND {n} IS NOT NULL AND NOT {n})"
-    kinds = {CHANGED: changed, UNKNOWN: unknown, GAINED: gained, LOST: lost}
-    selects = [f"count_if(coalesce({o}, FALSE))", f"count_if(coalesce({n}, FALSE))"]
-    selects += [
-        f"list(o.__id ORDER BY o.__row) FILTER (WHERE coalesce({cond}, FALSE))" for cond in kinds.values()
-    ]
-    row = con.execute(
-        f"SELECT {', '.join(selects)} FROM results_old AS o JOIN results_new AS n ON o.__row = n.__row"
-    ).fetchone()
-    ids = {kind: tuple(row[2 + index] or ()) for index, kind in enumerate(kinds)}
-    return BenefitPopulation(name, label, int(row[0]), int(row[1]), {k: v for k, v in ids.items() if v})
+    return {
+        "old": o,
+        "new": n,
+        CHANGED: f"({o} AND {n} AND ({'TRUE' if static_changed else 'FALSE'} OR {oa} IS DISTINCT FROM {na}))",
+        UNKNOWN: f"(({o}) IS NULL) <> (({n}) IS NULL)",
+        GAINED: f"(coalesce({n}, FALSE) AND {o} IS NOT NULL AND NOT {o})",
+        LOST: f"(coalesce({o}, FALSE) AND {n} IS NOT NULL AND NOT {n})",
+    }
