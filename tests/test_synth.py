@@ -257,6 +257,9 @@ def test_an_unknown_results_format_is_an_error(
         evaluate_file(draft, str(draft_population), str(tmp_path / "results.xlsx"), DAY)
     assert ".arrow" in (caught.value.diagnostics[0].hint or "")
     assert not (tmp_path / "results.xlsx").exists()
+    for suffix in (".parquet", ".arrow"):  # before any work, and naming the output, not the population
+        with pytest.raises(PolicyLoadError, match="cannot be written: its directory does not exist"):
+            evaluate_file(draft, str(draft_population), str(tmp_path / "missing" / f"results{suffix}"), DAY)
 
 
 def test_csv_output(draft: CheckedPolicy, tmp_path: Path) -> None:

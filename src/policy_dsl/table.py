@@ -141,6 +141,8 @@ def evaluate_file(
         raise PolicyLoadError(
             [Diagnostic(f"{output}: unknown results format", hint="use .parquet, .csv, .arrow or .feather")]
         )
+    if output is not None and not Path(output).resolve().parent.is_dir():
+        raise PolicyLoadError([Diagnostic(f"{output}: cannot be written: its directory does not exist")])
     con = _connect()
     if progress:
         con.execute("SET enable_progress_bar = true")
