@@ -109,14 +109,23 @@ def test_parquet_population_and_row_numbers(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("content", "message"),
+    ("name", "content", "message"),
     [
-        ("id,出口额,不存在的事实\nE1,100,1\n", "column `不存在的事实` is a fact of neither version"),
-        ("id,出口额\nE1,480万美元\n", "cannot be evaluated"),
+        (
+            "pop.csv",
+            "id,出口额,不存在的事实\nE1,100,1\n",
+            "column `不存在的事实` is a fact of neither version",
+        ),
+        ("pop.csv", "id,出口额\nE1,480万美元\n", "read as plain values: 4800000 rather than 480万美元"),
+        (
+            "pop.jsonl",
+            '{"id": "E1", "出口额": "480万美元"}\n',
+            "read as plain values: 4800000 rather than 480万美元",
+        ),
     ],
 )
-def test_bad_populations_are_clear_errors(tmp_path: Path, content: str, message: str) -> None:
-    path = tmp_path / "pop.csv"
+def test_bad_populations_are_clear_errors(tmp_path: Path, name: str, content: str, message: str) -> None:
+    path = tmp_path / name
     path.write_text(content, encoding="utf-8")
     run = CliRunner().invoke(policy_diff, [OLD, NEW, "--population", str(path)])
     assert run.exit_code == 2

@@ -277,16 +277,22 @@ def test_csv_output(draft: CheckedPolicy, tmp_path: Path) -> None:
     assert '""' in path.read_text(encoding="utf-8")  # there are empty sets in these rows
 
 
-def test_csv_money_is_read_exactly(tmp_path: Path) -> None:
-    """A CSV money column with more digits than a double keeps: the query casts the text itself."""
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_money_in_text_files_is_read_exactly(tmp_path: Path, suffix: str) -> None:
+    """A money column with more digits than a double keeps, in CSV (the query casts the text
+    itself) and in JSON lines (the column is declared DECIMAL, parsed from the number as written)."""
     policy_dir = tmp_path / "p"
     policy_dir.mkdir()
     for name in ("draft.policy", "draft.txt", "chongqing.agencies"):
         (policy_dir / name).write_bytes((DRAFT.parent / name).read_bytes())
     checked = policy_dsl.load(policy_dir / "draft.policy").checked
-    path = tmp_path / "population.csv"
+    path = tmp_path / f"population{suffix}"
     # 50,000,000.000000001 is above 5000万美元 (the medium-size limit); as a double it is 50000000.0
-    path.write_text("id,出口额\nabove,50000000.000000001\nat,50000000\n", encoding="utf-8")
+    if suffix == ".csv":
+        text = "id,出口额\nabove,50000000.000000001\nat,50000000\n"
+    else:
+        text = '{"id": "above", "出口额": 50000000.000000001}\n{"id": "at", "出口额": 50000000}\n'
+    path.write_text(text, encoding="utf-8")
     output = tmp_path / "results.parquet"
     evaluate_file(checked, str(path), str(output), DAY)
     results = {row["id"]: row for row in pq.read_table(output).to_pylist()}

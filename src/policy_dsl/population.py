@@ -24,7 +24,7 @@ from policy_dsl.errors import Diagnostic, PolicyLoadError
 from policy_dsl.policy import load
 from policy_dsl.source import display_width
 from policy_dsl.sql import Dialect, compile_sql, has_amount
-from policy_dsl.table import READERS, facts_view, population_source
+from policy_dsl.table import PLAIN_VALUES_HINT, READERS, facts_view, is_conversion_error, population_source
 
 GAINED = "gained"
 LOST = "lost"
@@ -163,7 +163,11 @@ def population_diff(
         con.execute("SET enable_progress_bar = true")
     d = Dialect("duckdb")
     try:
-        relation = population_source(con, source, {*old.checked.facts, *new.checked.facts})
+        fact_kinds = {n: f.type.kind for n, f in old.checked.facts.items()}
+        for name, fact in new.checked.facts.items():  # a fact whose kind changed is read as found
+            same = fact_kinds.get(name, fact.type.kind) == fact.type.kind
+            fact_kinds[name] = fact.type.kind if same else "changed"
+        relation = population_source(con, source, fact_kinds)
         # numbered once and kept, so that both versions read the very same rows in the same order
         con.execute(
             f"CREATE TEMP TABLE population_input AS SELECT *, row_number() OVER () AS __row FROM {relation}"
@@ -224,10 +228,8 @@ def population_diff(
     except duckdb.Error as exc:
         message = str(exc).splitlines()[0]
         hint = None
-        if "Conversion" in message or "Could not convert" in message:
-            hint = (
-                "populations are read as plain values: 4800000 rather than 480万美元, true/false, 2022-06-20"
-            )
+        if is_conversion_error(message):
+            hint = PLAIN_VALUES_HINT
         raise PolicyLoadError(
             [Diagnostic(f"{population_path}: cannot be evaluated: {message}", hint=hint)]
         ) from None

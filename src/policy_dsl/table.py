@@ -12,13 +12,13 @@ is unknown (NULL) for every row. Sets may be lists or ``;``-separated text.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from policy_dsl.check import CheckedPolicy
 from policy_dsl.errors import Diagnostic, PolicyLoadError
-from policy_dsl.sql import Dialect, compile_sql
+from policy_dsl.sql import DECIMAL_SQL, Dialect, compile_sql
 
 READERS = {
     ".csv": "read_csv_auto",
@@ -57,21 +57,36 @@ def facts_view(
     con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {', '.join(parts)} FROM {relation}")
 
 
-def population_source(con: Any, source: Path, facts: Collection[str]) -> str:
-    """The table function that reads a population file. A CSV's fact columns are read as text and
-    cast by the query to their exact types: DuckDB's guess would read 12345678901234.56 as a double
-    (exact only to ~15 digits), and a quoted empty field stays "" (an empty set) instead of NULL."""
+#: Fact kinds DuckDB would read from CSV or JSON as a double, exact only to ~15 digits.
+DECIMAL_KINDS = frozenset({"money", "decimal", "percent"})
+
+
+def population_source(con: Any, source: Path, facts: Mapping[str, str]) -> str:
+    """The table function that reads a population file whose fact columns are ``facts`` (name →
+    kind of type). Text formats are read so that no number passes through a double on the way:
+
+    - CSV: fact columns are read as text and cast by the query to their exact types (DuckDB's guess
+      reads 12345678901234567.89 as a double), and a quoted empty field stays "" (the empty set);
+    - JSON lines: money, decimal and percent columns are declared DECIMAL, which DuckDB parses from
+      the number as written.
+    """
     reader = READERS[source.suffix.lower()]
     literal = "'" + str(source).replace("'", "''") + "'"
-    if reader != "read_csv_auto":
+    if reader == "read_parquet":
         return f"{reader}({literal})"
-    described = con.sql(f"SELECT * FROM read_csv({literal}) LIMIT 0").description
-    text = [column[0] for column in described if column[0] in facts]
-    if not text:
-        return f"read_csv({literal})"
+    described = con.sql(f"SELECT * FROM {reader}({literal}) LIMIT 0").description
     d = Dialect("duckdb")
-    types = ", ".join(f"{d.string(name)}: 'VARCHAR'" for name in text)
-    return f"read_csv({literal}, types = {{{types}}}, allow_quoted_nulls = false)"
+    if reader == "read_csv_auto":
+        text = [column[0] for column in described if column[0] in facts]
+        if not text:
+            return f"read_csv({literal})"
+        types = ", ".join(f"{d.string(name)}: 'VARCHAR'" for name in text)
+        return f"read_csv({literal}, types = {{{types}}}, allow_quoted_nulls = false)"
+    columns = []
+    for name, sniffed, *_ in described:
+        exact = facts.get(name) in DECIMAL_KINDS
+        columns.append(f"{d.string(name)}: {d.string(DECIMAL_SQL if exact else str(sniffed))}")
+    return f"read_json({literal}, columns = {{{', '.join(columns)}}})"
 
 
 def _facts_view(con: Any, checked: CheckedPolicy, relation: str) -> tuple[str, tuple[str, ...]]:
@@ -101,10 +116,20 @@ def evaluate_table(checked: CheckedPolicy, table: Any, as_of: dt.date | None = N
         raise _population_error(str(exc)) from None
 
 
+PLAIN_VALUES_HINT = (
+    "populations are read as plain values: 4800000 rather than 480万美元, 2022-06-20, true/false"
+)
+
+
+def is_conversion_error(message: str) -> bool:
+    """Whether DuckDB could not read a value as its column's type (480万美元 for money, say)."""
+    return any(words in message for words in ("Could not convert", "Conversion Error", "Failed to cast"))
+
+
 def _population_error(message: str) -> PolicyLoadError:
     hint = None
-    if "Could not convert" in message or "Conversion Error" in message:
-        hint = "the population path reads plain values: 4800000 rather than 480万美元, 2022-06-20, true/false"
+    if is_conversion_error(message):
+        hint = PLAIN_VALUES_HINT
     return PolicyLoadError(
         [Diagnostic(f"the population cannot be evaluated: {message.splitlines()[0]}", hint=hint)]
     )
@@ -148,7 +173,7 @@ def evaluate_file(
         con.execute("SET enable_progress_bar = true")
     statuses = [info.rule.name for info in checked.benefits]
     try:
-        relation = population_source(con, source, checked.facts)
+        relation = population_source(con, source, {n: f.type.kind for n, f in checked.facts.items()})
         con.execute(f"CREATE TEMP VIEW population_input AS SELECT * FROM {relation}")
         query = _query(con, checked, "population_input", as_of)
         if output is not None and kind == "arrow":
