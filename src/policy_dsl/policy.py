@@ -59,7 +59,8 @@ class Policy:
         Runs the policy compiled to SQL in DuckDB, reading the table in place; returns an Arrow
         table with the input's non-fact columns (an ``id``, say), then per benefit a status column
         named by the benefit's id (BOOLEAN, NULL = unknown) and, for a benefit with an amount, an
-        ``<id>:amount`` column.
+        ``<id>:amount`` column. Money is exact as Arrow decimals or ``Decimal`` objects; a float
+        column is only as exact as its floats.
         """
         from policy_dsl.table import evaluate_table
 
