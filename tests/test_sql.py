@@ -468,6 +468,7 @@ def test_a_pandas_dataframe_is_evaluated_like_the_arrow_table() -> None:
     """``evaluate_table`` on a DataFrame an application holds: Decimal objects stay exact (DuckDB
     reads them as DECIMAL), and the results equal those of the same rows as an Arrow table."""
     import pandas as pd  # a test dependency: the library itself needs no pandas
+
     checked = draft()
     day = dt.date(2022, 7, 1)
     rows: list[dict[str, Any]] = [

@@ -333,3 +333,17 @@ def test_arrow_results_without_pyarrow_are_a_clear_error(
     with pytest.raises(PolicyLoadError, match="needs pyarrow") as caught:
         evaluate_file(draft, str(draft_population), str(tmp_path / "results.arrow"), DAY)
     assert "policy_dsl[arrow]" in (caught.value.diagnostics[0].hint or "")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".arrow"])
+def test_a_population_where_every_benefit_is_unknown(
+    draft: CheckedPolicy, tmp_path: Path, suffix: str
+) -> None:
+    """One enterprise and no facts: every status column is NULL, which a CSV reads back as text."""
+    path = tmp_path / "one.csv"
+    path.write_text("id,出口额\nE1,\n", encoding="utf-8")
+    rows, counts = evaluate_file(draft, str(path), str(tmp_path / f"results{suffix}"), DAY)
+    assert rows == 1
+    outcome = policy_dsl.load(DRAFT).compiled.evaluate(validate_facts(draft, {}), DAY)
+    assert counts == {benefit["id"]: {benefit["status"]: 1} for benefit in outcome["benefits"]}
+    assert counts["小微企业信保保费补贴"] == {"unknown": 1}

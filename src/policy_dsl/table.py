@@ -202,7 +202,9 @@ def _count(con: Any, results: str, statuses: list[str]) -> tuple[int, dict[str, 
     d = Dialect("duckdb")
     selects = ["count(*)"]
     for name in statuses:
-        selects += [f"coalesce(count_if({d.ident(name)}), 0)", f"count({d.ident(name)})"]  # NULL on all-NULL
+        # read back from a CSV, an all-NULL column is text: the cast makes it BOOLEAN again
+        status = f"CAST({d.ident(name)} AS BOOLEAN)"
+        selects += [f"coalesce(count_if({status}), 0)", f"count({status})"]  # count_if: NULL on no TRUE
     row = con.execute(f"SELECT {', '.join(selects)} FROM {results}").fetchone()
     assert row is not None
     return int(row[0]), {n: (int(row[1 + 2 * i]), int(row[2 + 2 * i])) for i, n in enumerate(statuses)}
