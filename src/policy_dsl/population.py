@@ -223,7 +223,7 @@ def population_diff(
                 ]
                 found = con.execute(f"SELECT {', '.join(listed)} {joined}").fetchone()
                 assert found is not None
-                ids = {kind: tuple(values) for kind, values in zip(kinds, found, strict=True)}
+                ids = {kind: tuple(values or ()) for kind, values in zip(kinds, found, strict=True)}
             benefits.append(BenefitPopulation(name, label, int(old_count), int(new_count), ids))
     except duckdb.Error as exc:
         message = str(exc).splitlines()[0]

@@ -29,7 +29,6 @@ from policy_dsl.visitor import Visitor
 DIALECTS = ("duckdb", "postgres", "spark")
 MONEY_SQL = "DECIMAL(38, 4)"  # amounts computed: rounded to a minor unit (or a cap as written)
 DECIMAL_SQL = "DECIMAL(38, 10)"  # facts (money too): a value finer than a minor unit is not rounded
-FACTOR_SQL = "DECIMAL(38, 6)"
 
 
 @attrs.frozen
