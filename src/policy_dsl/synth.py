@@ -247,7 +247,7 @@ def synthesis_sql(checked: CheckedPolicy, n: int, seed: int = 0, text_sets: bool
             hashes.append(f"hash(i * {salts} + {offset + 2 * index + 1}) AS {g}")
         value = _value_sql(checked, info.type, found.get(name, []), h, g)
         if text_sets and info.type.kind == "set":
-            value = f"array_to_string({value}, ';')"
+            value = f"coalesce(array_to_string({value}, ';'), '')"  # some DuckDB versions give NULL for []
         columns.append(
             f"CASE WHEN {h} % 1000 < {NULL_PER_MILLE} THEN NULL ELSE {value} END AS {d.ident(name)}"
         )
