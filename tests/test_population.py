@@ -140,3 +140,33 @@ def test_plain_texts_cannot_take_a_population() -> None:
     )
     assert run.exit_code == 2
     assert "needs two .policy encodings" in run.stderr
+
+
+def test_benefits_named_like_internal_columns(tmp_path: Path) -> None:
+    """The queries' own columns (row numbers, ids) cannot collide with a benefit's name."""
+    for name in ("draft.txt", "chongqing.agencies"):
+        (tmp_path / name).write_bytes((SEED / name).read_bytes())
+    text = (SEED / "draft.policy").read_text(encoding="utf-8")
+    text = text.replace("benefit 小微企业信保保费补贴 ", "benefit __row ")
+    text = text.replace("benefit 差异化降低投保费率 ", "benefit __id ")
+    renamed = tmp_path / "draft.policy"
+    renamed.write_text(text, encoding="utf-8")
+    before = population_diff(diff_paths(OLD, NEW), OLD, NEW, str(POPULATION), DAY).population
+    after = population_diff(diff_paths(str(renamed), NEW), str(renamed), NEW, str(POPULATION), DAY).population
+    assert before is not None and after is not None
+    was = {b.id: b for b in before.benefits}
+    now = {b.id: b for b in after.benefits}
+    # the same enterprises, counted under the internal-looking names
+    assert now["__row"].eligible_old == was["小微企业信保保费补贴"].eligible_old > 0
+    assert now["__id"].eligible_old == was["差异化降低投保费率"].eligible_old > 0
+    assert now["__row"].eligible_new == 0 and now["小微企业信保保费补贴"].eligible_old == 0
+
+
+def test_a_population_column_named_like_a_result_is_an_error(tmp_path: Path) -> None:
+    from policy_dsl.errors import PolicyLoadError
+    from policy_dsl.table import evaluate_file
+
+    path = tmp_path / "population.csv"
+    path.write_text("id,海外仓建设支持\nE1,x\n", encoding="utf-8")
+    with pytest.raises(PolicyLoadError, match="has the name of the result column `海外仓建设支持`"):
+        evaluate_file(policy_dsl.load(OLD).checked, str(path), None, DAY)

@@ -26,6 +26,10 @@ from policy_dsl.source import display_width
 from policy_dsl.sql import Dialect, compile_sql, has_amount
 from policy_dsl.table import PLAIN_VALUES_HINT, READERS, facts_view, is_conversion_error, population_source
 
+#: The columns the queries add: `#` can be in no name of a policy, so no fact or benefit collides.
+ROW_NAME, ID_NAME = "#row", "#id"
+ROW, ID = f'"{ROW_NAME}"', f'"{ID_NAME}"'
+
 GAINED = "gained"
 LOST = "lost"
 CHANGED = "changed"
@@ -170,10 +174,10 @@ def population_diff(
         relation = population_source(con, source, fact_kinds)
         # numbered once and kept, so that both versions read the very same rows in the same order
         con.execute(
-            f"CREATE TEMP TABLE population_input AS SELECT *, row_number() OVER () AS __row FROM {relation}"
+            f"CREATE TEMP TABLE population_input AS SELECT *, row_number() OVER () AS {ROW} FROM {relation}"
         )
         described = con.sql("SELECT * FROM population_input LIMIT 0").description
-        present = {column[0]: str(column[1]) for column in described if column[0] != "__row"}
+        present = {column[0]: str(column[1]) for column in described if column[0] != ROW_NAME}
         id_column = next((c for c in ID_COLUMNS if c in present), None)
         known = set(old.checked.facts) | set(new.checked.facts)
         unknown = sorted(c for c in present if c not in known and c != id_column)
@@ -181,12 +185,14 @@ def population_diff(
             raise PolicyLoadError(
                 [Diagnostic(f"{population_path}: column `{c}` is a fact of neither version") for c in unknown]
             )
-        id_sql = f"CAST({d.ident(id_column)} AS VARCHAR)" if id_column else "'row ' || CAST(__row AS VARCHAR)"
+        id_sql = (
+            f"CAST({d.ident(id_column)} AS VARCHAR)" if id_column else f"'row ' || CAST({ROW} AS VARCHAR)"
+        )
         for tag, policy in (("old", old), ("new", new)):
-            keep = [f"{id_sql} AS __id", "__row"]
+            keep = [f"{id_sql} AS {ID}", ROW]
             facts_view(con, policy.checked, f"facts_{tag}", "population_input", keep, present)
             query = compile_sql(
-                policy.checked, "duckdb", source=f"facts_{tag}", as_of=day, keep=("__id", "__row")
+                policy.checked, "duckdb", source=f"facts_{tag}", as_of=day, keep=(ID_NAME, ROW_NAME)
             )
             con.execute(f"CREATE TEMP TABLE results_{tag} AS {query}")
         rows = int(con.execute("SELECT count(*) FROM results_new").fetchone()[0])  # type: ignore[index]
@@ -202,7 +208,7 @@ def population_diff(
             name: _benefit_conditions(d, name, name in old_ids, name in new_ids, old.checked, new.checked)
             for name in labels
         }
-        joined = "FROM results_old AS o JOIN results_new AS n ON o.__row = n.__row"
+        joined = f"FROM results_old AS o JOIN results_new AS n ON o.{ROW} = n.{ROW}"
         counted = [
             f"count_if(coalesce({condition}, FALSE))"
             for per_kind in conditions.values()
@@ -218,7 +224,7 @@ def population_diff(
             ids: dict[str, tuple[str, ...]] = {}
             if kinds:
                 listed = [
-                    f"list(o.__id ORDER BY o.__row) FILTER (WHERE coalesce({conditions[name][k]}, FALSE))"
+                    f"list(o.{ID} ORDER BY o.{ROW}) FILTER (WHERE coalesce({conditions[name][k]}, FALSE))"
                     for k in kinds
                 ]
                 found = con.execute(f"SELECT {', '.join(listed)} {joined}").fetchone()

@@ -16,9 +16,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from policy_dsl import model as m
 from policy_dsl.check import CheckedPolicy
 from policy_dsl.errors import Diagnostic, PolicyLoadError
-from policy_dsl.sql import DECIMAL_SQL, Dialect, compile_sql
+from policy_dsl.sql import DECIMAL_SQL, Dialect, amount_column, compile_sql, has_amount
 
 READERS = {
     ".csv": "read_csv_auto",
@@ -95,6 +96,24 @@ def _facts_view(con: Any, checked: CheckedPolicy, relation: str) -> tuple[str, t
     described = con.sql(f"SELECT * FROM {relation} LIMIT 0").description
     present = {column[0]: str(column[1]) for column in described}
     keep = tuple(c for c in present if c not in checked.facts)
+    results = {}  # the result columns, by the case-blind name DuckDB matches them on
+    for info in checked.benefits:
+        rule = info.rule
+        results[rule.name.casefold()] = rule.name
+        if isinstance(rule, m.Benefit) and has_amount(rule):
+            results[amount_column(rule.name).casefold()] = amount_column(rule.name)
+    clashes = [c for c in keep if c.casefold() in results]
+    if clashes:
+        raise PolicyLoadError(
+            [
+                Diagnostic(
+                    f"the population's column `{c}` has the name of the result column "
+                    f"`{results[c.casefold()]}`",
+                    hint="rename or drop the column: columns that are not facts are passed through",
+                )
+                for c in clashes
+            ]
+        )
     facts_view(con, checked, "facts", relation, [d.ident(c) for c in keep], present)
     return "facts", keep
 
