@@ -21,7 +21,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from policy_dsl import model as m
-from policy_dsl.check import BENEFIT_KINDS
+from policy_dsl.check import BENEFIT_KINDS, CheckedPolicy
 from policy_dsl.compile import runtime_value
 from policy_dsl.errors import PolicyError
 from policy_dsl.parse import KEYWORDS, parse
@@ -793,6 +793,16 @@ def fact_sets(
         if draw(st.booleans()):
             facts_[name] = draw(fact_value_strategy(ref, enum_values, literals_by_fact.get(name, [])))
     return facts_
+
+
+def rule_periods(checked: CheckedPolicy) -> list[tuple[dt.date, dt.date]]:
+    """Every rule's period (benefits, duties, targets), as (first day, last day)."""
+    out = []
+    for info in (*checked.benefits, *checked.duties, *checked.targets):
+        period = info.rule.period
+        if period is not None:
+            out.append((period.start.value, period.end.value))
+    return out
 
 
 def as_of_dates(periods_: list[tuple[dt.date, dt.date]]) -> st.SearchStrategy[dt.date]:

@@ -61,15 +61,6 @@ def literals_by_fact(checked: CheckedPolicy) -> dict[str, list[Any]]:
     return {name: found for name in checked.facts}
 
 
-def rule_periods(checked: CheckedPolicy) -> list[tuple[dt.date, dt.date]]:
-    out = []
-    for info in (*checked.benefits, *checked.duties, *checked.targets):
-        period = info.rule.period
-        if period is not None:
-            out.append((period.start.value, period.end.value))
-    return out
-
-
 def fact_types(checked: CheckedPolicy) -> dict[str, m.TypeRef]:
     return {name: m.TypeRef(info.type.kind, info.type.param) for name, info in checked.facts.items()}
 
@@ -94,7 +85,7 @@ class Backends:
         )
 
     def dates(self) -> st.SearchStrategy[dt.date]:
-        return s.as_of_dates(rule_periods(self.checked))
+        return s.as_of_dates(s.rule_periods(self.checked))
 
     def assert_agree(self, facts: dict[str, Any], as_of: dt.date) -> None:
         values = validate_facts(self.checked, facts)

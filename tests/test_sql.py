@@ -275,21 +275,12 @@ def rate_edges(checked: CheckedPolicy) -> dict[str, list[Decimal]]:
     return edges
 
 
-def rule_periods(checked: CheckedPolicy) -> list[tuple[dt.date, dt.date]]:
-    out = []
-    for info in (*checked.benefits, *checked.duties, *checked.targets):
-        period = info.rule.period
-        if period is not None:
-            out.append((period.start.value, period.end.value))
-    return out
-
-
 def fact_value(checked: CheckedPolicy, name: str) -> st.SearchStrategy[Any]:
     info = checked.facts[name]
     ref = m.TypeRef(info.type.kind, info.type.param)
     constants = list(compared_constants(checked)[name])
     if ref.kind == "date":
-        constants += [d for p in rule_periods(checked) for d in p]
+        constants += [d for p in s.rule_periods(checked) for d in p]
     enums = {n: tuple(v.name for v in decl.values) for n, decl in checked.enums.items()}
     strategy = s.fact_value_strategy(ref, enums, constants)
     if ref.kind in {"money", "decimal", "percent"}:
@@ -315,7 +306,7 @@ def rows_strategy(checked: CheckedPolicy, max_rows: int = 12) -> st.SearchStrate
 
 
 def as_of_strategy(checked: CheckedPolicy) -> st.SearchStrategy[dt.date]:
-    return s.as_of_dates(rule_periods(checked))
+    return s.as_of_dates(s.rule_periods(checked))
 
 
 # ---------------------------------------------------------------- 1. differential: DuckDB = Python

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from pathlib import Path
 from typing import Any
 
 import attrs
@@ -24,7 +23,13 @@ from policy_dsl.errors import Diagnostic, PolicyLoadError
 from policy_dsl.policy import load
 from policy_dsl.source import display_width
 from policy_dsl.sql import Dialect, compile_sql, has_amount
-from policy_dsl.table import PLAIN_VALUES_HINT, READERS, facts_view, is_conversion_error, population_source
+from policy_dsl.table import (
+    PLAIN_VALUES_HINT,
+    facts_view,
+    is_conversion_error,
+    population_file,
+    population_source,
+)
 
 #: The columns the queries add: `#` can be in no name of a policy, so no fact or benefit collides.
 ROW_NAME, ID_NAME = "#row", "#id"
@@ -152,14 +157,7 @@ def population_diff(
         raise PolicyLoadError(
             [Diagnostic("--population needs two .policy encodings: plain texts have no rules to evaluate")]
         )
-    source = Path(population_path)
-    reader = READERS.get(source.suffix.lower())
-    if reader is None:
-        raise PolicyLoadError(
-            [Diagnostic(f"{population_path}: unknown population format", hint="use .csv, .parquet or .jsonl")]
-        )
-    if not source.is_file():
-        raise PolicyLoadError([Diagnostic(f"{population_path}: no such file")])
+    source = population_file(population_path)
     old, new = load(old_path), load(new_path)
     day = as_of or diff.as_of or dt.date.today()
     con = duckdb.connect()

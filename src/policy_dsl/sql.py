@@ -170,6 +170,23 @@ def has_amount(rule: m.Benefit) -> bool:
     return rule.rate is not None and rule.rate.base is not None and isinstance(rule.rate.rate.value, Percent)
 
 
+def _benefits(checked: CheckedPolicy) -> list[m.Benefit]:
+    rules = [info.rule for info in checked.benefits]
+    assert all(isinstance(rule, m.Benefit) for rule in rules)
+    return rules  # type: ignore[return-value]
+
+
+def result_columns(checked: CheckedPolicy) -> list[str]:
+    """The columns :func:`compile_sql` adds after the kept ones: per benefit its status, and its
+    amount when it has one."""
+    columns = []
+    for rule in _benefits(checked):
+        columns.append(status_column(rule.name))
+        if has_amount(rule):
+            columns.append(amount_column(rule.name))
+    return columns
+
+
 def status_word(value: bool | None) -> str:
     """A status column's value in the words of the Python outcome: TRUE → eligible, NULL → unknown."""
     if value is None:
@@ -208,9 +225,7 @@ def compile_sql(
     )
     decided.extend(d.ident(base) for base in bases)
     columns = [d.ident(k) for k in keep]
-    for info in checked.benefits:
-        rule = info.rule
-        assert isinstance(rule, m.Benefit)
+    for rule in _benefits(checked):
         condition = condition_sql(checked, rule.when, d) if _in_period(rule.period, day) else "FALSE"
         status = d.ident(status_column(rule.name))
         decided.append(f"{condition} AS {status}")  # each condition computed once, used twice

@@ -16,10 +16,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from policy_dsl import model as m
 from policy_dsl.check import CheckedPolicy
 from policy_dsl.errors import Diagnostic, PolicyLoadError
-from policy_dsl.sql import DECIMAL_SQL, Dialect, amount_column, compile_sql, has_amount
+from policy_dsl.sql import DECIMAL_SQL, Dialect, compile_sql, result_columns
 
 READERS = {
     ".csv": "read_csv_auto",
@@ -56,6 +55,18 @@ def facts_view(
         else:
             parts.append(d.ident(name))
     con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {', '.join(parts)} FROM {relation}")
+
+
+def population_file(path: str) -> Path:
+    """``path`` as a population file: one of the formats in :data:`READERS`, and there."""
+    source = Path(path)
+    if source.suffix.lower() not in READERS:
+        raise PolicyLoadError(
+            [Diagnostic(f"{path}: unknown population format", hint="use .csv, .parquet or .jsonl")]
+        )
+    if not source.is_file():
+        raise PolicyLoadError([Diagnostic(f"{path}: no such file")])
+    return source
 
 
 #: Fact kinds DuckDB would read from CSV or JSON as a double, exact only to ~15 digits.
@@ -96,12 +107,8 @@ def _facts_view(con: Any, checked: CheckedPolicy, relation: str) -> tuple[str, t
     described = con.sql(f"SELECT * FROM {relation} LIMIT 0").description
     present = {column[0]: str(column[1]) for column in described}
     keep = tuple(c for c in present if c not in checked.facts)
-    results = {}  # the result columns, by the case-blind name DuckDB matches them on
-    for info in checked.benefits:
-        rule = info.rule
-        results[rule.name.casefold()] = rule.name
-        if isinstance(rule, m.Benefit) and has_amount(rule):
-            results[amount_column(rule.name).casefold()] = amount_column(rule.name)
+    # the result columns, by the case-blind name DuckDB matches them on
+    results = {name.casefold(): name for name in result_columns(checked)}
     clashes = [c for c in keep if c.casefold() in results]
     if clashes:
         raise PolicyLoadError(
@@ -172,14 +179,7 @@ def evaluate_file(
     """
     import duckdb
 
-    source = Path(path)
-    reader = READERS.get(source.suffix.lower())
-    if reader is None:
-        raise PolicyLoadError(
-            [Diagnostic(f"{path}: unknown population format", hint="use .csv, .parquet or .jsonl")]
-        )
-    if not source.exists():
-        raise PolicyLoadError([Diagnostic(f"{path}: no such file")])
+    source = population_file(path)
     kind = None if output is None else OUTPUTS.get(Path(output).suffix.lower())
     if output is not None and kind is None:
         raise PolicyLoadError(
