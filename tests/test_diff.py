@@ -20,8 +20,8 @@ from click.testing import CliRunner
 
 import policy_dsl
 from policy_dsl.cli import policy_diff
-from policy_dsl.diff import diff_paths
-from policy_dsl.report import render, to_dict
+from policy_dsl.diff.compare import diff_paths
+from policy_dsl.diff.report import render, to_dict
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "policies" / "cq-foreign-trade-2022"

@@ -34,9 +34,9 @@ import policy_dsl
 from policy_dsl import model as m
 from policy_dsl.cli import policy_diff
 from policy_dsl.compile import runtime_value
-from policy_dsl.diff import PolicyDiff, diff_paths
+from policy_dsl.diff.compare import PolicyDiff, diff_paths
+from policy_dsl.diff.regions import Region
 from policy_dsl.format import fmt
-from policy_dsl.regions import Region
 from policy_dsl.values import Duration, Money, Percent, parse_value
 
 ROOT = Path(__file__).resolve().parent.parent

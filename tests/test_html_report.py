@@ -17,10 +17,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from policy_dsl.diff import PolicyDiff, diff_paths
-from policy_dsl.html_report import redline_rows, render_html
-from policy_dsl.redline import DELETE, EQUAL, INSERT, Segment
-from policy_dsl.report import render
+from policy_dsl.diff.compare import PolicyDiff, diff_paths
+from policy_dsl.diff.html_report import redline_rows, render_html
+from policy_dsl.diff.redline import DELETE, EQUAL, INSERT, Segment
+from policy_dsl.diff.report import render
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "policies" / "cq-foreign-trade-2022"
 DRAFT, REVISION = EXAMPLE / "draft.policy", EXAMPLE / "revision-example.policy"

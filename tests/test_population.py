@@ -13,8 +13,8 @@ from click.testing import CliRunner
 
 import policy_dsl
 from policy_dsl.cli import policy_diff
-from policy_dsl.diff import diff_paths
-from policy_dsl.population import population_diff
+from policy_dsl.diff.compare import diff_paths
+from policy_dsl.diff.population import population_diff
 
 SEED = Path(__file__).resolve().parent.parent / "policies" / "cq-foreign-trade-2022"
 OLD, NEW = str(SEED / "draft.policy"), str(SEED / "revision-example.policy")

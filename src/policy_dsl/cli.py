@@ -398,14 +398,14 @@ def policy_diff(
     OLD and NEW are two .policy encodings (every layer) or two plain texts (structure, text and
     responsible units). Exit 0 no differences, 1 differences, 2 error.
     """
-    from policy_dsl.diff import diff_paths
-    from policy_dsl.report import render
+    from policy_dsl.diff.compare import diff_paths
+    from policy_dsl.diff.report import render
 
     day = _as_of(as_of)
     try:
         result = diff_paths(old, new)
         if population is not None:
-            from policy_dsl.population import population_diff
+            from policy_dsl.diff.population import population_diff
 
             result = population_diff(result, old, new, population, day)
     except PolicyError as error:

@@ -1,4 +1,4 @@
-"""A :class:`~policy_dsl.diff.PolicyDiff` as one self-contained HTML page a drafter opens in a browser.
+"""A :class:`~policy_dsl.diff.compare.PolicyDiff` as one self-contained HTML page a drafter opens in a browser.
 
 Entry point: :func:`render_html`. The page has inline CSS only (no scripts, no fonts, no images, no
 links out), so it can be mailed or archived as a single file. It follows the other reports: the two
@@ -21,16 +21,16 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 
-from policy_dsl.align import DELETED, INSERTED, MeasureChange
-from policy_dsl.diff import MeasureDiff, PolicyDiff, UnitsChange, VersionInfo
-from policy_dsl.population import CHANGED as POP_CHANGED
-from policy_dsl.population import GAINED as POP_GAINED
-from policy_dsl.population import LOST as POP_LOST
-from policy_dsl.population import UNKNOWN as POP_UNKNOWN
-from policy_dsl.population import PopulationDiff
-from policy_dsl.redline import DELETE, INSERT, Segment, changed, redline
-from policy_dsl.regions import BenefitRegions, Region, VersionResult
-from policy_dsl.rulediff import RuleChange
+from policy_dsl.diff.align import DELETED, INSERTED, MeasureChange
+from policy_dsl.diff.compare import MeasureDiff, PolicyDiff, UnitsChange, VersionInfo
+from policy_dsl.diff.population import CHANGED as POP_CHANGED
+from policy_dsl.diff.population import GAINED as POP_GAINED
+from policy_dsl.diff.population import LOST as POP_LOST
+from policy_dsl.diff.population import UNKNOWN as POP_UNKNOWN
+from policy_dsl.diff.population import PopulationDiff
+from policy_dsl.diff.redline import DELETE, INSERT, Segment, changed, redline
+from policy_dsl.diff.regions import BenefitRegions, Region, VersionResult
+from policy_dsl.diff.rulediff import RuleChange
 
 # ---------------------------------------------------------------- words
 

@@ -1,4 +1,4 @@
-"""Reports of a :class:`~policy_dsl.diff.PolicyDiff`: text, JSON, Markdown and HTML.
+"""Reports of a :class:`~policy_dsl.diff.compare.PolicyDiff`: text, JSON, Markdown and HTML.
 
 Entry point: :func:`render`. Every renderer is deterministic: the same diff gives the same
 bytes. The JSON form is the documented, versioned schema of ``docs/diff.md``; the others are
@@ -13,12 +13,12 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from policy_dsl.align import MeasureChange
-from policy_dsl.diff import SCHEMA_VERSION, MeasureDiff, PolicyDiff, UnitsChange
+from policy_dsl.diff.align import MeasureChange
+from policy_dsl.diff.compare import SCHEMA_VERSION, MeasureDiff, PolicyDiff, UnitsChange
+from policy_dsl.diff.redline import DELETE, EQUAL, INSERT, Segment
+from policy_dsl.diff.regions import BenefitRegions, Region, VersionResult
+from policy_dsl.diff.rulediff import RuleChange
 from policy_dsl.document import DocumentMeasure
-from policy_dsl.redline import DELETE, EQUAL, INSERT, Segment
-from policy_dsl.regions import BenefitRegions, Region, VersionResult
-from policy_dsl.rulediff import RuleChange
 
 FORMATS = ("text", "json", "markdown", "html")
 
@@ -29,7 +29,7 @@ def render(diff: PolicyDiff, output: str = "text", color: bool = False) -> str:
     if output == "markdown":
         return render_markdown(diff)
     if output == "html":
-        from policy_dsl.html_report import render_html
+        from policy_dsl.diff.html_report import render_html
 
         page: str = render_html(diff)
         return page

@@ -20,14 +20,23 @@ from pathlib import Path
 
 import attrs
 
-from policy_dsl.align import DELETED, INSERTED, MODIFIED, REWORDED, UNCHANGED, Alignment, MeasureChange, align
 from policy_dsl.check import AgencyRegistry, CheckedPolicy
+from policy_dsl.diff.align import (
+    DELETED,
+    INSERTED,
+    MODIFIED,
+    REWORDED,
+    UNCHANGED,
+    Alignment,
+    MeasureChange,
+    align,
+)
+from policy_dsl.diff.redline import Segment, changed, redline
+from policy_dsl.diff.regions import BenefitRegions, outcome_regions
+from policy_dsl.diff.rulediff import RuleChange, diff_rules
 from policy_dsl.document import Document, DocumentMeasure, read_document
 from policy_dsl.errors import Diagnostic, PolicyLoadError
 from policy_dsl.policy import Policy, load, read_bytes
-from policy_dsl.redline import Segment, changed, redline
-from policy_dsl.regions import BenefitRegions, outcome_regions
-from policy_dsl.rulediff import RuleChange, diff_rules
 
 SCHEMA_VERSION = "1.0"
 

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import attrs
 
 from policy_dsl.check import normalize_text
+from policy_dsl.diff.redline import quantities
 from policy_dsl.document import Document, DocumentMeasure
-from policy_dsl.redline import quantities
 
 UNCHANGED = "unchanged"
 REWORDED = "reworded"

@@ -18,7 +18,7 @@ import attrs
 
 from policy_dsl import model as m
 from policy_dsl.check import CheckedPolicy
-from policy_dsl.diff import PolicyDiff
+from policy_dsl.diff.compare import PolicyDiff
 from policy_dsl.errors import Diagnostic, PolicyLoadError
 from policy_dsl.policy import load
 from policy_dsl.source import display_width
