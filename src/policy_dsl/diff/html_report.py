@@ -1,4 +1,4 @@
-"""A :class:`~policy_dsl.diff.compare.PolicyDiff` as one self-contained HTML page a drafter opens in a browser.
+"""A :class:`~policy_dsl.diff.compare.PolicyDiff` as one self-contained HTML page for a browser.
 
 Entry point: :func:`render_html`. The page has inline CSS only (no scripts, no fonts, no images, no
 links out), so it can be mailed or archived as a single file. It follows the other reports: the two
