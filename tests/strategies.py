@@ -18,6 +18,7 @@ import functools
 from decimal import Decimal
 from typing import Any
 
+import attrs
 from hypothesis import strategies as st
 
 from policy_dsl import model as m
@@ -342,7 +343,19 @@ def headers() -> st.SearchStrategy[m.PolicyHeader]:
         date=optional(date_literals()),
         implements=optional(text_nodes()),
         source=optional(text_nodes()),
+        effective=optional(st.one_of(date_literals(), st.just(m.Name("publication")))),
+        valid=optional(
+            st.builds(m.Literal, st.integers(1, 9).map(lambda n: Duration(n, "years")), st.booleans())
+        ),
+        until=optional(date_literals()),
+        repeals=st.lists(text_nodes(), max_size=2).map(tuple),
+        precedence=optional(st.sampled_from(("higher", "this")).map(m.Name)),
+        citations=_citation_lists(),
     )
+
+
+def waivers() -> st.SearchStrategy[tuple[m.Waiver, ...]]:
+    return st.lists(st.builds(m.Waiver, text_nodes(), text_nodes()), max_size=2).map(tuple)
 
 
 def agencies() -> st.SearchStrategy[m.Agency]:
@@ -381,6 +394,7 @@ def definitions(with_bool_literals: bool = True) -> st.SearchStrategy[m.Definiti
         optional(text_nodes()),
         optional(conditions(with_bool_literals)),
         _citation_lists(),
+        waivers(),
     )
 
 
@@ -390,6 +404,7 @@ def benefits(with_bool_literals: bool = True) -> st.SearchStrategy[m.Benefit]:
         names(),
         optional(text_nodes()),
         kind=optional(name_nodes()),
+        follows=optional(name_nodes()),
         when=optional(conditions(with_bool_literals)),
         amount=optional(value_literals()),
         rate=optional(st.builds(m.Rate, value_literals(), optional(name_nodes()))),
@@ -398,6 +413,7 @@ def benefits(with_bool_literals: bool = True) -> st.SearchStrategy[m.Benefit]:
         period=optional(periods()),
         agencies=agency_refs(),
         citations=_citation_lists(),
+        waivers=waivers(),
     )
 
 
@@ -410,11 +426,13 @@ def duties(with_bool_literals: bool = True) -> st.SearchStrategy[m.Duty]:
         m.Duty,
         names(),
         optional(text_nodes()),
+        follows=optional(name_nodes()),
         when=optional(conditions(with_bool_literals)),
         levels=st.lists(metrics(), max_size=2).map(tuple),
         period=optional(periods()),
         agencies=agency_refs(),
         citations=_citation_lists(),
+        waivers=waivers(),
     )
 
 
@@ -427,32 +445,42 @@ def targets() -> st.SearchStrategy[m.Target]:
         period=optional(periods()),
         agencies=agency_refs(),
         citations=_citation_lists(),
+        waivers=waivers(),
     )
 
 
-_NUMERALS = "一二三四五六七八九十百零〇0123456789"
+_CN_NUMERALS = "一二三四五六七八九十百零〇"
+_UNIT_NUMBERS = st.one_of(
+    st.text(_CN_NUMERALS, min_size=1, max_size=3).map(lambda n: f"{n}、"),
+    st.text(_CN_NUMERALS + "0123456789", min_size=1, max_size=3).map(lambda n: f"第{n}条"),
+    st.text(_CN_NUMERALS, min_size=1, max_size=3).map(lambda n: f"第{n}章"),
+    st.text(_CN_NUMERALS, min_size=1, max_size=3).map(lambda n: f"（{n}）"),
+    st.integers(1, 99).map(lambda n: f"{n}."),
+    st.integers(1, 99).map(lambda n: f"（{n}）"),
+    st.sampled_from("①②③④⑤⑳"),
+)
 
 
-def measures(with_bool_literals: bool = True) -> st.SearchStrategy[m.Measure]:
-    rule = st.one_of(
+def rules(with_bool_literals: bool = True) -> st.SearchStrategy[m.Node]:
+    return st.one_of(
         definitions(with_bool_literals), benefits(with_bool_literals), duties(with_bool_literals), targets()
     )
+
+
+def units(with_bool_literals: bool = True, depth: int = 2) -> st.SearchStrategy[m.Unit]:
+    """Units at any level, numbered in every form the grammar takes, nested up to ``depth``."""
+    children = (
+        st.lists(units(with_bool_literals, depth - 1), max_size=2).map(tuple) if depth > 1 else st.just(())
+    )
     return st.builds(
-        m.Measure,
-        st.text(_NUMERALS, min_size=1, max_size=3),
-        text_nodes(),
+        m.Unit,
+        st.sampled_from(m.UNIT_KINDS),
+        _UNIT_NUMBERS,
+        optional(text_nodes()),
         agencies=agency_refs(),
         citations=_citation_lists(),
-        rules=st.lists(rule, max_size=3).map(tuple),
-    )
-
-
-def chapters(with_bool_literals: bool = True) -> st.SearchStrategy[m.Chapter]:
-    return st.builds(
-        m.Chapter,
-        st.text(_NUMERALS, min_size=1, max_size=3),
-        text_nodes(),
-        st.lists(measures(with_bool_literals), max_size=2).map(tuple),
+        rules=st.lists(rules(with_bool_literals), max_size=3).map(tuple),
+        units=children,
     )
 
 
@@ -463,9 +491,8 @@ def items(with_bool_literals: bool = True) -> st.SearchStrategy[m.Node]:
         agencies(),
         enums(),
         facts(),
-        definitions(with_bool_literals),
-        measures(with_bool_literals),
-        chapters(with_bool_literals),
+        rules(with_bool_literals),
+        units(with_bool_literals),
     )
 
 
@@ -483,7 +510,10 @@ SENTENCES = (
     "税务部门办理一类、二类出口企业正常出口退税平均时间压缩在3个工作日内。",
     "给予最高100万元一次性奖励。",
     "2022年支持一般贸易出口不低于70亿美元。",
+    "支持企业开拓国际市场，提供公共服务。",  # no quantity: a citation any rule may carry
 )
+#: The sentence with no quantity in it (citation integrity asks a rule to encode every quantity it quotes).
+PLAIN_SENTENCE = SENTENCES[5]
 
 
 class GeneratedPolicy:
@@ -622,7 +652,9 @@ def checked_policies(draw: st.DrawFn, source_name: str = "source.txt") -> Genera
     for _ in range(draw(st.integers(0, 2))):
         means = draw(typed_conditions(fact_types, enum_values, tuple(definition_names)))
         name = fresh()
-        definitions_.append(m.Definition(name, draw(optional(text_nodes())), means, draw(cites)))
+        definitions_.append(
+            _waive_cited_quantities(m.Definition(name, draw(optional(text_nodes())), means, draw(cites)))
+        )
         definition_names.append(name)
 
     when = optional(typed_conditions(fact_types, enum_values, tuple(definition_names)))
@@ -677,22 +709,34 @@ def checked_policies(draw: st.DrawFn, source_name: str = "source.txt") -> Genera
             )
         )
 
+    rules = [_waive_cited_quantities(rule) for rule in rules]
     agency_id = fresh()
     agency = m.Agency(agency_id, m.Text(draw(texts(8))))
-    measure = m.Measure(
-        "一",
+    measure = m.Unit(
+        "measure",
+        "（一）",
         m.Text("生成的措施"),
         agencies=(m.Name(agency_id),),
         citations=draw(cites),
         rules=tuple(rules),
     )
-    header = m.PolicyHeader(m.Text(draw(texts(10))), status=m.Name("draft"), source=m.Text(source_name))
+    header = m.PolicyHeader(m.Text(draw(texts(10))), status=m.Name("final"), source=m.Text(source_name))
     model = m.PolicyFile((header, agency, *enum_decls, *fact_decls, *definitions_, measure))
 
     from policy_dsl.format import fmt
 
     source_text = "生成的政策\n\n（一）生成的措施\n\n" + "\n".join(SENTENCES) + "\n"
     return GeneratedPolicy(fmt(model), source_text, fact_types, enum_values, model)
+
+
+def _waive_cited_quantities(rule: Any) -> Any:
+    """The generated rules cite sentences at random: waive every quantity they quote, so the
+    citation-integrity check (tested on its own) does not reject them."""
+    from policy_dsl.citations import quantities
+
+    found = [q.text for c in rule.citations for q in quantities(c.text.value)]
+    waived = tuple(m.Waiver(m.Text(text), m.Text("generated")) for text in dict.fromkeys(found))
+    return attrs.evolve(rule, waivers=waived)
 
 
 # ---------------------------------------------------------------- facts at the boundaries

@@ -89,8 +89,8 @@ class Backends:
 
     def assert_agree(self, facts: dict[str, Any], as_of: dt.date) -> None:
         values = validate_facts(self.checked, facts)
-        in_process = self.compiled.evaluate(dict(values), as_of)
-        standalone = self.module.evaluate(dict(values), as_of)
+        in_process = self.compiled.evaluate(dict(values), as_of, True)
+        standalone = self.module.evaluate(dict(values), as_of, True)
         assert in_process == standalone
         assert self.module.to_json(standalone) == self.compiled.namespace["to_json"](in_process)
 

@@ -63,7 +63,15 @@ def test_check_binary_file_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_eval_text_explains(example: Path) -> None:
     facts = example / "enterprises" / "small-exporter.json"
-    args = ["eval", str(example / "draft.policy"), "--facts", str(facts), "--as-of", "2022-07-01"]
+    args = [
+        "eval",
+        "--as-adopted",
+        str(example / "draft.policy"),
+        "--facts",
+        str(facts),
+        "--as-of",
+        "2022-07-01",
+    ]
     result = CliRunner().invoke(policy, args)
     assert result.exit_code == 0, result.stderr
     assert "✓ eligible" in result.stdout
@@ -75,6 +83,7 @@ def test_eval_text_explains(example: Path) -> None:
 def test_eval_json_from_stdin(example: Path) -> None:
     args = [
         "eval",
+        "--as-adopted",
         str(example / "draft.policy"),
         "--facts",
         "-",
@@ -94,14 +103,16 @@ def test_eval_json_from_stdin(example: Path) -> None:
 def test_eval_bad_facts_point_into_the_json(example: Path, tmp_path: Path) -> None:
     facts = tmp_path / "f.json"
     facts.write_text('{\n  "出口额": "5000万美元",\n  "出口企业分类": "五类"\n}\n', encoding="utf-8")
-    result = CliRunner().invoke(policy, ["eval", str(example / "draft.policy"), "--facts", str(facts)])
+    result = CliRunner().invoke(
+        policy, ["eval", "--as-adopted", str(example / "draft.policy"), "--facts", str(facts)]
+    )
     assert result.exit_code == 2
     assert f"{facts}:3:3: error: fact `出口企业分类`" in result.stderr
 
 
 def test_eval_invalid_json(example: Path) -> None:
     result = CliRunner().invoke(
-        policy, ["eval", str(example / "draft.policy"), "--facts", "-"], input="{oops"
+        policy, ["eval", "--as-adopted", str(example / "draft.policy"), "--facts", "-"], input="{oops"
     )
     assert result.exit_code == 2
     assert "<stdin>:1:2: error: facts are not valid JSON" in result.stderr
@@ -109,7 +120,7 @@ def test_eval_invalid_json(example: Path) -> None:
 
 def test_eval_bad_date(example: Path) -> None:
     result = CliRunner().invoke(
-        policy, ["eval", str(example / "draft.policy"), "--facts", "-", "--as-of", "June"]
+        policy, ["eval", "--as-adopted", str(example / "draft.policy"), "--facts", "-", "--as-of", "June"]
     )
     assert result.exit_code == 2
     assert "not a date" in result.stderr
@@ -149,10 +160,10 @@ def test_compile_writes_a_standalone_module(example: Path, tmp_path: Path) -> No
     loaded = policy_dsl.load(example / "draft.policy")
     facts = {"出口额": "480万美元", "投保短期出口信用保险": True, "短期出口信用保险保费": "36800元"}
     day = dt.date(2022, 7, 1)
-    outcome = loaded.evaluate(facts, as_of=day)
+    outcome = loaded.evaluate(facts, as_of=day, adopted=True)
     from policy_dsl.facts import validate_facts
 
-    raw = module.evaluate(validate_facts(loaded.checked, facts), day)
+    raw = module.evaluate(validate_facts(loaded.checked, facts), day, True)
     assert module.to_json(raw) == outcome.to_json()
 
 
@@ -184,7 +195,15 @@ def test_policy_diff_exit_codes_follow_diff(example: Path) -> None:
 
 def test_eval_only_shows_the_statuses_asked_for(example: Path) -> None:
     facts = example / "enterprises" / "small-exporter.json"
-    args = ["eval", str(example / "draft.policy"), "--facts", str(facts), "--as-of", "2022-07-01"]
+    args = [
+        "eval",
+        "--as-adopted",
+        str(example / "draft.policy"),
+        "--facts",
+        str(facts),
+        "--as-of",
+        "2022-07-01",
+    ]
     result = CliRunner().invoke(policy, [*args, "--only", "eligible"])
     assert result.exit_code == 0, result.stderr
     assert "eligible only" in result.stdout

@@ -108,7 +108,7 @@ def revised(draw: st.DrawFn, policy: s.GeneratedPolicy) -> str:
     for item in policy.model.items:
         if isinstance(item, m.Definition) and item.means is not None:
             item = attrs.evolve(item, means=_move_constants(draw, item.means))
-        if isinstance(item, m.Measure):
+        if isinstance(item, m.Unit):
             rules: list[m.Node] = []
             for rule in item.rules:
                 if isinstance(rule, m.Benefit):
@@ -213,7 +213,7 @@ def outcome_key(outcome: Any) -> tuple[bool, Any]:
 
 
 def benefit_outcome(policy: policy_dsl.Policy, ident: str, facts: dict[str, Any], as_of: dt.date) -> Any:
-    outcome = policy.evaluate(facts, as_of=as_of)
+    outcome = policy.evaluate(facts, as_of=as_of, adopted=True)
     for rule in (*outcome.benefits, *outcome.duties):
         if rule.id == ident:
             return rule
@@ -368,22 +368,23 @@ def threshold_policy(kind: str, op: str, constant: m.Literal, flag: bool) -> str
     when: m.Node = m.Comparison(m.Reference("x"), op, constant)
     if flag:
         when = m.And((when, m.Reference("f")))
-    sentence = s.SENTENCES[0]
+    sentence = s.PLAIN_SENTENCE
     benefit = m.Benefit(
         "b",
         kind=m.Name("subsidy"),
         when=when,
         citations=(m.Citation(m.Text(sentence)),),
     )
-    measure = m.Measure(
-        "一",
+    measure = m.Unit(
+        "measure",
+        "（一）",
         m.Text("生成的措施"),
         agencies=(m.Name("a"),),
         citations=(m.Citation(m.Text(sentence)),),
         rules=(benefit,),
     )
     facts = [m.FactDecl("x", _ref(kind)), m.FactDecl("f", m.TypeRef("bool"))]
-    header = m.PolicyHeader(m.Text("阈值"), status=m.Name("draft"), source=m.Text("source.txt"))
+    header = m.PolicyHeader(m.Text("阈值"), status=m.Name("final"), source=m.Text("source.txt"))
     return fmt(m.PolicyFile((header, m.Agency("a", m.Text("A")), *facts, measure)))
 
 
@@ -517,8 +518,14 @@ def test_regions_between_constants_closer_than_a_cent() -> None:
         diff = diff_paths(old, new)
         between = {"x": Decimal("1.0015")}
         as_of = dt.date(2022, 7, 1)
-        assert policy_dsl.load(old).evaluate(between, as_of=as_of).benefit("b").status == "not_eligible"
-        assert policy_dsl.load(new).evaluate(between, as_of=as_of).benefit("b").status == "eligible"
+        assert (
+            policy_dsl.load(old).evaluate(between, as_of=as_of, adopted=True).benefit("b").status
+            == "not_eligible"
+        )
+        assert (
+            policy_dsl.load(new).evaluate(between, as_of=as_of, adopted=True).benefit("b").status
+            == "eligible"
+        )
     [benefit] = [o for mm in diff.measures for o in mm.outcomes]
     assert [r.condition for r in benefit.regions] == ["x in (1.001美元, 1.002美元]"]
 

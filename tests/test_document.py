@@ -17,14 +17,14 @@ def test_seed_structure() -> None:
     document = read_document((SEED / "draft.txt").read_text(encoding="utf-8"))
     assert document.title == "关于推动外贸保稳提质的实施意见"
     assert document.status == "征求意见稿"
-    assert [c.number for c in document.chapters] == ["一", "二", "三", "四"]
+    assert [c.number for c in document.chapters] == ["一、", "二、", "三、", "四、"]
     assert [m.number for m in document.measures] == [
-        "一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二", "十三", "十四",
-    ]  # fmt: skip
-    six = document.measure("六")
+        f"（{n}）" for n in "一 二 三 四 五 六 七 八 九 十 十一 十二 十三 十四".split()
+    ]
+    six = document.measure("（六）")
     assert six is not None
     assert six.title == "进一步加大出口信用保险支持"
-    assert six.chapter == "二"
+    assert six.chapter == "二、"
     assert [u.name for u in six.units] == ["市商务委", "市金融监管局", "重庆银保监局", "中国信保重庆分公司"]
     assert six.sentences[-1].text == "进一步扩大出口信用保险承保规模，2022年支持一般贸易出口不低于70亿美元。"
 
@@ -58,8 +58,9 @@ def seed_copy(tmp_path: Path) -> Path:
 def test_coverage_of_the_shipped_encoding(seed_copy: Path) -> None:
     coverage = policy_dsl.load(seed_copy / "draft.policy").checked.coverage
     assert coverage is not None
-    assert len(coverage.measures_in_source) == 14
-    assert coverage.measures_encoded == coverage.measures_in_source
+    assert len(coverage.units_in_source) == 18  # 4 chapters 一、, 14 measures （一）
+    assert coverage.units_encoded == coverage.units_in_source
+    assert coverage.styles == (("一、", 4, 4), ("（一）", 14, 14))
     assert coverage.unit_lines_encoded == coverage.unit_lines_in_source
 
 
@@ -95,8 +96,10 @@ def test_uncited_sentences_are_listed(tmp_path: Path) -> None:
     coverage = policy_dsl.load(tmp_path / "p.policy").checked.coverage
     assert coverage is not None
     assert coverage.sentences_total == 2
-    assert [(s.measure, s.text, s.line) for s in coverage.uncited] == [("一", "建立工作专班，统筹协调。", 7)]
-    assert coverage.unit_lines_encoded == ("一",)
+    assert [(s.measure, s.text, s.line) for s in coverage.uncited] == [
+        ("（一）", "建立工作专班，统筹协调。", 7)
+    ]
+    assert coverage.unit_lines_encoded == ("（一）",)
     report = coverage.report()
     assert "sentences cited 1/2" in report
     assert "（一） line 7: 建立工作专班，统筹协调。" in report

@@ -95,23 +95,27 @@ DAY = dt.date(2022, 7, 1)
 def test_threshold_boundary_is_inclusive_and_exact(
     policy: policy_dsl.Policy, export: str, status: str
 ) -> None:
-    outcome = policy.evaluate({"出口额": export, "投保": True, "保费": "1000元"}, as_of=DAY)
+    outcome = policy.evaluate({"出口额": export, "投保": True, "保费": "1000元"}, as_of=DAY, adopted=True)
     assert outcome.benefit("保费补贴").status == status
 
 
 def test_rate_amount_is_rounded_half_up_to_the_fen(policy: policy_dsl.Policy) -> None:
-    outcome = policy.evaluate({"出口额": "100万美元", "投保": True, "保费": "12345.675"}, as_of=DAY)
+    outcome = policy.evaluate(
+        {"出口额": "100万美元", "投保": True, "保费": "12345.675"}, as_of=DAY, adopted=True
+    )
     benefit = outcome.benefit("保费补贴")
     assert benefit.amount == Money(Decimal("12345.68"), "CNY")
 
 
 def test_cap_limits_the_amount(policy: policy_dsl.Policy) -> None:
-    outcome = policy.evaluate({"出口额": "100万美元", "投保": True, "保费": "25万元"}, as_of=DAY)
+    outcome = policy.evaluate(
+        {"出口额": "100万美元", "投保": True, "保费": "25万元"}, as_of=DAY, adopted=True
+    )
     assert outcome.benefit("保费补贴").amount == Money(Decimal(100_000), "CNY")
 
 
 def test_cap_alone_means_up_to(policy: policy_dsl.Policy) -> None:
-    outcome = policy.evaluate({"注册": ["FDA"]}, as_of=DAY)
+    outcome = policy.evaluate({"注册": ["FDA"]}, as_of=DAY, adopted=True)
     benefit = outcome.benefit("奖励")
     assert benefit.status == "eligible"
     assert benefit.amount is None
@@ -120,14 +124,14 @@ def test_cap_alone_means_up_to(policy: policy_dsl.Policy) -> None:
 
 
 def test_missing_facts_make_the_outcome_unknown_and_are_named(policy: policy_dsl.Policy) -> None:
-    outcome = policy.evaluate({"投保": True}, as_of=DAY)
+    outcome = policy.evaluate({"投保": True}, as_of=DAY, adopted=True)
     benefit = outcome.benefit("保费补贴")
     assert benefit.status == "unknown"
     assert benefit.missing_facts == ("出口额", "保费")
 
 
 def test_a_false_condition_decides_even_when_others_are_unknown(policy: policy_dsl.Policy) -> None:
-    outcome = policy.evaluate({"投保": False}, as_of=DAY)
+    outcome = policy.evaluate({"投保": False}, as_of=DAY, adopted=True)
     benefit = outcome.benefit("保费补贴")
     assert benefit.status == "not_eligible"
     assert benefit.missing_facts == ()
@@ -145,29 +149,32 @@ def test_a_false_condition_decides_even_when_others_are_unknown(policy: policy_d
     ],
 )
 def test_period_includes_both_end_days(policy: policy_dsl.Policy, day: dt.date, status: str) -> None:
-    outcome = policy.evaluate({"分类": "一类"}, as_of=day)
+    outcome = policy.evaluate({"分类": "一类"}, as_of=day, adopted=True)
     assert outcome.duties[0].status == status
 
 
 def test_each_enterprise_class(policy: policy_dsl.Policy) -> None:
     statuses = [
-        policy.evaluate({"分类": c}, as_of=DAY).duties[0].status for c in ("一类", "二类", "三类", "四类")
+        policy.evaluate({"分类": c}, as_of=DAY, adopted=True).duties[0].status
+        for c in ("一类", "二类", "三类", "四类")
     ]
     assert statuses == ["applies", "applies", "does_not_apply", "does_not_apply"]
 
 
 def test_outcome_carries_citations_and_agencies(policy: policy_dsl.Policy) -> None:
-    benefit = policy.evaluate({}, as_of=DAY).benefit("保费补贴")
+    benefit = policy.evaluate({}, as_of=DAY, adopted=True).benefit("保费补贴")
     assert benefit.citations[0].text.startswith("对小微外贸企业投保短期出口信用保险")
     assert [a.id for a in benefit.agencies] == ["市商务委"]
     assert benefit.agencies[0].name == "重庆市商务委员会"
-    duty = policy.evaluate({}, as_of=DAY).duties[0]
+    duty = policy.evaluate({}, as_of=DAY, adopted=True).duties[0]
     assert [a.id for a in duty.agencies] == ["重庆市税务局"]
     assert duty.levels == (("平均办理时间", "<=", "3个工作日"),)
 
 
 def test_outcome_serialises_to_json(policy: policy_dsl.Policy) -> None:
-    outcome = policy.evaluate({"出口额": "100万美元", "投保": True, "保费": "1000.5元"}, as_of=DAY)
+    outcome = policy.evaluate(
+        {"出口额": "100万美元", "投保": True, "保费": "1000.5元"}, as_of=DAY, adopted=True
+    )
     data = json.loads(json.dumps(outcome.to_json(), ensure_ascii=False))
     benefit = data["benefits"][0]
     assert benefit["amount"] == {"amount": "1000.50", "currency": "CNY"}
@@ -191,7 +198,7 @@ def test_every_fact_problem_is_reported_at_once(policy: policy_dsl.Policy) -> No
 
 def test_exact_python_values_are_accepted(policy: policy_dsl.Policy) -> None:
     facts = {"出口额": Money(Decimal("5000000"), "USD"), "投保": True, "保费": Decimal("10")}
-    assert policy.evaluate(facts, as_of=DAY).benefit("保费补贴").status == "eligible"
+    assert policy.evaluate(facts, as_of=DAY, adopted=True).benefit("保费补贴").status == "eligible"
 
 
 def test_bool_fact_compared_with_true_and_enum_facts_compared(tmp_path: Path) -> None:

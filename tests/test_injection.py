@@ -211,7 +211,7 @@ def assert_plain_data_behaviour(outcome: dict[str, Any]) -> None:
 def test_injection_is_inert_in_process(injected: tuple[CheckedPolicy, dict[str, str], Path]) -> None:
     checked, p, sentinel = injected
     compiled = compile_policy(checked)
-    outcome = compiled.evaluate(dict(FACTS), dt.date(2023, 1, 1))
+    outcome = compiled.evaluate(dict(FACTS), dt.date(2023, 1, 1), True)
     json.dumps(compiled.namespace["to_json"](outcome), ensure_ascii=False)
     assert not sentinel.exists()
     assert_verbatim(outcome, p)
@@ -231,7 +231,7 @@ def test_injection_is_inert_in_the_exported_module(
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    outcome = module.evaluate(dict(FACTS), dt.date(2023, 1, 1))
+    outcome = module.evaluate(dict(FACTS), dt.date(2023, 1, 1), True)
     assert not sentinel.exists()
     assert_verbatim(outcome, p)
     assert_plain_data_behaviour(outcome)
@@ -245,7 +245,7 @@ def test_injection_is_inert_through_the_library(tmp_path: Path) -> None:
     path, p = write_policy(tmp_path, sentinel)
     policy = loads(path.read_text(encoding="utf-8"), str(path))
     facts = {**FACTS, "get": "200万元", "import": "2023-01-01", "_decide": ["trace"], "True": "1%"}
-    outcome = policy.evaluate(facts, as_of=dt.date(2023, 1, 1))
+    outcome = policy.evaluate(facts, as_of=dt.date(2023, 1, 1), adopted=True)
     outcome.to_text(verbose=True)
     json.dumps(outcome.to_json(), ensure_ascii=False)
     assert outcome.benefit("u0").label == p["benefit_label"]
@@ -279,7 +279,7 @@ def test_any_label_comes_back_verbatim(tmp_path: Path, label: str, name: str) ->
     )
     path = directory / "p.policy"
     checked = check(parse(text, str(path)), str(path))
-    outcome = compile_policy(checked).evaluate({name: True}, dt.date(2023, 1, 1))
+    outcome = compile_policy(checked).evaluate({name: True}, dt.date(2023, 1, 1), True)
     (benefit,) = outcome["benefits"]
     assert benefit["label"] == label
     assert benefit["citations"] == [{"text": "给予补贴。", "note": label}]

@@ -74,8 +74,12 @@ def test_every_count_agrees_with_python_row_by_row(result: Any) -> None:
     with POPULATION.open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             ident = row.pop("id")
-            before = {b.id: b for b in old.evaluate(_facts(old.checked, row), as_of=DAY).benefits}
-            after = {b.id: b for b in new.evaluate(_facts(new.checked, row), as_of=DAY).benefits}
+            before = {
+                b.id: b for b in old.evaluate(_facts(old.checked, row), as_of=DAY, adopted=True).benefits
+            }
+            after = {
+                b.id: b for b in new.evaluate(_facts(new.checked, row), as_of=DAY, adopted=True).benefits
+            }
             for benefit in {*before, *after}:
                 kind = _classify(before.get(benefit), after.get(benefit))
                 if kind is not None:
@@ -169,4 +173,4 @@ def test_a_population_column_named_like_a_result_is_an_error(tmp_path: Path) -> 
     path = tmp_path / "population.csv"
     path.write_text("id,海外仓建设支持\nE1,x\n", encoding="utf-8")
     with pytest.raises(PolicyLoadError, match="has the name of the result column `海外仓建设支持`"):
-        evaluate_file(policy_dsl.load(OLD).checked, str(path), None, DAY)
+        evaluate_file(policy_dsl.load(OLD).checked, str(path), None, DAY, adopted=True)

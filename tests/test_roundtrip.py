@@ -79,7 +79,13 @@ def test_any_string_round_trips(value: str) -> None:
         (
             m.PolicyHeader(m.Text(value), source=m.Text(value)),
             m.Agency("甲", m.Text(value), (m.Text(value),), (m.Text(value),)),
-            m.Measure("一", m.Text(value), agencies=(m.Name(value),), citations=(m.Citation(m.Text(value)),)),
+            m.Unit(
+                "measure",
+                "（一）",
+                m.Text(value),
+                agencies=(m.Name(value),),
+                citations=(m.Citation(m.Text(value)),),
+            ),
         )
     )
     assert_round_trips(model)

@@ -93,8 +93,8 @@ class PythonBackends:
         out = []
         for facts in rows:
             values = validate_facts(self.checked, facts)
-            in_process = python_result(self.compiled.evaluate(dict(values), as_of))
-            standalone = python_result(self.module.evaluate(dict(values), as_of))
+            in_process = python_result(self.compiled.evaluate(dict(values), as_of, True))
+            standalone = python_result(self.module.evaluate(dict(values), as_of, True))
             assert in_process == standalone, (facts, as_of)
             out.append(in_process)
         return out
@@ -109,10 +109,12 @@ def draft_backends() -> PythonBackends:
 
 
 def python_result(outcome: dict[str, Any]) -> Result:
+    """Python's outcome as SQL states it: a BOOLEAN per benefit, so "not in force" is FALSE there."""
     result: Result = {}
     for benefit in outcome["benefits"]:
         amount = benefit["amount"]
-        result[benefit["id"]] = (benefit["status"], None if amount is None else amount["amount"])
+        status = "not_eligible" if benefit["status"] == "not_in_force" else benefit["status"]
+        result[benefit["id"]] = (status, None if amount is None else amount["amount"])
     return result
 
 
@@ -174,11 +176,11 @@ def duckdb_results(checked: CheckedPolicy, rows: list[dict[str, Any]], as_of: dt
     import duckdb
 
     table = arrow_table(checked, rows)
-    via_table = evaluate_table(checked, table, as_of)
+    via_table = evaluate_table(checked, table, as_of, adopted=True)
     first = sql_results(checked, via_table.to_pylist(), via_table.column_names)
     con = duckdb.connect()
     con.register("facts", table)
-    relation = con.sql(compile_sql(checked, "duckdb", source="facts", as_of=as_of, keep=(KEY,)))
+    relation = con.sql(compile_sql(checked, "duckdb", source="facts", as_of=as_of, keep=(KEY,), adopted=True))
     names = list(relation.columns)
     second = sql_results(checked, [dict(zip(names, r, strict=True)) for r in relation.fetchall()], names)
     assert first == second
@@ -337,7 +339,7 @@ def test_generated_policies_duckdb_agrees_with_python(policy: s.GeneratedPolicy,
 
 
 SOURCE_TEXT = "生成的政策\n\n（一）生成的措施\n\n" + "\n".join(s.SENTENCES) + "\n"
-CITE = s.SENTENCES[3]
+CITE = s.PLAIN_SENTENCE
 
 
 def small_policy(facts: str, rules: str, title: str = "测试政策") -> str:
@@ -443,7 +445,7 @@ def test_population_file_is_exact(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     out = tmp_path / "results.parquet"
-    count, counts = evaluate_file(draft(), str(csv), str(out), as_of=dt.date(2022, 7, 1))
+    count, counts = evaluate_file(draft(), str(csv), str(out), as_of=dt.date(2022, 7, 1), adopted=True)
     assert count == 3
     assert counts["小微外贸企业认定标准放宽"] == {"eligible": 2, "not_eligible": 1}
     import pyarrow.parquet as pq
@@ -485,7 +487,7 @@ def test_a_pandas_dataframe_is_evaluated_like_the_arrow_table() -> None:
             },
         }
     )
-    from_frame = evaluate_table(checked, frame, day)
+    from_frame = evaluate_table(checked, frame, day, adopted=True)
     got = sql_results(checked, from_frame.to_pylist(), from_frame.column_names)
     assert got == duckdb_results(checked, rows, day)
     assert_rows_agree(draft_backends().results(rows, day), got, rows, day, "DuckDB (pandas)")
@@ -698,11 +700,16 @@ def hostile_model() -> m.PolicyFile:
             )
         )
     header = m.PolicyHeader(
-        m.Text("安全'\"`; DROP TABLE sentinel; --"), status=m.Name("draft"), source=m.Text("source.txt")
+        m.Text("安全'\"`; DROP TABLE sentinel; --"), status=m.Name("final"), source=m.Text("source.txt")
     )
     agency = m.Agency("某局", m.Text("某局"))
-    measure = m.Measure(
-        "一", m.Text("生成的措施"), agencies=(m.Name("某局"),), citations=cite, rules=(definition, *benefits)
+    measure = m.Unit(
+        "measure",
+        "（一）",
+        m.Text("生成的措施"),
+        agencies=(m.Name("某局"),),
+        citations=cite,
+        rules=(definition, *benefits),
     )
     return m.PolicyFile((header, agency, enum, *facts, measure))
 
@@ -774,7 +781,7 @@ def test_hostile_names_and_values_are_data_in_duckdb(tmp_path: Path) -> None:
     con = duckdb_with_sentinel()
     con.register("facts_input", table)
     con.execute("CREATE TABLE facts AS SELECT * FROM facts_input")
-    query = compile_sql(checked, "duckdb", source="facts", as_of=day, keep=(KEY,))
+    query = compile_sql(checked, "duckdb", source="facts", as_of=day, keep=(KEY,), adopted=True)
     result = con.execute(query)
     names = [column[0] for column in result.description]
     fetched = [dict(zip(names, row, strict=True)) for row in result.fetchall()]
@@ -792,7 +799,7 @@ def test_hostile_names_and_values_are_data_in_duckdb(tmp_path: Path) -> None:
 @pytest.mark.parametrize("dialect", DIALECTS)
 def test_hostile_policy_is_one_statement_with_its_literals_intact(tmp_path: Path, dialect: str) -> None:
     checked = hostile_checked(tmp_path)
-    query = compile_sql(checked, dialect, as_of=dt.date(2022, 7, 1))
+    query = compile_sql(checked, dialect, as_of=dt.date(2022, 7, 1), adopted=True)
     statements = sqlglot.parse(query, read=dialect)
     assert len(statements) == 1, f"{dialect}: {len(statements)} statements"
     tree = statements[0]
@@ -820,11 +827,11 @@ def test_hostile_title_cannot_end_the_header_comment(tmp_path: Path, title: str)
     con = duckdb_with_sentinel()
     con.register("facts", arrow_table(checked, hostile_rows()))
     try:
-        con.execute(compile_sql(checked, "duckdb", source="facts", as_of=day, keep=(KEY,)))
+        con.execute(compile_sql(checked, "duckdb", source="facts", as_of=day, keep=(KEY,), adopted=True))
     finally:
         assert sentinel_exists(con), "the policy's title dropped the sentinel table"
     for dialect in DIALECTS:
-        query = compile_sql(checked, dialect, as_of=day)
+        query = compile_sql(checked, dialect, as_of=day, adopted=True)
         assert len(sqlglot.parse(query, read=dialect)) == 1, dialect
 
 
@@ -850,7 +857,7 @@ def assert_parses(query: str, dialect: str) -> exp.Expression:
 def test_draft_parses_in_every_dialect() -> None:
     checked = draft()
     for dialect in DIALECTS:
-        query = compile_sql(checked, dialect, as_of=dt.date(2022, 7, 1))
+        query = compile_sql(checked, dialect, as_of=dt.date(2022, 7, 1), adopted=True)
         tree = assert_parses(query, dialect)
         assert len(sqlglot.parse(query, read=dialect)) == 1
         names = {info.rule.name for info in checked.benefits}
@@ -864,15 +871,15 @@ def test_generated_policies_parse(policy: s.GeneratedPolicy, dialect: str, day: 
     with tempfile.TemporaryDirectory(prefix="policy-sql-") as tmp:
         checked = check_text(policy.text, Path(tmp), policy.source_text)
     for each in {dialect, "spark"}:
-        query = compile_sql(checked, each, as_of=day)
+        query = compile_sql(checked, each, as_of=day, adopted=True)
         statements = sqlglot.parse(query, read=each)
         assert len(statements) == 1, each
         assert isinstance(statements[0], exp.Select)
-    assert_parses(compile_sql(checked, "spark", as_of=day), "spark")
+    assert_parses(compile_sql(checked, "spark", as_of=day, adopted=True), "spark")
 
 
 def test_draft_spark_query_parses_with_spark_reader() -> None:
-    query = compile_sql(draft(), "spark", as_of=dt.date(2022, 6, 20))
+    query = compile_sql(draft(), "spark", as_of=dt.date(2022, 6, 20), adopted=True)
     tree = sqlglot.parse_one(query, read="spark")
     assert isinstance(tree, exp.Select)
     assert "`出口额`" in query

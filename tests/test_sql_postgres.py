@@ -213,7 +213,7 @@ def postgres_results(
     con: Any, checked: CheckedPolicy, rows: list[dict[str, Any]], as_of: dt.date
 ) -> list[Result]:
     load_rows(con, checked, rows)
-    query = compile_sql(checked, "postgres", source="facts", as_of=as_of, keep=(KEY,))
+    query = compile_sql(checked, "postgres", source="facts", as_of=as_of, keep=(KEY,), adopted=True)
     with con.cursor() as cursor:
         cursor.execute(query)
         assert cursor.description is not None

@@ -192,7 +192,7 @@ def test_dates_and_durations_are_spread(conditions: CheckedPolicy, tmp_path: Pat
 
 def test_the_population_evaluates(draft: CheckedPolicy, draft_population: Path, tmp_path: Path) -> None:
     output = tmp_path / "results.parquet"
-    rows, counts = evaluate_file(draft, str(draft_population), str(output), DAY)
+    rows, counts = evaluate_file(draft, str(draft_population), str(output), DAY, adopted=True)
     assert rows == N
     assert set(counts) == {info.rule.name for info in draft.benefits}
     assert all(sum(tally.values()) == N for tally in counts.values())
@@ -212,14 +212,14 @@ def test_the_sql_and_python_backends_agree_on_the_population(
     draft: CheckedPolicy, draft_population: Path, tmp_path: Path, suffix: str
 ) -> None:
     output = tmp_path / f"results{suffix}"
-    evaluate_file(draft, str(draft_population), str(output), DAY)
+    evaluate_file(draft, str(draft_population), str(output), DAY, adopted=True)
     facts = pq.read_table(draft_population).slice(0, 1500).to_pylist()
     results = read_results(output).slice(0, 1500).to_pylist()
     compiled = policy_dsl.load(DRAFT).compiled
     for row, result in zip(facts, results, strict=True):
         assert row.pop("id") == result["id"]
         values = validate_facts(draft, row)
-        outcome = compiled.evaluate(values, DAY)
+        outcome = compiled.evaluate(values, DAY, True)
         for benefit in outcome["benefits"]:
             assert status_word(result[benefit["id"]]) == benefit["status"], (row, benefit["id"])
             amount = benefit["amount"] and benefit["amount"]["amount"]
@@ -232,10 +232,10 @@ def test_the_counts_are_those_of_the_written_results(
 ) -> None:
     """Every way of running gives the same counts, and they are the counts of the rows written
     (counted here independently, from the file, with pyarrow)."""
-    _, counted = evaluate_file(draft, str(draft_population), None, DAY)
+    _, counted = evaluate_file(draft, str(draft_population), None, DAY, adopted=True)
     for suffix in (".parquet", ".arrow", ".csv"):
         output = tmp_path / f"results{suffix}"
-        rows, counts = evaluate_file(draft, str(draft_population), str(output), DAY)
+        rows, counts = evaluate_file(draft, str(draft_population), str(output), DAY, adopted=True)
         assert rows == N and counts == counted, suffix
         table = pv.read_csv(output) if suffix == ".csv" else read_results(output)
         assert table.num_rows == N
@@ -254,12 +254,18 @@ def test_an_unknown_results_format_is_an_error(
     draft: CheckedPolicy, draft_population: Path, tmp_path: Path
 ) -> None:
     with pytest.raises(PolicyLoadError, match="unknown results format") as caught:
-        evaluate_file(draft, str(draft_population), str(tmp_path / "results.xlsx"), DAY)
+        evaluate_file(draft, str(draft_population), str(tmp_path / "results.xlsx"), DAY, adopted=True)
     assert ".arrow" in (caught.value.diagnostics[0].hint or "")
     assert not (tmp_path / "results.xlsx").exists()
     for suffix in (".parquet", ".arrow"):  # before any work, and naming the output, not the population
         with pytest.raises(PolicyLoadError, match="cannot be written: its directory does not exist"):
-            evaluate_file(draft, str(draft_population), str(tmp_path / "missing" / f"results{suffix}"), DAY)
+            evaluate_file(
+                draft,
+                str(draft_population),
+                str(tmp_path / "missing" / f"results{suffix}"),
+                DAY,
+                adopted=True,
+            )
 
 
 def test_csv_output(draft: CheckedPolicy, tmp_path: Path) -> None:
@@ -269,9 +275,9 @@ def test_csv_output(draft: CheckedPolicy, tmp_path: Path) -> None:
     synthesize(draft, 2000, str(parquet), seed=7)
     header = path.read_text(encoding="utf-8").splitlines()[0].split(",")
     assert header == ["id", *draft.facts]
-    rows, counts = evaluate_file(draft, str(path), None, DAY)
+    rows, counts = evaluate_file(draft, str(path), None, DAY, adopted=True)
     assert rows == 2000
-    _, from_parquet = evaluate_file(draft, str(parquet), None, DAY)
+    _, from_parquet = evaluate_file(draft, str(parquet), None, DAY, adopted=True)
     # the same rows: an empty set is written "" in CSV and read back as empty, not unknown
     assert counts == from_parquet
     assert '""' in path.read_text(encoding="utf-8")  # there are empty sets in these rows
@@ -294,7 +300,7 @@ def test_money_in_text_files_is_read_exactly(tmp_path: Path, suffix: str) -> Non
         text = '{"id": "above", "出口额": 50000000.000000001}\n{"id": "at", "出口额": 50000000}\n'
     path.write_text(text, encoding="utf-8")
     output = tmp_path / "results.parquet"
-    evaluate_file(checked, str(path), str(output), DAY)
+    evaluate_file(checked, str(path), str(output), DAY, adopted=True)
     results = {row["id"]: row for row in pq.read_table(output).to_pylist()}
     assert results["above"]["中型外贸企业认定标准放宽"] is False
     assert results["at"]["中型外贸企业认定标准放宽"] is True
@@ -312,7 +318,15 @@ def test_the_cli_writes_arrow_results_and_refuses_unknown_ones(
 
     from policy_dsl.cli import policy
 
-    args = ["eval", str(DRAFT), "--population", str(draft_population), "--as-of", "2022-07-01"]
+    args = [
+        "eval",
+        "--as-adopted",
+        str(DRAFT),
+        "--population",
+        str(draft_population),
+        "--as-of",
+        "2022-07-01",
+    ]
     output = tmp_path / "results.arrow"
     run = CliRunner().invoke(policy, [*args, "-o", str(output)])
     assert run.exit_code == 0, run.output
@@ -331,7 +345,7 @@ def test_arrow_results_without_pyarrow_are_a_clear_error(
 
     monkeypatch.setitem(sys.modules, "pyarrow.ipc", None)  # what `import pyarrow.ipc` sees when absent
     with pytest.raises(PolicyLoadError, match="needs pyarrow") as caught:
-        evaluate_file(draft, str(draft_population), str(tmp_path / "results.arrow"), DAY)
+        evaluate_file(draft, str(draft_population), str(tmp_path / "results.arrow"), DAY, adopted=True)
     assert "policy_dsl[arrow]" in (caught.value.diagnostics[0].hint or "")
 
 
@@ -342,8 +356,8 @@ def test_a_population_where_every_benefit_is_unknown(
     """One enterprise and no facts: every status column is NULL, which a CSV reads back as text."""
     path = tmp_path / "one.csv"
     path.write_text("id,出口额\nE1,\n", encoding="utf-8")
-    rows, counts = evaluate_file(draft, str(path), str(tmp_path / f"results{suffix}"), DAY)
+    rows, counts = evaluate_file(draft, str(path), str(tmp_path / f"results{suffix}"), DAY, adopted=True)
     assert rows == 1
-    outcome = policy_dsl.load(DRAFT).compiled.evaluate(validate_facts(draft, {}), DAY)
+    outcome = policy_dsl.load(DRAFT).compiled.evaluate(validate_facts(draft, {}), DAY, True)
     assert counts == {benefit["id"]: {benefit["status"]: 1} for benefit in outcome["benefits"]}
     assert counts["小微企业信保保费补贴"] == {"unknown": 1}

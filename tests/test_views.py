@@ -55,7 +55,9 @@ def test_schema_describes_every_fact() -> None:
 
 def test_explain_quotes_a_citation_for_each_step() -> None:
     facts = json.dumps({"出口额": "400万美元", "投保": True, "保费": "1000元"})
-    code, out, err = invoke("explain", POLICY, "--facts", "-", "--as-of", "2022-07-01", stdin=facts)
+    code, out, err = invoke(
+        "explain", "--as-adopted", POLICY, "--facts", "-", "--as-of", "2022-07-01", stdin=facts
+    )
     assert code == 0, err
     section = out.split("保费补贴 — eligible", 1)[1].split("\n\n", 1)[0]
     assert "1. ✓ 小微 is true" in section
@@ -103,7 +105,7 @@ def test_malformed_cases_are_errors_not_skips(
 
 def test_explain_covers_duties_with_their_service_level() -> None:
     code, out, err = invoke(
-        "explain", POLICY, "--facts", "-", "--as-of", "2022-07-01", stdin='{"分类": "二类"}'
+        "explain", "--as-adopted", POLICY, "--facts", "-", "--as-of", "2022-07-01", stdin='{"分类": "二类"}'
     )
     assert code == 0, err
     section = out.split("Duties of the agencies", 1)[1]
@@ -111,7 +113,8 @@ def test_explain_covers_duties_with_their_service_level() -> None:
     assert "✓ 分类 in {一类, 二类} is true" in section
     assert "with the service level 平均办理时间 <= 3个工作日" in section
     code, out, _ = invoke(
-        "explain", POLICY, "--facts", "-", "--as-of", "2023-07-01", stdin='{"分类": "二类"}'
+        "explain", "--as-adopted", POLICY, "--facts", "-", "--as-of", "2023-07-01", stdin='{"分类": "二类"}'
     )
     assert "✗ 2023-07-01 is not in force (2022-06-20 to 2023-06-30)" in out
-    assert "so it is not owed to this enterprise" in out
+    assert "退税时间 — not in force" in out
+    assert "so it is not in force on this day" in out

@@ -28,8 +28,8 @@ from policy_dsl.evaluate import Outcome
 from policy_dsl.source import SourceFile, SourcePosition
 from policy_dsl.values import Money, ValueSyntaxError, parse_date, parse_money
 
-BENEFIT_STATUSES = ("eligible", "not_eligible", "unknown")
-DUTY_STATUSES = ("applies", "does_not_apply", "unknown")
+BENEFIT_STATUSES = ("eligible", "not_eligible", "unknown", "not_in_force")
+DUTY_STATUSES = ("applies", "does_not_apply", "unknown", "not_in_force")
 
 
 @attrs.frozen
@@ -114,7 +114,8 @@ def run_cases(policy: Any, path: str | Path) -> CaseReport:
             )
             continue
         try:
-            outcome = policy.evaluate(case.get("facts", {}), as_of=as_of)
+            adopted = bool(case.get("as_adopted", data.get("as_adopted", False)))
+            outcome = policy.evaluate(case.get("facts", {}), as_of=as_of, adopted=adopted)
         except PolicyError as error:
             for diagnostic in error.diagnostics:
                 problems.append(

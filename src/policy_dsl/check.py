@@ -8,8 +8,9 @@ all in source order.
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -17,7 +18,8 @@ import attrs
 
 from policy_dsl import model as m
 from policy_dsl import types as t
-from policy_dsl.document import Document, DocumentMeasure, read_document
+from policy_dsl.citations import FoldedSource, Site, Span, constants, normalize_text, verify_citations
+from policy_dsl.document import Document, DocumentUnit, heading_key, read_document
 from policy_dsl.errors import Diagnostic, PolicyCheckError, PolicyError, did_you_mean
 from policy_dsl.parse import glued_keyword, parse
 from policy_dsl.source import SourceFile, SourcePosition
@@ -60,60 +62,122 @@ class AgencyRegistry:
 
 
 @attrs.frozen
-class RuleInfo:
-    """A benefit, duty or target with what the checker resolved around it."""
+class UnitInfo:
+    """A unit of the encoding with what the checker resolved: its chapter, agencies, and text."""
 
-    rule: m.Benefit | m.Duty | m.Target
-    measure: m.Measure
-    chapter: m.Chapter | None
+    unit: m.Unit
+    chapter: m.Unit | None  # the outermost unit holding it, when that is not the unit itself
     agencies: tuple[str, ...]
+    source: DocumentUnit | None = attrs.field(default=None, eq=False)
 
 
 @attrs.frozen
-class MeasureInfo:
-    measure: m.Measure
-    chapter: m.Chapter | None
+class RuleInfo:
+    """A benefit, duty or target with what the checker resolved around it.
+
+    ``rule`` is the rule as evaluated: a cross-reference (``follows``) has the fields of the rule
+    it follows where it states none; ``written`` is the rule as the encoding writes it.
+    """
+
+    rule: m.Benefit | m.Duty | m.Target
+    unit: m.Unit
+    chapter: m.Unit | None
     agencies: tuple[str, ...]
+    period: tuple[dt.date | None, dt.date | None] | None = None
+    written: m.Benefit | m.Duty | m.Target | None = attrs.field(default=None, eq=False)
+    #: The label of the measure of the text (the diff's unit of alignment) that holds the rule.
+    measure: str = ""
+
+    @property
+    def follows(self) -> str | None:
+        written = self.written or self.rule
+        return written.follows.text if isinstance(written, m.Benefit | m.Duty) and written.follows else None
+
+
+@attrs.frozen
+class Validity:
+    """When the document is in force, and its standing (status, what it repeals, precedence)."""
+
+    start: dt.date | None
+    end: dt.date | None
+    draft: bool
+    repeals: tuple[str, ...] = ()
+    precedence: str | None = None
+
+    @property
+    def period(self) -> tuple[dt.date | None, dt.date | None] | None:
+        return None if self.start is None and self.end is None else (self.start, self.end)
+
+    def describe(self) -> str:
+        start = self.start.isoformat() if self.start else "—"
+        end = self.end.isoformat() if self.end else "no end date"
+        text = f"in force {start} to {end}" if self.period else "no validity stated"
+        return text + (" (a draft: no force until adopted)" if self.draft else "")
 
 
 @attrs.frozen
 class UncitedSentence:
-    measure: str
+    measure: str  # the label of the innermost unit holding it (全文 for the preamble)
     text: str
     line: int
+
+
+#: Words that make a clause grant or promise something to an enterprise.
+GRANT_WORDS = re.compile(r"给予|补贴|补助|奖励|资助|贴息|减免|免收|免征|返还|支持|鼓励|优先|兑现")
+#: What makes a grant clause concrete: a quantity, or a binding word.
+_CONCRETE = re.compile(r"\d|[一二三四五六七八九十两]年|应当|必须|不得|予以|一次性")
 
 
 @attrs.frozen
 class Coverage:
     """How much of the source text the encoding accounts for, so a reviewer sees what was left out."""
 
-    measures_in_source: tuple[str, ...]
-    measures_encoded: tuple[str, ...]
+    units_in_source: tuple[str, ...]
+    units_encoded: tuple[str, ...]
     unit_lines_in_source: tuple[str, ...]
     unit_lines_encoded: tuple[str, ...]
     sentences_total: int
     uncited: tuple[UncitedSentence, ...]
+    grant_clauses: tuple[UncitedSentence, ...] = ()  # uncited clauses that grant something concrete
+    styles: tuple[tuple[str, int, int], ...] = ()  # per heading style: (style, encoded, in source)
+
+    @property
+    def measures_in_source(self) -> tuple[str, ...]:
+        return self.units_in_source
+
+    @property
+    def measures_encoded(self) -> tuple[str, ...]:
+        return self.units_encoded
 
     def summary(self) -> str:
         cited = self.sentences_total - len(self.uncited)
+        levels = ", ".join(f"{style} {done}/{total}" for style, done, total in self.styles)
         return (
-            f"coverage: measures {len(self.measures_encoded)}/{len(self.measures_in_source)}, "
-            f"responsible-unit lines {len(self.unit_lines_encoded)}/{len(self.unit_lines_in_source)}, "
-            f"sentences cited {cited}/{self.sentences_total}"
+            f"coverage: units {len(self.units_encoded)}/{len(self.units_in_source)}"
+            + (f" ({levels})" if levels else "")
+            + f", responsible-unit lines {len(self.unit_lines_encoded)}/{len(self.unit_lines_in_source)}, "
+            f"sentences cited {cited}/{self.sentences_total}, "
+            f"uncited grant clauses {len(self.grant_clauses)}"
         )
 
     def report(self) -> str:
         lines = [self.summary()]
-        missing = [n for n in self.measures_in_source if n not in self.measures_encoded]
+        missing = [n for n in self.units_in_source if n not in self.units_encoded]
         if missing:
-            lines.append("  measures not encoded: " + "、".join(f"（{n}）" for n in missing))
+            lines.append("  units not encoded: " + "、".join(missing))
         unmatched = [n for n in self.unit_lines_in_source if n not in self.unit_lines_encoded]
         if unmatched:
-            lines.append("  responsible-unit lines not encoded: " + "、".join(f"（{n}）" for n in unmatched))
+            lines.append("  responsible-unit lines not encoded: " + "、".join(unmatched))
+        if self.grant_clauses:
+            lines.append(
+                f"  clauses that grant something concrete but no rule cites ({len(self.grant_clauses)}):"
+            )
+            for sentence in self.grant_clauses:
+                lines.append(f"    {sentence.measure} line {sentence.line}: {sentence.text}")
         if self.uncited:
             lines.append(f"  sentences no citation covers ({len(self.uncited)}), judged not to be rules:")
             for sentence in self.uncited:
-                lines.append(f"    （{sentence.measure}） line {sentence.line}: {sentence.text}")
+                lines.append(f"    {sentence.measure} line {sentence.line}: {sentence.text}")
         return "\n".join(lines)
 
 
@@ -129,11 +193,25 @@ class CheckedPolicy:
     enums: dict[str, m.EnumDecl]
     agencies: AgencyRegistry
     definitions: dict[str, m.Definition]
-    measures: tuple[MeasureInfo, ...]
+    units: tuple[UnitInfo, ...]
     benefits: tuple[RuleInfo, ...]
     duties: tuple[RuleInfo, ...]
     targets: tuple[RuleInfo, ...]
     coverage: Coverage | None = None
+    validity: Validity = Validity(None, None, False)
+    warnings: tuple[Diagnostic, ...] = ()
+    structure: Document | None = attrs.field(default=None, eq=False)
+
+    @property
+    def measures(self) -> tuple[UnitInfo, ...]:
+        """The units that hold rules or cite the text (every unit but the document itself)."""
+        return tuple(info for info in self.units if info.unit.kind != "document")
+
+    def rule(self, name: str) -> RuleInfo | None:
+        for info in (*self.benefits, *self.duties, *self.targets):
+            if info.rule.name == name:
+                return info
+        return None
 
     @property
     def title(self) -> str:
@@ -149,20 +227,6 @@ def check(policy: m.PolicyFile, path: str | None = None) -> CheckedPolicy:
     return checker.run()
 
 
-# ---------------------------------------------------------------- citations
-
-
-def normalize_text(text: str) -> str:
-    """Compare citations after folding full-width/half-width forms and dropping all white space."""
-    folded = unicodedata.normalize("NFKC", text)
-    return re.sub(r"\s+", "", folded)
-
-
-def _sentences(text: str) -> list[str]:
-    parts = re.split(r"(?<=[。；！？\n])", text)
-    return [p.strip() for p in parts if p.strip()]
-
-
 # ---------------------------------------------------------------- the checker
 
 
@@ -175,8 +239,9 @@ class _Checker:
         self.document: SourceFile | None = None
         self.structure: Document | None = None
         self.incomplete_registry = False
-        self.normalized_document = ""
-        self.normalized: dict[str, str] = {}  # each citation's text folded once per check
+        self.folded: FoldedSource | None = None
+        self.definition_constants: dict[str, tuple[set[object], list[str]]] = {}
+        self.registry = AgencyRegistry({}, {})
         self.facts: dict[str, FactInfo] = {}
         self.enums: dict[str, m.EnumDecl] = {}
         self.definitions: dict[str, m.Definition] = {}
@@ -189,6 +254,8 @@ class _Checker:
     def head(self, node: m.Node) -> SourcePosition:
         """Where a declaration's name is written: tighter than the whole block for a caret."""
         name = getattr(node, "name", None) or getattr(node, "id", None)
+        if isinstance(node, m.Unit):
+            name = node.number
         pos = node.pos
         if not isinstance(name, str) or pos.line <= 0:
             return pos
@@ -205,16 +272,19 @@ class _Checker:
         self.collect_enums()
         self.collect_facts()
         self.collect_definitions()
-        measures, benefits, duties, targets = self.check_measures(registry)
+        validity = self.check_validity(header)
+        units, rules = self.check_units(registry)
+        benefits, duties, targets = self.check_rules(rules, validity)
         ordered = self.order_definitions()
         for definition in self.definitions.values():
-            self.check_citations(definition, definition.citations)
             if definition.means is None:
                 self.error(f"definition `{definition.name}` has no `means` condition", self.head(definition))
             else:
                 self.expect_condition(definition.means)
-        coverage = self.coverage(measures, registry)
-        if self.diagnostics:
+        self.verify_citations(header, units, rules)
+        coverage = self.coverage(units, registry)
+        errors = [d for d in self.diagnostics if d.severity == "error"]
+        if errors:
             raise PolicyCheckError(self.diagnostics)
         assert header is not None
         return CheckedPolicy(
@@ -226,108 +296,119 @@ class _Checker:
             enums=self.enums,
             agencies=registry,
             definitions={name: self.definitions[name] for name in ordered},
-            measures=tuple(measures),
+            units=tuple(units),
             benefits=tuple(benefits),
             duties=tuple(duties),
             targets=tuple(targets),
             coverage=coverage,
+            validity=validity,
+            warnings=tuple(sorted(self.diagnostics, key=Diagnostic.sort_key)),
+            structure=self.structure,
         )
 
     # -- coverage of the source text
     def all_citations(self) -> Iterator[m.Citation]:
-        for definition in self.definitions.values():
-            yield from definition.citations
-        for measure in self.policy.measures():
-            yield from measure.citations
-            for rule in measure.rules:
-                if not isinstance(rule, m.Definition):
-                    yield from rule.citations
+        header = self.policy.header
+        if header is not None:
+            yield from header.citations
+        for unit in (self.policy.document_unit(), *self.policy.units()):
+            yield from unit.citations
+            for rule in unit.rules:
+                yield from rule.citations
 
-    def coverage(self, measures: list[MeasureInfo], registry: AgencyRegistry) -> Coverage | None:
-        if self.document is None or self.structure is None:
+    def coverage(self, units: list[UnitInfo], registry: AgencyRegistry) -> Coverage | None:
+        if self.document is None or self.structure is None or self.folded is None:
             return None
         document = self.structure
-        text = self.normalized_document
+        text = self.folded.text
         covered = bytearray(len(text))
         for citation in self.all_citations():
-            needle = self.normalize(citation.text.value)
-            start = text.find(needle) if needle else -1
-            while start >= 0:
+            needle = normalize_text(citation.text.value)
+            for start in self.folded.occurrences(needle):
                 covered[start : start + len(needle)] = b"\x01" * len(needle)
-                start = text.find(needle, start + 1)
-        encoded = {info.measure.number: info for info in measures}
+        encoded = {id(info.source): info for info in units if info.source is not None}
         uncited: list[UncitedSentence] = []
+        grants: list[UncitedSentence] = []
         total = 0
-        cursor = 0
+        for doc_unit, sentence in document.sentences():
+            needle = normalize_text(sentence.text)
+            found = text.find(needle, self.folded.offset_of_line(sentence.line)) if needle else -1
+            if found < 0:
+                continue
+            total += 1
+            if not any(covered[found : found + len(needle)]):
+                where = doc_unit.label if doc_unit is not None else "全文"
+                uncited.append(UncitedSentence(where, sentence.text, sentence.line))
+                for clause in re.split(r"(?<=[；;。])|(?<=[，,])(?=对)", sentence.text):
+                    if GRANT_WORDS.search(clause) and _CONCRETE.search(clause):
+                        grants.append(UncitedSentence(where, sentence.text, sentence.line))
+                        break
         unit_lines: list[str] = []
         units_encoded: list[str] = []
-        for doc_measure in document.measures:
-            for sentence in doc_measure.sentences:
-                needle = normalize_text(sentence.text)
-                found = text.find(needle, cursor)
-                if not needle or found < 0:
-                    continue
-                cursor = found + len(needle)
-                total += 1
-                if not any(covered[found : found + len(needle)]):
-                    uncited.append(UncitedSentence(doc_measure.number, sentence.text, sentence.line))
-            if doc_measure.units_text is None:
+        styles: dict[str, list[int]] = {}
+        for doc_unit in document.walk():
+            counts = styles.setdefault(doc_unit.style, [0, 0])
+            counts[1] += 1
+            if id(doc_unit) in encoded:
+                counts[0] += 1
+            if doc_unit.units_text is None:
                 continue
-            unit_lines.append(doc_measure.number)
-            info = encoded.get(doc_measure.number)
-            if info is not None and self.check_units(doc_measure, info, registry, text, covered):
-                units_encoded.append(doc_measure.number)
+            unit_lines.append(doc_unit.label)
+            info = encoded.get(id(doc_unit))
+            if info is not None and self.check_unit_agencies(doc_unit, info, registry, covered):
+                units_encoded.append(doc_unit.label)
         return Coverage(
-            measures_in_source=tuple(m.number for m in document.measures),
-            measures_encoded=tuple(m.number for m in document.measures if m.number in encoded),
+            units_in_source=tuple(u.label for u in document.walk()),
+            units_encoded=tuple(u.label for u in document.walk() if id(u) in encoded),
             unit_lines_in_source=tuple(unit_lines),
             unit_lines_encoded=tuple(units_encoded),
             sentences_total=total,
             uncited=tuple(uncited),
+            grant_clauses=tuple(grants),
+            styles=tuple((style, done, all_) for style, (done, all_) in styles.items()),
         )
 
-    def check_units(
+    def check_unit_agencies(
         self,
-        doc_measure: DocumentMeasure,
-        info: MeasureInfo,
+        doc_unit: DocumentUnit,
+        info: UnitInfo,
         registry: AgencyRegistry,
-        text: str,
         covered: bytearray,
     ) -> bool:
-        """The measure's agencies must be the units its （责任单位：…） line names, in the same order."""
-        measure = info.measure
-        if self.incomplete_registry or len(info.agencies) != len(measure.agencies):
+        """The unit's agencies must be the units its （责任单位：…） line names, in the same order."""
+        unit = info.unit
+        if self.incomplete_registry or len(info.agencies) != len(unit.agencies):
             return False  # an agency already failed to resolve: do not pile on
-        where = measure.agencies[0].pos if measure.agencies else measure.pos
-        units_norm = normalize_text(doc_measure.units_text or "")
-        for citation in measure.citations:
+        where = unit.agencies[0].pos if unit.agencies else unit.pos
+        units_norm = normalize_text(doc_unit.units_text or "")
+        for citation in unit.citations:
             cited = normalize_text(citation.text.value)
             if cited and (cited in units_norm or units_norm in cited):
                 where = citation.text.pos
                 break
         listed: list[str] = []
-        for unit in doc_measure.units:
-            agency = registry.resolve(unit.name) or (registry.resolve(unit.full) if unit.full else None)
+        for named in doc_unit.units:
+            agency = registry.resolve(named.name) or (registry.resolve(named.full) if named.full else None)
             if agency is None:
                 self.error(
-                    f"the （责任单位：…） line of （{measure.number}） names `{unit.name}`, "
+                    f"the （责任单位：…） line of {unit.label} names `{named.name}`, "
                     "which no agency is called",
                     where,
-                    hint=did_you_mean(unit.name, registry.names)
+                    hint=did_you_mean(named.name, registry.names)
                     or "add it (or the alias) to the agency registry",
                 )
                 return False
             listed.append(agency)
         if tuple(listed) != info.agencies:
             self.error(
-                f"the agencies of （{measure.number}） differ from its （责任单位：…） line",
+                f"the agencies of {unit.label} differ from its （责任单位：…） line",
                 where,
                 hint="the text lists, lead first: " + "、".join(listed),
             )
             return False
-        needle = normalize_text(doc_measure.units_text or "")
-        start = text.find(needle)
-        return start >= 0 and all(covered[start : start + len(needle)])
+        assert self.folded is not None
+        start = self.folded.text.find(units_norm, self.folded.offset_of_line(doc_unit.units_line or 1))
+        return start >= 0 and all(covered[start : start + len(units_norm)])
 
     # -- header and source text
     def check_header(self) -> m.PolicyHeader | None:
@@ -359,14 +440,83 @@ class _Checker:
             except (OSError, ValueError) as exc:
                 self.error(f"source text `{header.source.value}` cannot be read: {exc}", header.source.pos)
             else:
-                self.normalized_document = normalize_text(self.document.text)
+                self.folded = FoldedSource(self.document)
                 self.structure = read_document(self.document.text)
         if header.date is not None and not _is_date(header.date):
             self.error("the header's `date` must be a date", header.date.pos)
         return header
 
+    def check_validity(self, header: m.PolicyHeader | None) -> Validity:
+        """The document's period: from ``effective`` (a date, or the publication ``date``) for ``valid``
+        years/months/days, or ``until`` a date; a period counted in years or months starts the day
+        after its event and ends on the corresponding day (民法典 第二百零一、二百零二条)."""
+        if header is None:
+            return Validity(None, None, False)
+        draft = header.status is not None and header.status.text == "draft"
+        start: dt.date | None = None
+        effective = header.effective
+        if isinstance(effective, m.Name):
+            if header.date is None or not _is_date(header.date):
+                self.error(
+                    "`effective publication` needs the publication `date` in the header",
+                    effective.pos,
+                    hint="add `date 2023-02-08` (the date the document was issued)",
+                )
+            else:
+                start = header.date.value  # type: ignore[assignment]
+        elif effective is not None:
+            if not _is_date(effective):
+                self.error("`effective` takes a date or `publication`", effective.pos)
+            else:
+                start = effective.value  # type: ignore[assignment]
+        end: dt.date | None = None
+        if header.valid is not None and header.until is not None:
+            self.error(
+                "give either `valid` or `until`, not both",
+                header.until.pos,
+                hint="`valid 3年` counts from the effective date; `until` names the last day",
+            )
+        elif header.valid is not None:
+            value = header.valid.value
+            if not isinstance(value, Duration) or value.unit not in ("years", "months", "days"):
+                self.error(
+                    "`valid` takes a duration in years, months or days",
+                    header.valid.pos,
+                    hint="e.g. valid 3年",
+                )
+            elif start is None:
+                self.error(
+                    "`valid` counts from the effective date, which the header does not give",
+                    header.valid.pos,
+                    hint="add `effective 2023-02-08` or `effective publication` with the `date`",
+                )
+            else:
+                end = period_end(start, value)
+        elif header.until is not None:
+            if not _is_date(header.until):
+                self.error("`until` takes a date", header.until.pos)
+            else:
+                end = header.until.value  # type: ignore[assignment]
+        if start is not None and end is not None and end < start:
+            self.error("the document's validity ends before it takes effect", header.pos)
+        precedence = None
+        if header.precedence is not None:
+            precedence = header.precedence.text
+            if precedence not in PRECEDENCE:
+                self.error(
+                    f"unknown precedence `{precedence}`",
+                    header.precedence.pos,
+                    hint=did_you_mean(precedence, PRECEDENCE)
+                    or "`higher` (上级文件优先: a higher-level text prevails) or `this`",
+                )
+        return Validity(start, end, draft, tuple(t.value for t in header.repeals), precedence)
+
     # -- agencies
     def collect_agencies(self) -> AgencyRegistry:
+        self.registry = self._collect_agencies()
+        return self.registry
+
+    def _collect_agencies(self) -> AgencyRegistry:
         agencies: dict[str, m.Agency] = {}
         names: dict[str, str] = {}
         declared: list[m.Agency] = []
@@ -485,15 +635,6 @@ class _Checker:
             if self.claim_name(definition.name, definition, "definition"):
                 self.definitions[definition.name] = definition
 
-    def all_definitions(self) -> Iterator[m.Definition]:
-        for item in self.policy.items:
-            if isinstance(item, m.Definition):
-                yield item
-        for measure in self.policy.measures():
-            for rule in measure.rules:
-                if isinstance(rule, m.Definition):
-                    yield rule
-
     def order_definitions(self) -> list[str]:
         """Definitions in an order where each comes after those it uses; cycles are errors."""
         order: list[str] = []
@@ -525,89 +666,307 @@ class _Checker:
         return order
 
     # -- measures
-    def check_measures(
-        self, registry: AgencyRegistry
-    ) -> tuple[list[MeasureInfo], list[RuleInfo], list[RuleInfo], list[RuleInfo]]:
-        measures: list[MeasureInfo] = []
+    # -- units
+    def check_units(self, registry: AgencyRegistry) -> tuple[list[UnitInfo], list[tuple[m.Rule, UnitInfo]]]:
+        """Every unit resolved to the unit of the text it encodes, with its rules in order."""
+        units: list[UnitInfo] = []
+        rules: list[tuple[m.Rule, UnitInfo]] = []
+        document = UnitInfo(self.policy.document_unit(), None, ())
+        units.append(document)
+        rules.extend((rule, document) for rule in document.unit.rules)
+        claimed: dict[int, m.Unit] = {}
+
+        def visit(unit: m.Unit, parent: DocumentUnit | None, chapter: m.Unit | None) -> None:
+            source = self.locate_unit(unit, parent, claimed)
+            agencies = self.resolve_agencies(unit.agencies, registry)
+            info = UnitInfo(unit, chapter, agencies, source)
+            units.append(info)
+            rules.extend((rule, info) for rule in unit.rules)
+            for child in unit.units:
+                visit(child, source if source is not None else parent, chapter or unit)
+
+        for item in self.policy.items:
+            if isinstance(item, m.Unit):
+                visit(item, None, None)
+        return units, rules
+
+    def locate_unit(
+        self, unit: m.Unit, parent: DocumentUnit | None, claimed: dict[int, m.Unit]
+    ) -> DocumentUnit | None:
+        """The unit of the text an encoded unit stands for: same number, inside its parent's unit."""
+        key = heading_key(unit.number)
+        if key is None:
+            self.error(
+                f"`{unit.number}` is not a unit number",
+                self.head(unit),
+                hint="write the number as the text does: 二、, 第二章, 第5条, （六）, 1., （1）",
+            )
+            return None
+        if self.structure is None:
+            return None
+        pool = list(parent.walk())[1:] if parent is not None else list(self.structure.walk())
+        found = [u for u in pool if u.key == key]
+        where = f" inside {parent.label}" if parent is not None else ""
+        if not found:
+            elsewhere = [u for u in self.structure.walk() if u.key == key]
+            hint = self.structure_hint()
+            if elsewhere:
+                placed = f"the text has {unit.label} at line {elsewhere[0].line}, not{where or ' here'}"
+                hint = f"{placed}; {hint}"
+            message = f"heading `{unit.label}` does not occur in the source text{where}"
+            self.error(message, self.head(unit), hint=hint)
+            return None
+        if len(found) > 1:
+            lines = ", ".join(str(u.line) for u in found[:6])
+            self.error(
+                f"the text has {len(found)} units numbered {unit.label}{where} (lines {lines})",
+                self.head(unit),
+                hint="nest the unit in the unit that holds the one you mean",
+            )
+            return None
+        source = found[0]
+        if id(source) in claimed:
+            first = claimed[id(source)]
+            self.error(
+                f"{unit.label} is encoded twice",
+                self.head(unit),
+                hint=f"the first is at line {first.pos.line}",
+            )
+            return source
+        claimed[id(source)] = unit
+        if unit.title is not None:
+            self.check_title(unit, source)
+        if not unit.citations and not unit.rules and not unit.units:
+            self.error(
+                f"{unit.label} has no citation and no rules",
+                unit.title.pos if unit.title else unit.pos,
+                hint="cite its （责任单位：…） line or its opening sentence, or encode its rules",
+            )
+        return source
+
+    def check_title(self, unit: m.Unit, source: DocumentUnit) -> None:
+        assert unit.title is not None
+        written = _title_key(unit.title.value)
+        if source.title and written == _title_key(source.title):
+            return
+        first = next(iter(source.sentences), None)
+        if not source.title and first is not None and written == _title_key(first.text):
+            return  # the heading line read as the first sentence: （一）对象范围。
+        has = f"{source.label}{source.title}" if source.title else f"{source.label} (no title)"
+        self.error(
+            f"the title of {unit.label} differs from the source text",
+            unit.title.pos,
+            hint=f"line {source.line} of the source has: {has}",
+        )
+
+    def structure_hint(self) -> str:
+        """What the text's headings are and where, for an error that cannot place a unit."""
+        assert self.structure is not None
+        by_style: dict[str, list[DocumentUnit]] = {}
+        for found in self.structure.walk():
+            by_style.setdefault(found.style, []).append(found)
+        if not by_style:
+            return "the source text has no numbered headings (一、, 第N条, （一）, 1. …) at all"
+        parts = []
+        for same in by_style.values():
+            labels = "、".join(u.label for u in same[:4]) + ("…" if len(same) > 4 else "")
+            parts.append(f"{labels} (lines {same[0].line}–{same[-1].line})")
+        return "the source text's headings are " + "; ".join(parts)
+
+    # -- rules
+    def check_rules(
+        self, rules: list[tuple[m.Rule, UnitInfo]], validity: Validity
+    ) -> tuple[list[RuleInfo], list[RuleInfo], list[RuleInfo]]:
+        written: dict[str, tuple[m.Benefit | m.Duty | m.Target, UnitInfo]] = {}
+        for rule, info in rules:
+            if isinstance(rule, m.Definition):
+                continue
+            if not self.claim_name(rule.name, rule, type(rule).__name__.lower()):
+                continue
+            written[rule.name] = (rule, info)
+        resolved = self.resolve_follows(written)
         benefits: list[RuleInfo] = []
         duties: list[RuleInfo] = []
         targets: list[RuleInfo] = []
-        numbers: dict[str, SourcePosition] = {}
-        for chapter, measure in self.measures_with_chapters():
-            if measure.number in numbers:
+        for name, (rule, unit_info) in written.items():
+            effective = resolved.get(name, rule)
+            agencies = self.resolve_agencies(rule.agencies, self.registry) if rule.agencies else ()
+            if not agencies and effective is not rule and effective.agencies:
+                agencies = self.resolve_agencies(effective.agencies, self.registry)
+            period: tuple[dt.date | None, dt.date | None] | None
+            if effective.period is not None:
+                period = (effective.period.start.value, effective.period.end.value)  # type: ignore[assignment]
+            else:
+                period = validity.period
+            rule_info = RuleInfo(
+                effective,
+                unit_info.unit,
+                unit_info.chapter,
+                agencies or unit_info.agencies,
+                period,
+                rule,
+                self.measure_of(unit_info),
+            )
+            if not rule.citations:
                 self.error(
-                    f"measure （{measure.number}） appears twice",
-                    measure.title.pos,
-                    hint=f"the first is at line {numbers[measure.number].line}",
+                    f"{type(rule).__name__.lower()} `{rule.name}` has no citation",
+                    self.head(rule),
+                    hint='add `cite "…"` with the exact words of the source text it encodes',
                 )
-            numbers[measure.number] = measure.pos
-            self.check_heading(f"（{measure.number}）", measure.title)
-            if not measure.citations:
+            self.check_period(rule.period)
+            if isinstance(effective, m.Benefit):
+                self.check_benefit(effective)
+                benefits.append(rule_info)
+            elif isinstance(effective, m.Duty):
+                if effective.when is not None:
+                    self.expect_condition(effective.when)
+                for level in effective.levels:
+                    self.check_metric(level)
+                duties.append(rule_info)
+            else:
+                if not effective.goals:
+                    self.error(f"target `{effective.name}` has no `goal`", self.head(effective))
+                for goal in effective.goals:
+                    self.check_metric(goal)
+                targets.append(rule_info)
+        for definition in self.definitions.values():
+            if not definition.citations:
                 self.error(
-                    f"measure （{measure.number}） has no citation",
-                    measure.title.pos,
-                    hint="cite its （责任单位：…） line or its opening sentence",
+                    f"definition `{definition.name}` has no citation",
+                    self.head(definition),
+                    hint='add `cite "…"` with the exact words of the source text it encodes',
                 )
-            self.check_citations(measure, measure.citations)
-            measure_agencies = self.resolve_agencies(measure.agencies, registry)
-            measures.append(MeasureInfo(measure, chapter, measure_agencies))
-            for rule in measure.rules:
+        return benefits, duties, targets
+
+    def measure_of(self, info: UnitInfo) -> str:
+        """The label of the text's measure holding a unit (the diff aligns measures), else the unit's own."""
+        if info.source is not None and self.structure is not None:
+            line = info.source.line
+            for measure in self.structure.measures:
+                last = max([measure.line, measure.units_line or 0, *(s.line for s in measure.sentences)])
+                if measure.line <= line <= last:
+                    return measure.number
+        return info.unit.label
+
+    def resolve_follows(
+        self, written: dict[str, tuple[m.Benefit | m.Duty | m.Target, UnitInfo]]
+    ) -> dict[str, m.Benefit | m.Duty | m.Target]:
+        """Cross-references resolved: a rule that ``follows`` another takes its fields where it gives none."""
+        resolved: dict[str, m.Benefit | m.Duty | m.Target] = {}
+        state: dict[str, str] = {}
+
+        def resolve(name: str, chain: list[str]) -> m.Benefit | m.Duty | m.Target | None:
+            rule = written[name][0]
+            follows = rule.follows if isinstance(rule, m.Benefit | m.Duty) else None
+            if follows is None:
+                return rule
+            if name in resolved:
+                return resolved[name]
+            if state.get(name) == "active":
+                cycle = [*chain[chain.index(name) :], name]
+                self.error(
+                    "rules follow each other in a cycle: " + " → ".join(cycle),
+                    follows.pos,
+                    hint="a cross-reference must end at a rule that states its own terms",
+                )
+                return None
+            target = written.get(follows.text)
+            if target is None:
+                self.error(
+                    f"`{rule.name}` follows `{follows.text}`, which is no benefit or duty of this policy",
+                    follows.pos,
+                    hint=did_you_mean(follows.text, written) or "name the rule it refers to",
+                )
+                return None
+            if type(target[0]) is not type(rule):
+                kind, other = type(rule).__name__.lower(), type(target[0]).__name__.lower()
+                self.error(
+                    f"{kind} `{rule.name}` follows `{follows.text}`, which is a {other}",
+                    follows.pos,
+                    hint=f"a {kind} can follow only another {kind}",
+                )
+                return None
+            state[name] = "active"
+            base = resolve(follows.text, [*chain, name])
+            state[name] = "done"
+            if base is None:
+                return None
+            changes = {
+                field.name: getattr(base, field.name)
+                for field in attrs.fields(type(rule))
+                if field.name in _INHERITED and getattr(rule, field.name) in (None, ())
+            }
+            merged = attrs.evolve(rule, **changes)
+            resolved[name] = merged
+            return merged
+
+        for name in written:
+            resolve(name, [])
+        return resolved
+
+    def all_definitions(self) -> Iterator[m.Definition]:
+        for unit in (self.policy.document_unit(), *self.policy.units()):
+            for rule in unit.rules:
                 if isinstance(rule, m.Definition):
-                    continue
-                if not self.claim_name(rule.name, rule, type(rule).__name__.lower()):
-                    continue
-                own = self.resolve_agencies(rule.agencies, registry)
-                info = RuleInfo(rule, measure, chapter, own or measure_agencies)
-                self.check_citations(rule, rule.citations)
-                self.check_period(rule.period)
-                if isinstance(rule, m.Benefit):
-                    self.check_benefit(rule)
-                    benefits.append(info)
-                elif isinstance(rule, m.Duty):
-                    if rule.when is not None:
-                        self.expect_condition(rule.when)
-                    for level in rule.levels:
-                        self.check_metric(level)
-                    duties.append(info)
-                else:
-                    if not rule.goals:
-                        self.error(f"target `{rule.name}` has no `goal`", self.head(rule))
-                    for goal in rule.goals:
-                        self.check_metric(goal)
-                    targets.append(info)
-        for chapter in (i for i in self.policy.items if isinstance(i, m.Chapter)):
-            self.check_heading(f"{chapter.number}、", chapter.title)
-        return measures, benefits, duties, targets
+                    yield rule
 
-    def measures_with_chapters(self) -> Iterator[tuple[m.Chapter | None, m.Measure]]:
-        for item in self.policy.items:
-            if isinstance(item, m.Chapter):
-                for measure in item.measures:
-                    yield item, measure
-            elif isinstance(item, m.Measure):
-                yield None, item
+    def verify_citations(
+        self, header: m.PolicyHeader | None, units: list[UnitInfo], rules: list[tuple[m.Rule, UnitInfo]]
+    ) -> None:
+        sites: list[Site] = []
+        spans: dict[int, Span] = {}
+        if self.folded is not None and self.structure is not None:
+            for doc_unit in self.structure.walk():
+                spans[id(doc_unit)] = self.span_of(doc_unit)
+        by_rule: dict[str, UnitInfo] = {}
+        for rule, info in rules:
+            by_rule.setdefault(rule.name, info)
+        if header is not None and header.citations:
+            known = frozenset(constants(header))
+            sites.append(Site(header, "the header", header.citations, None, (), (), known))
+        for info in units:
+            if info.unit.citations:
+                span = spans.get(id(info.source)) if info.source is not None else None
+                sites.append(Site(info.unit, info.unit.label, info.unit.citations, span))
+        for rule, info in rules:
+            span = spans.get(id(info.source)) if info.source is not None else None
+            also: list[Span] = []
+            follows = rule.follows if isinstance(rule, m.Benefit | m.Duty) else None
+            if follows is not None and follows.text in by_rule:
+                target = by_rule[follows.text].source
+                if target is not None and id(target) in spans:
+                    also.append(spans[id(target)])
+            what = f"{type(rule).__name__.lower()} `{rule.name}`"
+            known = frozenset(self.constants_through_definitions(rule))
+            sites.append(Site(rule, what, rule.citations, span, tuple(also), rule.waivers, known))
+        if self.folded is None:
+            return
+        self.diagnostics.extend(verify_citations(self.folded, sites))
 
-    def check_heading(self, number: str, title: m.Text) -> None:
-        """A chapter's or measure's number and title must be a whole heading of the source text."""
-        if self.document is None or self.structure is None:
-            return
-        headings = {f"{c.number}、": c.title for c in self.structure.chapters}
-        headings.update({f"（{me.number}）": me.title for me in self.structure.measures})
-        written = headings.get(number)
-        if written is not None and normalize_text(written) == normalize_text(title.value):
-            return
-        if written is not None:
-            self.error(
-                f"the title of {number} differs from the source text",
-                title.pos,
-                hint=f"the source has: {number}{written}",
-            )
-        else:
-            self.error(
-                f"heading `{number}{title.value}` does not occur in the source text",
-                title.pos,
-                hint=self.closest_sentence(title.value),
-            )
+    def constants_through_definitions(self, rule: m.Rule) -> set[object]:
+        """A rule's constants and those of the definitions it uses (a threshold stated once, in a
+        definition, is encoded wherever the definition is used)."""
+        found = constants(rule)
+        seen: set[str] = set()
+        pending = list(references(rule))
+        while pending:
+            name = pending.pop()
+            definition = self.definitions.get(name)
+            if definition is None or name in seen:
+                continue
+            seen.add(name)
+            cached = self.definition_constants.get(name)
+            if cached is None:
+                cached = self.definition_constants[name] = (constants(definition), references(definition))
+            found |= cached[0]
+            pending.extend(cached[1])
+        return found
+
+    def span_of(self, unit: DocumentUnit) -> Span:
+        assert self.folded is not None
+        start = self.folded.offset_of_line(unit.line)
+        end = self.folded.offset_of_line(unit.last_line + 1)
+        return Span(unit.label, start, end)
 
     def resolve_agencies(self, names: Iterable[m.Name], registry: AgencyRegistry) -> tuple[str, ...]:
         resolved: list[str] = []
@@ -639,53 +998,6 @@ class _Checker:
             resolved.append(agency)
             written.append(name)
         return tuple(resolved)
-
-    def check_citations(self, node: m.Node, citations: Iterable[m.Citation]) -> None:
-        citations = tuple(citations)
-        if not citations and not isinstance(node, m.Measure):
-            label = getattr(node, "name", "")
-            self.error(
-                f"{type(node).__name__.lower()} `{label}` has no citation",
-                self.head(node),
-                hint='add `cite "…"` with the exact words of the source text it encodes',
-            )
-        if self.document is None:
-            return
-        for citation in citations:
-            text = citation.text.value
-            folded = self.normalize(text)
-            if not folded:
-                self.error("empty citation", citation.text.pos)
-            elif folded not in self.normalized_document:
-                self.error(
-                    "citation does not occur in the source text",
-                    citation.text.pos,
-                    hint=self.closest_sentence(text),
-                )
-
-    def normalize(self, text: str) -> str:
-        folded = self.normalized.get(text)
-        if folded is None:
-            folded = self.normalized[text] = normalize_text(text)
-        return folded
-
-    def closest_sentence(self, text: str) -> str | None:
-        import difflib
-
-        if self.document is None:
-            return None
-        wanted = normalize_text(text)
-        best: tuple[float, str] | None = None
-        for sentence in _sentences(self.document.text):
-            norm = normalize_text(sentence)
-            matcher = difflib.SequenceMatcher(None, wanted, norm, autojunk=False)
-            ratio = matcher.find_longest_match(0, len(wanted), 0, len(norm)).size / max(len(wanted), 1)
-            if best is None or ratio > best[0]:
-                best = (ratio, sentence)
-        if best is None or best[0] < 0.4:
-            return None
-        shown = best[1] if len(best[1]) <= 80 else best[1][:80] + "…"
-        return f"the closest sentence in the source is: {shown}"
 
     def check_period(self, period: m.Period | None) -> None:
         if period is None:
@@ -782,6 +1094,32 @@ class _Checker:
                 condition.pos,
                 hint="compare it, e.g. `出口额 <= 5000万美元`",
             )
+
+
+#: What a document may say of a conflict with other texts: a higher-level text prevails, or this one.
+PRECEDENCE = ("higher", "this")
+#: The fields a cross-reference takes from the rule it follows where it gives none of its own.
+_INHERITED = ("label", "kind", "when", "amount", "rate", "cap", "frequency", "period", "agencies", "levels")
+
+
+def period_end(start: dt.date, length: Duration) -> dt.date:
+    """The last day of a period of ``length`` from the event on ``start``.
+
+    Counted in days, the period starts the next day (民法典 第二百零一条) and ends ``length`` days
+    later; counted in months or years it ends on the corresponding day of the last month, or that
+    month's last day when it has no such day (第二百零二条): 2023-02-08 + 3年 → 2026-02-08.
+    """
+    if length.unit == "days":
+        return start + dt.timedelta(days=length.amount)
+    months = length.amount * (12 if length.unit == "years" else 1)
+    index = start.month - 1 + months
+    year, month = start.year + index // 12, index % 12 + 1
+    day = min(start.day, calendar.monthrange(year, month)[1])
+    return dt.date(year, month, day)
+
+
+def _title_key(text: str) -> str:
+    return normalize_text(text).rstrip("。：:；;，,")
 
 
 def _is_date(lit: m.Literal) -> bool:

@@ -65,25 +65,27 @@ def check_command(files: tuple[str, ...]) -> None:
     failed = False
     for path in files:
         try:
-            summary = _check_one(path)
+            summary, warnings = _check_one(path)
         except PolicyError as error:
             click.echo(error.render(), err=True)
             failed = True
             continue
+        for warning in warnings:
+            click.echo(warning.render() + "\n", err=True)
         click.echo(f"{path}: ok — {summary}")
     if failed:
         sys.exit(2)
 
 
-def _check_one(path: str) -> str:
+def _check_one(path: str) -> tuple[str, tuple[Diagnostic, ...]]:
     source = read_source(path)
     parsed = parse(source.text, source.path, source=source)
     if parsed.items and all(isinstance(item, m.Agency) for item in parsed.items):
-        return _check_registry(parsed)
+        return _check_registry(parsed), ()
     policy = _policy_from(parsed, source)
     checked = policy.checked
     counts = [
-        (len(checked.measures), "measure"),
+        (len(checked.measures), "unit"),
         (len(checked.benefits), "benefit"),
         (len(checked.duties), "duty"),
         (len(checked.targets), "target"),
@@ -91,9 +93,16 @@ def _check_one(path: str) -> str:
         (len(checked.facts), "fact"),
     ]
     summary = ", ".join(_plural(n, word) for n, word in counts)
+    if checked.warnings:
+        summary += f", {_plural(len(checked.warnings), 'warning')}"
+    summary += "\n  validity: " + checked.validity.describe()
+    if checked.validity.repeals:
+        summary += "; repeals " + "、".join(checked.validity.repeals)
+    if checked.document is not None and checked.document.encoding != "UTF-8":
+        summary += f"\n  source text read as {checked.document.encoding}"
     if checked.coverage is not None:
         summary += "\n  " + checked.coverage.report().replace("\n", "\n  ")
-    return summary
+    return summary, checked.warnings
 
 
 def _plural(count: int, word: str) -> str:
@@ -155,13 +164,19 @@ def _read_facts(spec: str) -> tuple[Any, SourceFile]:
     help="With --population: write the results (.parquet, .csv, or .arrow for Arrow IPC).",
 )
 @click.option("--as-of", "as_of", help="Date of evaluation, e.g. 2022-07-01 (default: today).")
+@click.option(
+    "--as-adopted",
+    "adopted",
+    is_flag=True,
+    help="Evaluate a draft as if adopted as written (a draft has no force otherwise).",
+)
 @click.option("--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("-v", "--verbose", is_flag=True, help="Show where each condition is written.")
 @click.option(
     "--only",
     "only",
     multiple=True,
-    type=click.Choice(["eligible", "unknown", "not_eligible"]),
+    type=click.Choice(["eligible", "unknown", "not_eligible", "not_in_force"]),
     help="Show only benefits (and duties) of this status; repeat for several.",
 )
 def eval_command(
@@ -170,6 +185,7 @@ def eval_command(
     population: str | None,
     output_file: str | None,
     as_of: str | None,
+    adopted: bool,
     output: str,
     verbose: bool,
     only: tuple[str, ...],
@@ -181,12 +197,12 @@ def eval_command(
         raise click.UsageError("give exactly one of --facts and --population")
     policy_obj = _load(file)
     if population is not None:
-        _eval_population(policy_obj, population, output_file, date, output)
+        _eval_population(policy_obj, population, output_file, date, output, adopted)
         return
     assert facts_path is not None
     try:
         facts, source = _read_facts(facts_path)
-        outcome = policy_obj.evaluate(facts, as_of=date, source=source)
+        outcome = policy_obj.evaluate(facts, as_of=date, source=source, adopted=adopted)
     except PolicyError as error:
         raise PolicyFailure(error) from None
     if only:
@@ -198,14 +214,19 @@ def eval_command(
 
 
 def _eval_population(
-    policy_obj: Policy, population: str, output_file: str | None, date: dt.date | None, output: str
+    policy_obj: Policy,
+    population: str,
+    output_file: str | None,
+    date: dt.date | None,
+    output: str,
+    adopted: bool = False,
 ) -> None:
     from policy_dsl.table import evaluate_file
 
     day = date or dt.date.today()
     try:
         rows, counts = evaluate_file(
-            policy_obj.checked, population, output_file, day, progress=sys.stderr.isatty()
+            policy_obj.checked, population, output_file, day, progress=sys.stderr.isatty(), adopted=adopted
         )
     except PolicyError as error:
         raise PolicyFailure(error) from None
@@ -330,7 +351,13 @@ def schema_command(file: str) -> None:
     "--facts", "facts_path", required=True, help="A JSON file of facts (an object), or - for stdin."
 )
 @click.option("--as-of", "as_of", help="Date of evaluation, e.g. 2022-07-01 (default: today).")
-def explain_command(file: str, facts_path: str, as_of: str | None) -> None:
+@click.option(
+    "--as-adopted",
+    "adopted",
+    is_flag=True,
+    help="Evaluate a draft as if adopted as written (a draft has no force otherwise).",
+)
+def explain_command(file: str, facts_path: str, as_of: str | None, adopted: bool) -> None:
     """The outcome with its full reasoning, each step quoting its citation."""
     from policy_dsl.views import explain
 
@@ -338,7 +365,7 @@ def explain_command(file: str, facts_path: str, as_of: str | None) -> None:
     policy_obj = _load(file)
     try:
         facts, source = _read_facts(facts_path)
-        outcome = policy_obj.evaluate(facts, as_of=date, source=source)
+        outcome = policy_obj.evaluate(facts, as_of=date, source=source, adopted=adopted)
     except PolicyError as error:
         raise PolicyFailure(error) from None
     click.echo(explain(policy_obj.checked, outcome), nl=False)

@@ -262,7 +262,7 @@ class _Generator:
     # -- data
     def rule_data(self, info: RuleInfo, var: str) -> dict[str, Any]:
         rule = info.rule
-        measure = info.measure
+        unit = info.unit
         when = rule.when if isinstance(rule, m.Benefit | m.Duty) else None
         needs = self.needed_facts(when)
         registry = self.checked.agencies.agencies
@@ -270,11 +270,11 @@ class _Generator:
             "id": rule.name,
             "label": rule.label.value if rule.label else rule.name,
             "measure": {
-                "number": measure.number,
-                "title": measure.title.value,
-                "chapter": info.chapter.number if info.chapter else None,
+                "number": unit.label,
+                "title": unit.title.value if unit.title else "",
+                "chapter": info.chapter.label if info.chapter else None,
             },
-            "period": (rule.period.start.value, rule.period.end.value) if rule.period else None,
+            "period": info.period,
             "condition": format_condition(when) if when is not None else None,
             "atoms": tuple(self.rule_leaves[var]),
             "citations": tuple((c.text.value, c.note.value if c.note else None) for c in rule.citations),
@@ -333,6 +333,9 @@ class _Generator:
             "date": header.date.value if header.date else None,
             "source": header.source.value if header.source else None,
             "file": self.filename,
+            "validity": self.checked.validity.period,
+            "repeals": self.checked.validity.repeals,
+            "precedence": self.checked.validity.precedence,
         }
         facts = {}
         for name, info in self.checked.facts.items():

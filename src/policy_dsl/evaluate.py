@@ -23,6 +23,7 @@ from policy_dsl.values import CURRENCY_CHINESE, Money, Percent, format_money
 ELIGIBLE = "eligible"
 NOT_ELIGIBLE = "not_eligible"
 UNKNOWN = "unknown"
+NOT_IN_FORCE = "not_in_force"
 
 
 @attrs.frozen
@@ -61,7 +62,7 @@ class BenefitOutcome:
     rate_base: str | None
     cap: Money | None
     frequency: str | None
-    period: tuple[dt.date, dt.date] | None
+    period: tuple[dt.date | None, dt.date | None] | None
     in_period: bool
     condition: str | None
     conditions: tuple[ConditionResult, ...]
@@ -83,7 +84,7 @@ class DutyOutcome:
     measure_title: str
     status: str
     levels: tuple[tuple[str, str, str], ...]
-    period: tuple[dt.date, dt.date] | None
+    period: tuple[dt.date | None, dt.date | None] | None
     in_period: bool
     condition: str | None
     conditions: tuple[ConditionResult, ...]
@@ -143,10 +144,12 @@ def evaluate(
     facts: Mapping[str, Any],
     as_of: dt.date | None = None,
     source: SourceFile | None = None,
+    adopted: bool = False,
 ) -> Outcome:
-    """Validate ``facts`` and evaluate every benefit and duty on ``as_of`` (default: today)."""
+    """Validate ``facts`` and evaluate every benefit and duty on ``as_of`` (default: today); a draft
+    as if adopted only when ``adopted`` (otherwise it has no force: every rule is not in force)."""
     values = validate_facts(compiled.checked, facts, source)
-    raw = compiled.evaluate(values, as_of or dt.date.today())
+    raw = compiled.evaluate(values, as_of or dt.date.today(), adopted)
     return outcome_from_raw(raw)
 
 
@@ -154,7 +157,7 @@ def _money(raw: Any) -> Money | None:
     return None if raw is None else Money(Decimal(raw["amount"]), raw["currency"])
 
 
-def _period(raw: Any) -> tuple[dt.date, dt.date] | None:
+def _period(raw: Any) -> tuple[dt.date | None, dt.date | None] | None:
     return None if raw is None else (raw["start"], raw["end"])
 
 
@@ -208,6 +211,7 @@ _STATUS = {
     UNKNOWN: "? unknown",
     "applies": "✓ owed",
     "does_not_apply": "✗ not owed",
+    NOT_IN_FORCE: "– not in force",
 }
 
 
@@ -228,18 +232,30 @@ def render_text(outcome: Outcome, verbose: bool = False) -> str:
     lines = [
         f"{policy['title']}" + (f" ({version})" if version else "") + f" — as of {outcome.as_of.isoformat()}"
     ]
-    counts = {s: sum(1 for b in outcome.benefits if b.status == s) for s in (ELIGIBLE, UNKNOWN, NOT_ELIGIBLE)}
+    statuses = (ELIGIBLE, UNKNOWN, NOT_ELIGIBLE, NOT_IN_FORCE)
+    counts = {s: sum(1 for b in outcome.benefits if b.status == s) for s in statuses}
     eligible, unknown, not_eligible = counts[ELIGIBLE], counts[UNKNOWN], counts[NOT_ELIGIBLE]
+    if policy.get("status") == "draft":
+        if outcome.raw.get("adopted"):
+            lines.append("a draft, evaluated as if adopted as written")
+        else:
+            lines.append(
+                "a draft (征求意见稿) has no force: every rule is not in force "
+                "(evaluate it as if adopted with --as-adopted)"
+            )
     if outcome.filtered is not None:
         kept, total = outcome.filtered
         shown = ", ".join(k.replace("_", " ") for k in kept)
         lines.append(f"benefits: showing {len(outcome.benefits)} of {total} ({shown} only)")
     else:
-        lines.append(f"benefits: {eligible} eligible, {unknown} unknown, {not_eligible} not eligible")
+        summary = f"benefits: {eligible} eligible, {unknown} unknown, {not_eligible} not eligible"
+        if counts[NOT_IN_FORCE]:
+            summary += f", {counts[NOT_IN_FORCE]} not in force"
+        lines.append(summary)
     for benefit in outcome.benefits:
         lines.append("")
         kind = f", {benefit.kind}" if benefit.kind else ""
-        lines.append(f"{_STATUS[benefit.status]:<15} {benefit.label}  [（{benefit.measure}）{kind}]")
+        lines.append(f"{_STATUS[benefit.status]:<15} {benefit.label}  [{benefit.measure}{kind}]")
         lines.extend(_benefit_value(benefit))
         lines.extend(
             _explanation(benefit.condition, benefit.conditions, benefit.in_period, benefit.period, verbose)
@@ -257,7 +273,7 @@ def render_text(outcome: Outcome, verbose: bool = False) -> str:
             status = _STATUS[duty.status]
             if duty.condition is None and duty.status == "applies":
                 status = "· in force"
-            lines.append(f"{status:<15} {duty.label}  [（{duty.measure}）]")
+            lines.append(f"{status:<15} {duty.label}  [{duty.measure}]")
             for label, op, value in duty.levels:
                 lines.append(f"    service level: {label} {op} {value}")
             lines.extend(_explanation(duty.condition, duty.conditions, duty.in_period, duty.period, verbose))
@@ -290,7 +306,7 @@ def _explanation(
     condition: str | None,
     conditions: tuple[ConditionResult, ...],
     in_period: bool,
-    period: tuple[dt.date, dt.date] | None,
+    period: tuple[dt.date | None, dt.date | None] | None,
     verbose: bool,
 ) -> list[str]:
     lines: list[str] = []
@@ -301,7 +317,8 @@ def _explanation(
         where = f"  ({result.at})" if verbose else ""
         lines.append(f"{indent}{_MARK[result.value]} {result.test}{where}")
     if period is not None:
-        start, end = (d.isoformat() for d in period)
+        start = period[0].isoformat() if period[0] else "—"
+        end = period[1].isoformat() if period[1] else "no end date"
         lines.append(f"      {_MARK[in_period]} in force {start} to {end}")
     return lines
 

@@ -193,8 +193,13 @@ def _write_item(w: _Writer, item: m.Node, depth: int) -> None:
 
 def _write_header(w: _Writer, h: m.PolicyHeader, depth: int) -> None:
     w.line(depth, f"policy {quote(h.title.value)} {{", h)
-    for key in ("issuer", "jurisdiction", "version", "status", "date", "implements", "source"):
+    keys = ("issuer", "jurisdiction", "version", "status", "date", "implements", "source", "effective")
+    for key in (*keys, "valid", "until", "repeals", "precedence"):
         value = getattr(h, key)
+        if key == "repeals":
+            if value:
+                w.line(depth + 1, "repeals " + ", ".join(quote(t.value) for t in value), value[0])
+            continue
         if value is None:
             continue
         if isinstance(value, m.Text):
@@ -203,6 +208,7 @@ def _write_header(w: _Writer, h: m.PolicyHeader, depth: int) -> None:
             w.line(depth + 1, f"{key} {value.text}", value)
         else:
             w.line(depth + 1, f"{key} {format_literal(value)}", value)
+    _write_citations(w, h.citations, depth + 1)
     w.close(depth, h)
 
 
@@ -264,6 +270,11 @@ def _write_citations(w: _Writer, citations: Iterable[m.Citation], depth: int) ->
         w.line(depth, f"cite {quote(c.text.value)}{note}", c)
 
 
+def _write_waivers(w: _Writer, waivers: Iterable[m.Waiver], depth: int) -> None:
+    for waiver in waivers:
+        w.line(depth, f"waive {quote(waiver.quantity.value)} because {quote(waiver.reason.value)}", waiver)
+
+
 def _write_agencies(w: _Writer, agencies: tuple[m.Name, ...], depth: int) -> None:
     if agencies:
         names = ", ".join(a.text if _is_name(a.text) else quote(a.text) for a in agencies)
@@ -286,6 +297,7 @@ def _write_definition(w: _Writer, d: m.Definition, depth: int) -> None:
     if d.means is not None:
         w.line(depth + 1, f"means {format_condition(d.means)}", d.means)
     _write_citations(w, d.citations, depth + 1)
+    _write_waivers(w, d.waivers, depth + 1)
     w.close(depth, d)
 
 
@@ -294,6 +306,8 @@ def _write_benefit(w: _Writer, b: m.Benefit, depth: int) -> None:
     inner = depth + 1
     if b.kind is not None:
         w.line(inner, f"kind {b.kind.text}", b.kind)
+    if b.follows is not None:
+        w.line(inner, f"follows {b.follows.text}", b.follows)
     if b.when is not None:
         w.line(inner, f"when {format_condition(b.when)}", b.when)
     if b.amount is not None:
@@ -308,6 +322,7 @@ def _write_benefit(w: _Writer, b: m.Benefit, depth: int) -> None:
     _write_period(w, b.period, inner)
     _write_agencies(w, b.agencies, inner)
     _write_citations(w, b.citations, inner)
+    _write_waivers(w, b.waivers, inner)
     w.close(depth, b)
 
 
@@ -317,6 +332,8 @@ def _write_metric(w: _Writer, word: str, metric: m.Metric, depth: int) -> None:
 
 def _write_duty(w: _Writer, d: m.Duty, depth: int) -> None:
     w.line(depth, f"duty {d.name}{_label(d.label)} {{", d)
+    if d.follows is not None:
+        w.line(depth + 1, f"follows {d.follows.text}", d.follows)
     if d.when is not None:
         w.line(depth + 1, f"when {format_condition(d.when)}", d.when)
     for level in d.levels:
@@ -324,6 +341,7 @@ def _write_duty(w: _Writer, d: m.Duty, depth: int) -> None:
     _write_period(w, d.period, depth + 1)
     _write_agencies(w, d.agencies, depth + 1)
     _write_citations(w, d.citations, depth + 1)
+    _write_waivers(w, d.waivers, depth + 1)
     w.close(depth, d)
 
 
@@ -334,26 +352,21 @@ def _write_target(w: _Writer, tg: m.Target, depth: int) -> None:
     _write_period(w, tg.period, depth + 1)
     _write_agencies(w, tg.agencies, depth + 1)
     _write_citations(w, tg.citations, depth + 1)
+    _write_waivers(w, tg.waivers, depth + 1)
     w.close(depth, tg)
 
 
-def _write_measure(w: _Writer, me: m.Measure, depth: int) -> None:
-    w.line(depth, f"measure （{me.number}） {quote(me.title.value)} {{", me)
-    _write_agencies(w, me.agencies, depth + 1)
-    _write_citations(w, me.citations, depth + 1)
-    for rule in me.rules:
-        w.blank()
-        _write_item(w, rule, depth + 1)
-    w.close(depth, me)
-
-
-def _write_chapter(w: _Writer, ch: m.Chapter, depth: int) -> None:
-    w.line(depth, f"chapter {ch.number}、 {quote(ch.title.value)} {{", ch)
-    for index, me in enumerate(ch.measures):
-        if index:
+def _write_unit(w: _Writer, unit: m.Unit, depth: int) -> None:
+    w.line(depth, f"{unit.kind} {unit.number}{_label(unit.title)} {{", unit)
+    _write_agencies(w, unit.agencies, depth + 1)
+    _write_citations(w, unit.citations, depth + 1)
+    children: list[m.Node] = [*unit.rules, *unit.units]
+    children.sort(key=lambda node: (node.pos.line, node.pos.column))
+    for index, child in enumerate(children):
+        if index or unit.agencies or unit.citations:
             w.blank()
-        _write_measure(w, me, depth + 1)
-    w.close(depth, ch)
+        _write_item(w, child, depth + 1)
+    w.close(depth, unit)
 
 
 _ITEM_WRITERS: dict[str, Callable[[_Writer, Any, int], None]] = {
@@ -366,6 +379,5 @@ _ITEM_WRITERS: dict[str, Callable[[_Writer, Any, int], None]] = {
     "Benefit": _write_benefit,
     "Duty": _write_duty,
     "Target": _write_target,
-    "Measure": _write_measure,
-    "Chapter": _write_chapter,
+    "Unit": _write_unit,
 }

@@ -7,6 +7,8 @@ Rewrites use :func:`attrs.evolve`. Walk the tree with :class:`policy_dsl.visitor
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any, TypeAlias
 
@@ -69,6 +71,15 @@ class Citation(Node):
 
     text: Text
     note: Text | None = None
+    pos: SourcePosition = _pos()
+
+
+@attrs.frozen
+class Waiver(Node):
+    """``waive "2年" because "…"``: a quantity of the cited text the rule deliberately leaves out."""
+
+    quantity: Text
+    reason: Text
     pos: SourcePosition = _pos()
 
 
@@ -167,6 +178,17 @@ class PolicyHeader(Node):
     date: Literal | None = None
     implements: Text | None = None
     source: Text | None = None
+    #: When the document takes effect: a date, or Name("publication") for 自发布之日起施行.
+    effective: Literal | Name | None = None
+    #: 有效期 N 年: a duration counted from the effective date (民法典 第二百零一、二百零二条).
+    valid: Literal | None = None
+    #: The last day in force (有效期至…), when the text names it.
+    until: Literal | None = None
+    #: The documents this version repeals or supersedes (titles or 文号, as the text names them).
+    repeals: tuple[Text, ...] = _tuple()
+    #: Which text prevails in a conflict: ``higher`` (上级文件优先) or ``this``.
+    precedence: Name | None = None
+    citations: tuple[Citation, ...] = _tuple()
     pos: SourcePosition = _pos()
 
 
@@ -227,6 +249,7 @@ class Definition(Node):
     label: Text | None = None
     means: Condition | None = None
     citations: tuple[Citation, ...] = _tuple()
+    waivers: tuple[Waiver, ...] = _tuple()
     pos: SourcePosition = _pos()
 
 
@@ -246,6 +269,8 @@ class Benefit(Node):
     name: str
     label: Text | None = None
     kind: Name | None = None
+    #: ``follows 技改奖励``: a cross-reference (按第5条执行); the fields written here replace its own.
+    follows: Name | None = None
     when: Condition | None = None
     amount: Literal | None = None
     rate: Rate | None = None
@@ -254,6 +279,7 @@ class Benefit(Node):
     period: Period | None = None
     agencies: tuple[Name, ...] = _tuple()
     citations: tuple[Citation, ...] = _tuple()
+    waivers: tuple[Waiver, ...] = _tuple()
     pos: SourcePosition = _pos()
 
 
@@ -273,11 +299,13 @@ class Duty(Node):
 
     name: str
     label: Text | None = None
+    follows: Name | None = None
     when: Condition | None = None
     levels: tuple[Metric, ...] = _tuple()
     period: Period | None = None
     agencies: tuple[Name, ...] = _tuple()
     citations: tuple[Citation, ...] = _tuple()
+    waivers: tuple[Waiver, ...] = _tuple()
     pos: SourcePosition = _pos()
 
 
@@ -291,32 +319,44 @@ class Target(Node):
     period: Period | None = None
     agencies: tuple[Name, ...] = _tuple()
     citations: tuple[Citation, ...] = _tuple()
+    waivers: tuple[Waiver, ...] = _tuple()
     pos: SourcePosition = _pos()
 
 
 Rule: TypeAlias = Definition | Benefit | Duty | Target
 
 
-@attrs.frozen
-class Measure(Node):
-    """One numbered measure of the document, e.g. （六）进一步加大出口信用保险支持."""
+#: The words a unit block may start with; the encoder's name for the level, not checked against it.
+UNIT_KINDS = ("chapter", "article", "measure", "item")
 
+
+@attrs.frozen
+class Unit(Node):
+    """A unit of the document the rules sit in, numbered as the text numbers it.
+
+    A chapter (二、, 第二章), an article (第5条), a measure （六） or an item (1., （1）, ①); units nest
+    as the text nests them. The document itself is the unit of kind ``document`` (number ``""``)
+    that holds the rules written outside any block.
+    """
+
+    kind: str
     number: str
-    title: Text
+    title: Text | None = None
     agencies: tuple[Name, ...] = _tuple()
     citations: tuple[Citation, ...] = _tuple()
     rules: tuple[Rule, ...] = _tuple()
+    units: tuple[Unit, ...] = _tuple()
     pos: SourcePosition = _pos()
 
+    @property
+    def label(self) -> str:
+        """How reports name the unit: its number with white space dropped, or 全文 for the document."""
+        return re.sub(r"\s+", "", self.number) if self.kind != "document" else "全文"
 
-@attrs.frozen
-class Chapter(Node):
-    """A chapter of the document, e.g. 二、加大财税金融支持力度."""
-
-    number: str
-    title: Text
-    measures: tuple[Measure, ...] = _tuple()
-    pos: SourcePosition = _pos()
+    def walk(self) -> Iterator[Unit]:
+        yield self
+        for unit in self.units:
+            yield from unit.walk()
 
 
 @attrs.frozen
@@ -327,7 +367,7 @@ class Comment(Node):
     pos: SourcePosition = _pos()
 
 
-Item: TypeAlias = PolicyHeader | UseRegistry | Agency | EnumDecl | FactDecl | Definition | Chapter | Measure
+Item: TypeAlias = PolicyHeader | UseRegistry | Agency | EnumDecl | FactDecl | Rule | Unit
 
 
 @attrs.frozen
@@ -345,11 +385,11 @@ class PolicyFile(Node):
                 return item
         return None
 
-    def measures(self) -> tuple[Measure, ...]:
-        found: list[Measure] = []
-        for item in self.items:
-            if isinstance(item, Chapter):
-                found.extend(item.measures)
-            elif isinstance(item, Measure):
-                found.append(item)
-        return tuple(found)
+    def units(self) -> tuple[Unit, ...]:
+        """Every unit, outermost first, in text order."""
+        return tuple(unit for item in self.items if isinstance(item, Unit) for unit in item.walk())
+
+    def document_unit(self) -> Unit:
+        """The document as a unit: the rules written outside any block."""
+        rules = tuple(item for item in self.items if isinstance(item, Definition | Benefit | Duty | Target))
+        return Unit("document", "", rules=rules, pos=self.pos)

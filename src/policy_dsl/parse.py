@@ -64,7 +64,18 @@ KEYWORDS = [
     "set",
     "of",
     "chapter",
+    "article",
     "measure",
+    "item",
+    "effective",
+    "publication",
+    "valid",
+    "until",
+    "repeals",
+    "precedence",
+    "follows",
+    "waive",
+    "because",
     "agencies",
     "cite",
     "period",
@@ -310,12 +321,24 @@ class _Field:
 
 
 _BLOCK_FIELDS: dict[str, tuple[str, ...]] = {
-    "header": ("issuer", "jurisdiction", "version", "status", "date", "implements", "source"),
-    "benefit": ("kind", "when", "amount", "rate", "cap", "frequency", "period", "agencies"),
-    "duty": ("when", "period", "agencies"),
+    "header": (
+        "issuer",
+        "jurisdiction",
+        "version",
+        "status",
+        "date",
+        "implements",
+        "source",
+        "effective",
+        "valid",
+        "until",
+        "precedence",
+    ),
+    "benefit": ("kind", "follows", "when", "amount", "rate", "cap", "frequency", "period", "agencies"),
+    "duty": ("follows", "when", "period", "agencies"),
     "target": ("period", "agencies"),
     "definition": ("means",),
-    "measure": ("agencies",),
+    "unit": ("agencies",),
     "fact": ("label", "description"),
 }
 
@@ -442,7 +465,17 @@ class _ToModel:
     def policy_header(self, span: _Span | None, children: list[Any]) -> m.PolicyHeader:
         title, *parts = children
         fields = self._fields("header", parts)
-        return m.PolicyHeader(title=title, **fields, pos=self._pos(span))
+        repeals = tuple(t for p in parts if isinstance(p, _Field) and p.key == "repeals" for t in p.value)
+        citations = tuple(p for p in parts if isinstance(p, m.Citation))
+        return m.PolicyHeader(
+            title=title, **fields, repeals=repeals, citations=citations, pos=self._pos(span)
+        )
+
+    def repeals(self, span: _Span | None, children: list[m.Text]) -> _Field:
+        return _Field("repeals", tuple(children), self._pos(span))
+
+    def valid(self, span: _Span | None, children: list[Token]) -> _Field:
+        return _Field("valid", self._literal(children[0], parse_duration), self._pos(span))
 
     def _header_field(key: str) -> Callable[..., _Field]:  # type: ignore[misc]
         def build(self: _ToModel, span: _Span | None, children: list[Any]) -> _Field:
@@ -460,6 +493,10 @@ class _ToModel:
     header_date = _header_field("date")
     implements = _header_field("implements")
     source = _header_field("source")
+    effective = _header_field("effective")
+    until = _header_field("until")
+    precedence = _header_field("precedence")
+    follows = _header_field("follows")
     label = _header_field("label")
     description = _header_field("description")
     kind = _header_field("kind")
@@ -537,21 +574,23 @@ class _ToModel:
     enum_type = _type("enum")
 
     # structure
-    def chapter(self, span: _Span | None, children: list[Any]) -> m.Chapter:
-        number, title, *measures = children
-        return m.Chapter(str(number).rstrip("、"), title, tuple(measures), pos=self._pos(span))
+    def unit_kind(self, span: _Span | None, children: list[Token]) -> str:
+        return str(children[0])
 
-    def measure(self, span: _Span | None, children: list[Any]) -> m.Measure:
-        number, title, *parts = children
-        fields = self._fields("measure", parts)
-        citations = tuple(p for p in parts if isinstance(p, m.Citation))
-        rules = tuple(p for p in parts if isinstance(p, m.Definition | m.Benefit | m.Duty | m.Target))
-        return m.Measure(
-            str(number).strip("（）()"),
+    def unit(self, span: _Span | None, children: list[Any]) -> m.Unit:
+        kind, number, *parts = children
+        title = None
+        if parts and isinstance(parts[0], m.Text):
+            title, parts = parts[0], parts[1:]
+        fields = self._fields("unit", parts)
+        return m.Unit(
+            kind,
+            str(number),
             title,
             agencies=fields.get("agencies", ()),
-            citations=citations,
-            rules=rules,
+            citations=tuple(p for p in parts if isinstance(p, m.Citation)),
+            rules=tuple(p for p in parts if isinstance(p, m.Definition | m.Benefit | m.Duty | m.Target)),
+            units=tuple(p for p in parts if isinstance(p, m.Unit)),
             pos=self._pos(span),
         )
 
@@ -584,13 +623,17 @@ class _ToModel:
         name, label, parts = self._head(children)
         fields = self._fields("definition", parts)
         citations = tuple(p for p in parts if isinstance(p, m.Citation))
-        return m.Definition(name, label, fields.get("means"), citations, pos=self._pos(span))
+        return m.Definition(
+            name, label, fields.get("means"), citations, self._waivers(parts), pos=self._pos(span)
+        )
 
     def benefit(self, span: _Span | None, children: list[Any]) -> m.Benefit:
         name, label, parts = self._head(children)
         fields = self._fields("benefit", parts)
         citations = tuple(p for p in parts if isinstance(p, m.Citation))
-        return m.Benefit(name, label, **fields, citations=citations, pos=self._pos(span))
+        return m.Benefit(
+            name, label, **fields, citations=citations, waivers=self._waivers(parts), pos=self._pos(span)
+        )
 
     def rate(self, span: _Span | None, children: list[Any]) -> _Field:
         base = self._name(children[1]) if len(children) > 1 else None
@@ -601,14 +644,37 @@ class _ToModel:
         fields = self._fields("duty", parts)
         levels = tuple(p.value for p in parts if isinstance(p, _Field) and p.key == "level")
         citations = tuple(p for p in parts if isinstance(p, m.Citation))
-        return m.Duty(name, label, **fields, levels=levels, citations=citations, pos=self._pos(span))
+        return m.Duty(
+            name,
+            label,
+            **fields,
+            levels=levels,
+            citations=citations,
+            waivers=self._waivers(parts),
+            pos=self._pos(span),
+        )
 
     def target(self, span: _Span | None, children: list[Any]) -> m.Target:
         name, label, parts = self._head(children)
         fields = self._fields("target", parts)
         goals = tuple(p.value for p in parts if isinstance(p, _Field) and p.key == "goal")
         citations = tuple(p for p in parts if isinstance(p, m.Citation))
-        return m.Target(name, label, **fields, goals=goals, citations=citations, pos=self._pos(span))
+        return m.Target(
+            name,
+            label,
+            **fields,
+            goals=goals,
+            citations=citations,
+            waivers=self._waivers(parts),
+            pos=self._pos(span),
+        )
+
+    def waiver(self, span: _Span | None, children: list[m.Text]) -> m.Waiver:
+        return m.Waiver(children[0], children[1], pos=self._pos(span))
+
+    @staticmethod
+    def _waivers(parts: list[Any]) -> tuple[m.Waiver, ...]:
+        return tuple(p for p in parts if isinstance(p, m.Waiver))
 
     def _metric(self, key: str, span: _Span | None, children: list[Any]) -> _Field:
         label, op, value = children
@@ -678,8 +744,7 @@ _TOKEN_NAMES = {
     "DURATION": "a duration (3个工作日)",
     "NUMBER": "a number",
     "DATE": "a date (2022-06-20 or 2022年6月20日)",
-    "CHAPTER_NO": "a chapter number such as 一、",
-    "MEASURE_NO": "a measure number such as （六）",
+    "UNIT_NO": "a unit number as the text writes it: 二、, 第二章, 第5条, （六）, 1., （1）",
     "$END": "the end of the file",
 }
 

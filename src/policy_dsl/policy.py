@@ -23,7 +23,7 @@ from policy_dsl.evaluate import Outcome, evaluate
 from policy_dsl.format import fmt
 from policy_dsl.model import PolicyFile
 from policy_dsl.parse import parse
-from policy_dsl.source import SourceFile, SourcePosition
+from policy_dsl.source import SourceFile, SourcePosition, UnreadableText, decode_text
 
 
 class Policy:
@@ -43,17 +43,24 @@ class Policy:
         return self.checked.path
 
     def evaluate(
-        self, facts: Mapping[str, Any], as_of: dt.date | None = None, source: SourceFile | None = None
+        self,
+        facts: Mapping[str, Any],
+        as_of: dt.date | None = None,
+        source: SourceFile | None = None,
+        adopted: bool = False,
     ) -> Outcome:
         """The outcome for an enterprise described by ``facts`` on ``as_of`` (default: today).
+
+        A rule outside its period (by default the document's validity) is ``not_in_force``, and so
+        is every rule of a draft unless ``adopted`` asks for the draft as if adopted as written.
 
         Facts may be given in the document's notation ("5000万美元", "2022年6月20日") or as exact
         Python values (Decimal, date…). Raises :class:`~policy_dsl.errors.FactsError` naming every
         unknown fact, wrong type, unit, currency or enum value at once.
         """
-        return evaluate(self.compiled, facts, as_of, source)
+        return evaluate(self.compiled, facts, as_of, source, adopted)
 
-    def evaluate_table(self, table: Any, as_of: dt.date | None = None) -> Any:
+    def evaluate_table(self, table: Any, as_of: dt.date | None = None, adopted: bool = False) -> Any:
         """Every benefit's status and amount for each row of an Arrow table or pandas DataFrame.
 
         Runs the policy compiled to SQL in DuckDB, reading the table in place; returns an Arrow
@@ -64,13 +71,13 @@ class Policy:
         """
         from policy_dsl.table import evaluate_table
 
-        return evaluate_table(self.checked, table, as_of)
+        return evaluate_table(self.checked, table, as_of, adopted=adopted)
 
-    def sql(self, dialect: str = "duckdb", as_of: dt.date | None = None) -> str:
+    def sql(self, dialect: str = "duckdb", as_of: dt.date | None = None, adopted: bool = False) -> str:
         """The policy as one SQL query over a relation ``facts`` (a column per fact, plus ``id``)."""
         from policy_dsl.sql import compile_sql
 
-        return compile_sql(self.checked, dialect, as_of=as_of)
+        return compile_sql(self.checked, dialect, as_of=as_of, adopted=adopted)
 
     def module_source(self) -> str:
         """A standalone Python module giving the same outcomes, with no import of policy_dsl."""
@@ -97,21 +104,11 @@ def read_bytes(path: str | Path, what: str = "a policy file") -> bytes:
 def read_source(path: str | Path) -> SourceFile:
     """Read a text file for the parser, turning I/O and encoding problems into a PolicyLoadError."""
     shown = str(path)
-    raw = read_bytes(path)
-    if b"\x00" in raw:
-        raise PolicyLoadError([Diagnostic(f"{shown}: is a binary file, not a policy file")])
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise PolicyLoadError(
-            [
-                Diagnostic(
-                    f"{shown}: is not UTF-8 text (byte {exc.start})",
-                    hint="save the policy file as UTF-8",
-                )
-            ]
-        ) from None
-    return SourceFile(shown, text.replace("\r\n", "\n").replace("\r", "\n"))
+        text, encoding = decode_text(read_bytes(path))
+    except UnreadableText as exc:
+        raise PolicyLoadError([Diagnostic(f"{shown}: {exc}", hint="save it as UTF-8")]) from None
+    return SourceFile(shown, text, encoding)
 
 
 def read_json(source: SourceFile, what: str) -> Any:

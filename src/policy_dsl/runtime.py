@@ -107,11 +107,17 @@ def _money(amount: _Any, currency: _Any) -> _Any:
 
 
 def _in_period(period: _Any, as_of: _dt.date) -> bool:
-    return period is None or period[0] <= as_of <= period[1]
+    """Whether ``as_of`` falls in a period; either end may be open (None)."""
+    if period is None:
+        return True
+    start, end = period
+    return (start is None or start <= as_of) and (end is None or as_of <= end)
 
 
 def _status(condition: _Any, in_period: bool, yes: str, no: str) -> str:
-    if condition is False or not in_period:
+    if not in_period:
+        return "not_in_force"
+    if condition is False:
         return no
     if condition is None:
         return "unknown"
@@ -140,13 +146,18 @@ def _period_out(period: _Any) -> _Any:
 
 
 def _benefit_outcome(
-    rule: dict[str, _Any], facts: dict[str, _Any], as_of: _dt.date, condition: _Any, trace: dict[int, _Any]
+    rule: dict[str, _Any],
+    facts: dict[str, _Any],
+    as_of: _dt.date,
+    condition: _Any,
+    trace: dict[int, _Any],
+    force: bool = True,
 ) -> dict[str, _Any]:
     in_period = _in_period(rule["period"], as_of)
-    status = _status(condition, in_period, "eligible", "not_eligible")
+    status = _status(condition, force and in_period, "eligible", "not_eligible")
     amount = None
     missing: list[str] = []
-    if status != "not_eligible":
+    if status in ("eligible", "unknown"):
         missing = _missing(rule, facts)
     if status == "eligible":
         currency = rule["currency"]
@@ -182,10 +193,15 @@ def _benefit_outcome(
 
 
 def _duty_outcome(
-    rule: dict[str, _Any], facts: dict[str, _Any], as_of: _dt.date, condition: _Any, trace: dict[int, _Any]
+    rule: dict[str, _Any],
+    facts: dict[str, _Any],
+    as_of: _dt.date,
+    condition: _Any,
+    trace: dict[int, _Any],
+    force: bool = True,
 ) -> dict[str, _Any]:
     in_period = _in_period(rule["period"], as_of)
-    status = _status(condition, in_period, "applies", "does_not_apply")
+    status = _status(condition, force and in_period, "applies", "does_not_apply")
     return {
         "id": rule["id"],
         "label": rule["label"],
@@ -203,25 +219,30 @@ def _duty_outcome(
     }
 
 
-def evaluate(facts: dict[str, _Any], as_of: _Any = None) -> dict[str, _Any]:
+def evaluate(facts: dict[str, _Any], as_of: _Any = None, adopted: bool = False) -> dict[str, _Any]:
     """The outcome of every benefit and duty for an enterprise described by ``facts``.
 
     ``facts`` maps fact names to exact values (see ``FACTS``); a missing fact is unknown.
-    ``as_of`` is the date of evaluation (default: today).
+    ``as_of`` is the date of evaluation (default: today). Outside a rule's period (by default the
+    document's validity) the rule is ``not_in_force``; so is every rule of a draft, which has no
+    force, unless ``adopted`` asks to evaluate the draft as if it were adopted as written.
     """
     if as_of is None:
         as_of = _dt.date.today()
+    force = POLICY.get("status") != "draft" or bool(adopted)
     trace: dict[int, _Any] = {}
     benefit_conditions, duty_conditions = _decide(facts, trace)
     return {
         "policy": POLICY,
         "as_of": as_of,
+        "adopted": bool(adopted) and POLICY.get("status") == "draft",
+        "in_force": force and _in_period(POLICY.get("validity"), as_of),
         "benefits": [
-            _benefit_outcome(rule, facts, as_of, condition, trace)
+            _benefit_outcome(rule, facts, as_of, condition, trace, force)
             for rule, condition in zip(BENEFITS, benefit_conditions, strict=True)
         ],
         "duties": [
-            _duty_outcome(rule, facts, as_of, condition, trace)
+            _duty_outcome(rule, facts, as_of, condition, trace, force)
             for rule, condition in zip(DUTIES, duty_conditions, strict=True)
         ],
     }

@@ -14,11 +14,15 @@ class SourceFile:
 
     path: str
     text: str
+    #: How the file was stored: "UTF-8", "UTF-8 with BOM", "GB18030", each with ", CRLF" if it had them.
+    encoding: str = "UTF-8"
 
     @classmethod
     def read(cls, path: str | Path) -> SourceFile:
+        """Read and decode a text file; raises :class:`UnreadableText` if it is not text."""
         raw = Path(path).read_bytes()
-        return cls(str(path), decode(raw))
+        text, encoding = decode_text(raw)
+        return cls(str(path), text, encoding)
 
     def line(self, number: int) -> str:
         """Line ``number`` (1-based) without its line ending, or "" if out of range."""
@@ -28,10 +32,40 @@ class SourceFile:
         return ""
 
 
+class UnreadableText(ValueError):
+    """Bytes that are not text in an encoding policy_dsl reads; the message says why."""
+
+
+def decode_text(raw: bytes) -> tuple[str, str]:
+    """The one decoder for every text policy_dsl reads: policies, source texts, registries, facts.
+
+    UTF-8 with or without a BOM, else GB18030 (which includes GBK and GB2312); CRLF and CR become
+    LF. Returns the text and the encoding found, as reports show it.
+    """
+    if b"\x00" in raw:
+        raise UnreadableText("is a binary file, not text")
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw, encoding = raw[3:], "UTF-8 with BOM"
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise UnreadableText(f"starts with a UTF-8 BOM but is not UTF-8 (byte {exc.start + 3})") from None
+    else:
+        try:
+            text, encoding = raw.decode("utf-8"), "UTF-8"
+        except UnicodeDecodeError as exc:
+            try:
+                text, encoding = raw.decode("gb18030"), "GB18030"
+            except UnicodeDecodeError:
+                raise UnreadableText(f"is neither UTF-8 nor GB18030 text (byte {exc.start})") from None
+    if "\r\n" in text:
+        encoding += ", CRLF"
+    return text.replace("\r\n", "\n").replace("\r", "\n"), encoding
+
+
 def decode(raw: bytes) -> str:
-    """Decode policy text: UTF-8 (a BOM is dropped). CRLF becomes LF."""
-    text = raw.decode("utf-8-sig")
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    """The text of ``raw`` (see :func:`decode_text`)."""
+    return decode_text(raw)[0]
 
 
 @attrs.frozen(eq=False, repr=False)

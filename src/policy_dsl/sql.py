@@ -200,12 +200,14 @@ def compile_sql(
     source: str = "facts",
     as_of: dt.date | None = None,
     keep: tuple[str, ...] = ("id",),
+    adopted: bool = False,
 ) -> str:
     """A SELECT over ``source`` (a table or view with a column per fact, plus the ``keep`` columns)
     giving, per row, every benefit's eligibility on ``as_of`` (default: today) as a BOOLEAN column
     named by the benefit — TRUE eligible, FALSE not eligible, NULL unknown because a needed fact is
     NULL — and, for a benefit with an amount (:func:`has_amount`), the amount in a column
-    ``<benefit>:amount``."""
+    ``<benefit>:amount``. A benefit not in force on that day (outside its period, or of a draft
+    not evaluated as ``adopted``) is FALSE."""
     if dialect not in DIALECTS:
         raise ValueError(f"unknown SQL dialect {dialect!r}; one of {', '.join(DIALECTS)}")
     d = Dialect(dialect)
@@ -225,8 +227,11 @@ def compile_sql(
     )
     decided.extend(d.ident(base) for base in bases)
     columns = [d.ident(k) for k in keep]
+    periods = {info.rule.name: info.period for info in checked.benefits}
+    in_force = not checked.validity.draft or adopted
     for rule in _benefits(checked):
-        condition = condition_sql(checked, rule.when, d) if _in_period(rule.period, day) else "FALSE"
+        live = in_force and _in_period(periods.get(rule.name), day)
+        condition = condition_sql(checked, rule.when, d) if live else "FALSE"
         status = d.ident(status_column(rule.name))
         decided.append(f"{condition} AS {status}")  # each condition computed once, used twice
         columns.append(status)
@@ -250,12 +255,11 @@ def compile_sql(
     )
 
 
-def _in_period(period: m.Period | None, day: dt.date) -> bool:
+def _in_period(period: tuple[dt.date | None, dt.date | None] | None, day: dt.date) -> bool:
     if period is None:
         return True
-    start, end = period.start.value, period.end.value
-    assert isinstance(start, dt.date) and isinstance(end, dt.date)
-    return start <= day <= end
+    start, end = period
+    return (start is None or start <= day) and (end is None or day <= end)
 
 
 def _amount_sql(checked: CheckedPolicy, rule: m.Benefit, condition: str, d: Dialect) -> str:

@@ -125,17 +125,21 @@ def _facts_view(con: Any, checked: CheckedPolicy, relation: str) -> tuple[str, t
     return "facts", keep
 
 
-def _query(con: Any, checked: CheckedPolicy, relation: str, as_of: dt.date | None) -> str:
+def _query(
+    con: Any, checked: CheckedPolicy, relation: str, as_of: dt.date | None, adopted: bool = False
+) -> str:
     source, keep = _facts_view(con, checked, relation)
-    return compile_sql(checked, "duckdb", source=source, as_of=as_of, keep=keep)
+    return compile_sql(checked, "duckdb", source=source, as_of=as_of, keep=keep, adopted=adopted)
 
 
-def evaluate_table(checked: CheckedPolicy, table: Any, as_of: dt.date | None = None) -> Any:
+def evaluate_table(
+    checked: CheckedPolicy, table: Any, as_of: dt.date | None = None, adopted: bool = False
+) -> Any:
     """Every benefit's status and amount for each row of an Arrow table or pandas DataFrame → Arrow table."""
     con = _connect()
     con.register("population_input", table)
     try:
-        relation = con.sql(_query(con, checked, "population_input", as_of))
+        relation = con.sql(_query(con, checked, "population_input", as_of, adopted))
         fetch = getattr(relation, "to_arrow_table", None) or relation.fetch_arrow_table
         return fetch()
     except Exception as exc:  # duckdb raises its own hierarchy; give the user one error type
@@ -170,6 +174,7 @@ def evaluate_file(
     output: str | None = None,
     as_of: dt.date | None = None,
     progress: bool = False,
+    adopted: bool = False,
 ) -> tuple[int, dict[str, dict[str, int]]]:
     """Evaluate a population file; write the results if ``output`` is given: Parquet or CSV
     (written by DuckDB), or an Arrow IPC file (``.arrow`` / ``.feather``, streamed through
@@ -194,7 +199,7 @@ def evaluate_file(
     try:
         relation = population_source(con, source, {n: f.type.kind for n, f in checked.facts.items()})
         con.execute(f"CREATE TEMP VIEW population_input AS SELECT * FROM {relation}")
-        query = _query(con, checked, "population_input", as_of)
+        query = _query(con, checked, "population_input", as_of, adopted)
         if output is not None and kind == "arrow":
             rows, tallies = _write_arrow(con, query, output, statuses)
         else:

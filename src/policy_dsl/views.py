@@ -42,13 +42,13 @@ def agency_rows(checked: CheckedPolicy) -> list[dict[str, Any]]:
         return rows[ident]
 
     for info in checked.measures:
-        label = f"（{info.measure.number}）{info.measure.title.value}"
+        label = info.unit.label + (info.unit.title.value if info.unit.title else "")
         for position, ident in enumerate(info.agencies):
             row(ident)["leads" if position == 0 else "co_leads"].append(label)
     for rule_info in (*checked.benefits, *checked.duties, *checked.targets):
         if rule_info.rule.agencies:
             for ident in rule_info.agencies:
-                row(ident)["rules"].append(f"（{rule_info.measure.number}）{rule_info.rule.name}")
+                row(ident)["rules"].append(f"{rule_info.unit.label}{rule_info.rule.name}")
     return sorted(rows.values(), key=lambda r: (-len(r["leads"]), -len(r["co_leads"]), r["id"]))
 
 
@@ -156,7 +156,8 @@ def facts_schema(checked: CheckedPolicy) -> dict[str, Any]:
 def explain(checked: CheckedPolicy, outcome: Outcome) -> str:
     """The outcome with its full reasoning: each step quotes the citation it rests on."""
     definitions = checked.definitions
-    lines = [render_text(outcome, verbose=False).splitlines()[0], ""]
+    head = render_text(outcome, verbose=False).splitlines()
+    lines = [head[0], *(line for line in head[1:2] if line.startswith("a draft")), ""]
     mark = {True: "✓", False: "✗", None: "?"}
 
     def quote(cites: Iterable[str]) -> str:
@@ -177,7 +178,8 @@ def explain(checked: CheckedPolicy, outcome: Outcome) -> str:
             lines.append(f"       per {quote(cites)}")
         if rule.period is not None:
             step += 1
-            start, end = (d.isoformat() for d in rule.period)
+            start = rule.period[0].isoformat() if rule.period[0] else "—"
+            end = rule.period[1].isoformat() if rule.period[1] else "no end date"
             state = "in force" if rule.in_period else "not in force"
             day = outcome.as_of.isoformat()
             lines.append(f"  {step}. {mark[rule.in_period]} {day} is {state} ({start} to {end})")
@@ -187,12 +189,14 @@ def explain(checked: CheckedPolicy, outcome: Outcome) -> str:
 
     for benefit in outcome.benefits:
         lines.append(f"{benefit.label} — {benefit.status.replace('_', ' ')}")
+        lines.extend(_reference(checked, benefit.id))
         own = tuple(c.text for c in benefit.citations)
         steps(benefit, own)
         conclusion = {
             "eligible": "so the enterprise is eligible",
             "not_eligible": "so the enterprise is not eligible",
             "unknown": "so eligibility cannot be decided without the missing facts",
+            "not_in_force": "so the rule is not in force on this day",
         }[benefit.status]
         if benefit.amount is not None:
             conclusion += f", for {exact_money_text(benefit.amount)}"
@@ -210,6 +214,7 @@ def explain(checked: CheckedPolicy, outcome: Outcome) -> str:
         lines.append(
             f"{duty.label} — {'in force (a general duty)' if general else duty.status.replace('_', ' ')}"
         )
+        lines.extend(_reference(checked, duty.id))
         own = tuple(c.text for c in duty.citations)
         steps(duty, own)
         levels = "; ".join(f"{label} {op} {value}" for label, op, value in duty.levels)
@@ -219,6 +224,7 @@ def explain(checked: CheckedPolicy, outcome: Outcome) -> str:
             if not general
             else "so it is not in force",
             "unknown": "so whether it is owed cannot be decided without the missing facts",
+            "not_in_force": "so it is not in force on this day",
         }[duty.status]
         if levels and duty.status == "applies":
             conclusion += f", with the service level {levels}"
@@ -227,3 +233,22 @@ def explain(checked: CheckedPolicy, outcome: Outcome) -> str:
             lines.append("  responsible: " + "、".join(a.name for a in duty.agencies))
         lines.append("")
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _reference(checked: CheckedPolicy, rule_id: str) -> list[str]:
+    """For a cross-reference: which rule it follows, where, and what it states of its own."""
+    info = checked.rule(rule_id)
+    if info is None or info.follows is None:
+        return []
+    target = checked.rule(info.follows)
+    where = f" ({target.unit.label})" if target is not None and target.unit.kind != "document" else ""
+    written = info.written
+    own = []
+    if written is not None:
+        own = [
+            name
+            for name in ("when", "amount", "rate", "cap", "period", "agencies", "levels")
+            if getattr(written, name, None) not in (None, ())
+        ]
+    stated = f"; it states its own {', '.join(own)}" if own else "; it states nothing of its own"
+    return [f"  follows {info.follows}{where}: the terms of that rule apply here{stated}"]

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import attrs
 
-from policy_dsl.check import normalize_text
+from policy_dsl.citations import normalize_text
 from policy_dsl.diff.redline import quantities
 from policy_dsl.document import Document, DocumentMeasure
 

@@ -37,6 +37,7 @@ from policy_dsl.diff.rulediff import RuleChange, diff_rules
 from policy_dsl.document import Document, DocumentMeasure, read_document
 from policy_dsl.errors import Diagnostic, PolicyLoadError
 from policy_dsl.policy import Policy, load, read_bytes
+from policy_dsl.source import UnreadableText, decode_text
 
 SCHEMA_VERSION = "1.0"
 
@@ -171,24 +172,11 @@ class PolicyDiff:
 
 
 def decode(raw: bytes, path: str) -> tuple[str, str]:
-    """Text and the encoding found: UTF-8 (with or without BOM) or GB18030; CRLF becomes LF."""
-    if b"\x00" in raw:
-        raise PolicyLoadError([Diagnostic(f"{path}: is a binary file, not a policy document")])
-    if raw.startswith(b"\xef\xbb\xbf"):
-        text, encoding = raw[3:].decode("utf-8", errors="strict"), "UTF-8 with BOM"
-    else:
-        try:
-            text, encoding = raw.decode("utf-8"), "UTF-8"
-        except UnicodeDecodeError:
-            try:
-                text, encoding = raw.decode("gb18030"), "GB18030"
-            except UnicodeDecodeError:
-                raise PolicyLoadError(
-                    [Diagnostic(f"{path}: is neither UTF-8 nor GB18030 text", hint="save it as UTF-8")]
-                ) from None
-    if "\r\n" in text:
-        encoding += ", CRLF"
-    return text.replace("\r\n", "\n").replace("\r", "\n"), encoding
+    """Text and the encoding found, by the one decoder (:func:`policy_dsl.source.decode_text`)."""
+    try:
+        return decode_text(raw)
+    except UnreadableText as exc:
+        raise PolicyLoadError([Diagnostic(f"{path}: {exc}", hint="save it as UTF-8")]) from None
 
 
 def read_plain(path: str | Path) -> tuple[Document, str, str]:
@@ -280,7 +268,7 @@ def _measure_diffs(
     for side, policy in zip(("old", "new"), policies, strict=True):
         if policy is not None:
             for info in (*policy.benefits, *policy.duties):
-                benefits_of.setdefault((side, info.measure.number), []).append(info.rule.name)
+                benefits_of.setdefault((side, info.measure), []).append(info.rule.name)
     diffs: list[MeasureDiff] = []
     placed: set[str] = set()
     placed_outcomes: set[str] = set()
@@ -421,10 +409,7 @@ def diff_paths(old_path: str, new_path: str) -> PolicyDiff:
             assert checked.document is not None
             document = read_document(checked.document.text)
             status = checked.header.version.value if checked.header.version else document.status
-            try:  # how the source text is stored (UTF-8 with or without BOM, CRLF)
-                _, encoding = decode(Path(checked.document.path).read_bytes(), checked.document.path)
-            except (OSError, PolicyLoadError):
-                encoding = "UTF-8"
+            encoding = checked.document.encoding  # how the source text is stored
             infos.append(VersionInfo(path, checked.title, status, encoding, len(document.measures), True))
         return diff_policies(policies[0], policies[1], infos[0], infos[1])
     documents = []

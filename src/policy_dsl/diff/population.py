@@ -190,7 +190,12 @@ def population_diff(
             keep = [f"{id_sql} AS {ID}", ROW]
             facts_view(con, policy.checked, f"facts_{tag}", "population_input", keep, present)
             query = compile_sql(
-                policy.checked, "duckdb", source=f"facts_{tag}", as_of=day, keep=(ID_NAME, ROW_NAME)
+                policy.checked,
+                "duckdb",
+                source=f"facts_{tag}",
+                as_of=day,
+                keep=(ID_NAME, ROW_NAME),
+                adopted=True,  # two versions compared as written, drafts included
             )
             con.execute(f"CREATE TEMP TABLE results_{tag} AS {query}")
         rows = int(con.execute("SELECT count(*) FROM results_new").fetchone()[0])  # type: ignore[index]

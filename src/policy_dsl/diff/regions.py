@@ -320,10 +320,10 @@ def _domain(old: CheckedPolicy | None, new: CheckedPolicy | None, benefit: str, 
     return _Domain(name, type_, tuple(ordered_cells(boundaries, type_, default)), True)
 
 
-def _as_of_domain(periods: Iterable[tuple[dt.date, dt.date]], fallback: dt.date) -> _Domain:
+def _as_of_domain(periods: Iterable[tuple[dt.date | None, dt.date | None]], fallback: dt.date) -> _Domain:
     points: list[dt.date] = []
     for start, end in periods:
-        points.extend([start, end])
+        points.extend(day for day in (start, end) if day is not None)
     cells = ordered_cells(points, Type("date"), fallback)
     # a period includes its last day: the day after it is the first day outside
     return _Domain(_AS_OF, Type("date"), tuple(cells), True)
@@ -354,7 +354,7 @@ class _Version:
         """The benefit's outcome through the public ``evaluate`` of the compiled module."""
         if self.compiled is None or self.rule is None:
             return None
-        for outcome in self.compiled.evaluate(facts, as_of)[
+        for outcome in self.compiled.evaluate(facts, as_of, True)[  # versions compared as written
             "benefits" if self.kind == "benefit" else "duties"
         ]:
             if outcome["id"] == self.rule["id"]:
@@ -395,6 +395,13 @@ def _change(old: tuple[bool, Any], new: tuple[bool, Any]) -> str | None:
     return None
 
 
+def period_text(period: dict[str, Any]) -> str:
+    """``in force 2023-02-08 to 2026-02-08``; an open end reads ``—`` or ``no end date``."""
+    start = period["start"].isoformat() if period["start"] else "—"
+    end = period["end"].isoformat() if period["end"] else "no end date"
+    return f"in force {start} to {end}"
+
+
 def _result(outcome: dict[str, Any] | None) -> VersionResult:
     if outcome is None:
         return VersionResult("absent", None, ())
@@ -402,9 +409,7 @@ def _result(outcome: dict[str, Any] | None) -> VersionResult:
         levels = "; ".join(f"{lv['label']} {lv['op']} {lv['value']}" for lv in outcome["levels"])
         duty_conditions = tuple((c["test"], c["value"]) for c in outcome["conditions"])
         if outcome["period"] is not None:
-            period = outcome["period"]
-            test = f"in force {period['start'].isoformat()} to {period['end'].isoformat()}"
-            duty_conditions += ((test, outcome["in_period"]),)
+            duty_conditions += ((period_text(outcome["period"]), outcome["in_period"]),)
         return VersionResult(outcome["status"], levels or None, duty_conditions)
     amount = outcome["amount"]
     shown = None
@@ -416,10 +421,7 @@ def _result(outcome: dict[str, Any] | None) -> VersionResult:
         shown = f"up to {format(cap['amount'].quantize(Decimal(1).scaleb(-digits)), 'f')} {cap['currency']}"
     conditions = tuple((c["test"], c["value"]) for c in outcome["conditions"])
     if outcome["period"] is not None:
-        period = outcome["period"]
-        conditions += (
-            (f"in force {period['start'].isoformat()} to {period['end'].isoformat()}", outcome["in_period"]),
-        )
+        conditions += ((period_text(outcome["period"]), outcome["in_period"]),)
     return VersionResult(outcome["status"], shown, conditions)
 
 
@@ -493,7 +495,7 @@ def outcome_regions(
     old_checked = old.checked if old is not None else None
     new_checked = new.checked if new is not None else None
     names: list[str] = []
-    periods: list[tuple[dt.date, dt.date]] = []
+    periods: list[tuple[dt.date | None, dt.date | None]] = []
     label = benefit
     for version in (before, after):
         if version.rule is not None:

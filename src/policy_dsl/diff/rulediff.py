@@ -118,7 +118,7 @@ def _view(checked: CheckedPolicy, info: RuleInfo | None, definition: m.Definitio
     kind = type(rule).__name__.lower()
     label = rule.label.value if rule.label else rule.name
     citations = tuple(c.text.value for c in rule.citations)
-    return _RuleView(kind, label, info.measure.number, fields, _atoms(when), citations)
+    return _RuleView(kind, label, info.measure, fields, _atoms(when), citations)
 
 
 def _views(checked: CheckedPolicy) -> dict[str, _RuleView]:
