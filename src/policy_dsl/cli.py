@@ -410,6 +410,12 @@ def synth_command(file: str, count: int, output: str, seed: int) -> None:
 @click.option(
     "--color/--no-color", "color", default=None, help="Force colour on or off (default: on a terminal)."
 )
+@click.option(
+    "--all-regions",
+    "all_regions",
+    is_flag=True,
+    help="Text: list every outcome region of each benefit (default: two of each kind; JSON and HTML list all).",
+)
 @click.version_option(package_name="policy_dsl")
 def policy_diff(
     old: str,
@@ -419,6 +425,7 @@ def policy_diff(
     population: str | None,
     as_of: str | None,
     color: bool | None,
+    all_regions: bool,
 ) -> None:
     """Show what changed between two versions of a policy: text, rules, and who gains or loses what.
 
@@ -438,7 +445,7 @@ def policy_diff(
     except PolicyError as error:
         raise PolicyFailure(error) from None
     use_color = color if color is not None else (output_file is None and sys.stdout.isatty())
-    text = render(result, output, color=use_color and output == "text")
+    text = render(result, output, color=use_color and output == "text", regions=None if all_regions else 2)
     if output_file is not None:
         Path(output_file).write_text(text, encoding="utf-8")
         click.echo(f"wrote {output_file}", err=True)

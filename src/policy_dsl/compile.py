@@ -62,6 +62,21 @@ class CompiledPolicy:
         ]
         return function
 
+    def rule_decider(self, kind: str, index: int) -> Callable[[dict[str, Any]], Any]:
+        """``decide(facts)`` for one rule only (``kind`` "benefit" or "duty", its index): its condition
+        (True / False / None) computing just the definitions it uses, for the diff's many evaluations
+        of one rule at a time. Generated on first use and kept in the namespace."""
+        name = f"decide_{kind}_{index}"
+        if name not in self.namespace:
+            assert self.generator is not None
+            known = len(self.generator.constant_values)
+            function = self.generator.fast_decide_one(kind, index, name)
+            added = self.generator.constant_statements()[known:]
+            tree = ast.fix_missing_locations(ast.Module(body=[*added, function], type_ignores=[]))
+            exec(compile(tree, f"<policy {Path(self.checked.path).name}>", "exec"), self.namespace)
+        decider: Callable[[dict[str, Any]], Any] = self.namespace[name]
+        return decider
+
     @property
     def evaluate(self) -> Callable[..., dict[str, Any]]:
         """``evaluate(facts, as_of)`` → the raw outcome (see :mod:`policy_dsl.runtime`)."""
@@ -197,6 +212,9 @@ class _Generator:
         self.definition_atom: dict[str, int] = {}
         self.definition_leaves: dict[str, list[tuple[int, str | None]]] = {}
         self.rule_leaves: dict[str, list[tuple[int, str | None]]] = {}
+        #: the atoms that hold under an odd number of `not`s: a false one satisfies the condition
+        self.definition_negated: dict[str, set[int]] = {}
+        self.rule_negated: dict[str, set[int]] = {}
         self.constants: dict[tuple[str, str], str] = {}
         self.constant_values: list[tuple[str, object]] = []
         self.filename = Path(checked.path).name
@@ -230,7 +248,9 @@ class _Generator:
     def compile_definition(self, name: str, definition: m.Definition) -> None:
         assert definition.means is not None
         leaves: list[tuple[int, str | None]] = []
-        expr = _ExpressionCompiler(self, leaves, name).visit(definition.means)
+        compiler = _ExpressionCompiler(self, leaves, name)
+        expr = compiler.visit(definition.means)
+        self.definition_negated[name] = compiler.negated
         label = (
             f"{name}（{definition.label.value}）"
             if definition.label and definition.label.value != name
@@ -249,14 +269,18 @@ class _Generator:
         var = f"{prefix}{index}"
         rule = info.rule
         when = rule.when if isinstance(rule, m.Benefit | m.Duty) else None
+        negated: set[int] = set()
         if when is None:
             expr: ast.expr = ast.Constant(True)
             leaves: list[tuple[int, str | None]] = []
         else:
             leaves = []
-            expr = _ExpressionCompiler(self, leaves, None).visit(when)
+            compiler = _ExpressionCompiler(self, leaves, None)
+            expr = compiler.visit(when)
+            negated = compiler.negated
         self.statements.append(_assign(var, expr))
         self.rule_leaves[var] = leaves
+        self.rule_negated[var] = negated
         return var
 
     # -- data
@@ -275,8 +299,10 @@ class _Generator:
                 "chapter": info.chapter.label if info.chapter else None,
             },
             "period": info.period,
+            "own_period": rule.period is not None,  # else the document's validity (or none)
             "condition": format_condition(when) if when is not None else None,
             "atoms": tuple(self.rule_leaves[var]),
+            "negated": frozenset(self.rule_negated[var]),
             "citations": tuple((c.text.value, c.note.value if c.note else None) for c in rule.citations),
             "agencies": tuple((a, registry[a].name.value) for a in info.agencies),
             "at": self.at(rule),
@@ -410,6 +436,35 @@ class _Generator:
         body: list[ast.stmt] = [doc, getter, *fast.statements, ast.Return(result)]
         return ast.FunctionDef(name="decide", args=args, body=body, decorator_list=[], returns=None)
 
+    def fast_decide_one(self, kind: str, index: int, name: str) -> ast.FunctionDef:
+        """Like :meth:`fast_decide` for one rule: only the definitions its condition uses."""
+        from policy_dsl.check import references
+
+        infos = self.checked.benefits if kind == "benefit" else self.checked.duties
+        rule = infos[index].rule
+        when = rule.when if isinstance(rule, m.Benefit | m.Duty) else None
+        needed: set[str] = set()
+        pending = references(when) if when is not None else []
+        while pending:
+            ref = pending.pop()
+            definition = self.checked.definitions.get(ref)
+            if definition is not None and ref not in needed:
+                needed.add(ref)
+                pending.extend(references(definition.means) if definition.means is not None else [])
+        fast = _FastCompiler(self)
+        for ref, definition in self.checked.definitions.items():  # in dependency order
+            if ref in needed and definition.means is not None:
+                fast.definition_vars[ref] = fast.compile(definition.means)
+        result = fast.compile_rule(rule)
+        return _fast_function(name, f"The condition of {kind} {index} for ``facts``.", fast, result)
+
+
+def _fast_function(name: str, doc: str, fast: _FastCompiler, result: ast.expr) -> ast.FunctionDef:
+    args = ast.arguments(posonlyargs=[], args=[ast.arg("facts")], kwonlyargs=[], kw_defaults=[], defaults=[])
+    getter = _assign("get", ast.Attribute(ast.Name("facts", ast.Load()), "get", ast.Load()))
+    body: list[ast.stmt] = [ast.Expr(ast.Constant(doc)), getter, *fast.statements, ast.Return(result)]
+    return ast.FunctionDef(name=name, args=args, body=body, decorator_list=[], returns=None)
+
 
 class _ExpressionCompiler(Visitor):
     """A condition → a Python expression over ``get`` (the facts) and the runtime helpers."""
@@ -420,10 +475,14 @@ class _ExpressionCompiler(Visitor):
         self.generator = generator
         self.leaves = leaves
         self.owner = owner
+        self.negative = False  # inside an odd number of `not`s
+        self.negated: set[int] = set()
 
     def leaf(self, node: m.Node, expr: ast.expr) -> ast.expr:
         atom = self.generator.new_atom(format_condition(node), node, self.owner)
         self.leaves.append((atom, None))
+        if self.negative:
+            self.negated.add(atom)
         return _call("_record", ast.Name("trace", ast.Load()), ast.Constant(atom), expr)
 
     def operand(self, node: m.Node) -> ast.expr:
@@ -436,6 +495,12 @@ class _ExpressionCompiler(Visitor):
         generator = self.generator
         if node.name in generator.definition_vars:
             atom = generator.definition_atom[node.name]
+            if self.negative:
+                self.negated.add(atom)
+            inner = generator.definition_negated[node.name]
+            for index, _ in generator.definition_leaves[node.name]:
+                if (index in inner) != self.negative:
+                    self.negated.add(index)
             if (atom, None) not in self.leaves:
                 self.leaves.append((atom, None))
                 for leaf in generator.definition_leaves[node.name]:
@@ -467,7 +532,11 @@ class _ExpressionCompiler(Visitor):
         return self.leaf(node, _call(function, self.operand(node.subject), options))
 
     def visit_Not(self, node: m.Not) -> ast.expr:
-        return _call("_not", self.visit(node.operand))
+        self.negative = not self.negative
+        try:
+            return _call("_not", self.visit(node.operand))
+        finally:
+            self.negative = not self.negative
 
     def visit_And(self, node: m.And) -> ast.expr:
         return _call("_and", *(self.visit(op) for op in node.operands))

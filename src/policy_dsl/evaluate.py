@@ -35,6 +35,8 @@ class ConditionResult:
     via: str | None
     definition: str | None
     at: str
+    #: the test stands under an odd number of `not`s: false, it satisfies the condition
+    negated: bool = False
 
 
 @attrs.frozen
@@ -172,7 +174,9 @@ def _common(raw: dict[str, Any]) -> dict[str, Any]:
         "in_period": raw["in_period"],
         "condition": raw["condition"],
         "conditions": tuple(
-            ConditionResult(c["test"], c["value"], c["via"], c["definition"], c["at"])
+            ConditionResult(
+                c["test"], c["value"], c["via"], c["definition"], c["at"], c.get("negated", False)
+            )
             for c in raw["conditions"]
         ),
         "missing_facts": tuple(raw["missing_facts"]),

@@ -132,6 +132,7 @@ def _conditions(rule: dict[str, _Any], trace: dict[int, _Any]) -> list[dict[str,
             "via": via,
             "definition": ATOMS[index][2],
             "at": ATOMS[index][1],
+            "negated": index in rule["negated"],
         }
         for index, via in rule["atoms"]
     ]
@@ -143,6 +144,20 @@ def _missing(rule: dict[str, _Any], facts: dict[str, _Any]) -> list[str]:
 
 def _period_out(period: _Any) -> _Any:
     return None if period is None else {"start": period[0], "end": period[1]}
+
+
+def _benefit_amount(rule: dict[str, _Any], facts: dict[str, _Any]) -> _Any:
+    """What an eligible enterprise receives: the amount, or rate × base, capped; None if not stated."""
+    amount = None
+    if rule["amount"] is not None:
+        amount = rule["amount"]
+    elif rule["rate"] is not None and rule["rate_base"] is not None:
+        base = facts.get(rule["rate_base"])
+        if base is not None:
+            amount = _quantize(base * rule["rate"] / 100, rule["currency"])
+    if amount is not None and rule["cap"] is not None and amount > rule["cap"]:
+        amount = rule["cap"]
+    return amount
 
 
 def _benefit_outcome(
@@ -160,16 +175,7 @@ def _benefit_outcome(
     if status in ("eligible", "unknown"):
         missing = _missing(rule, facts)
     if status == "eligible":
-        currency = rule["currency"]
-        if rule["amount"] is not None:
-            amount = rule["amount"]
-        elif rule["rate"] is not None and rule["rate_base"] is not None:
-            base = facts.get(rule["rate_base"])
-            if base is not None:
-                amount = _quantize(base * rule["rate"] / 100, currency)
-        if amount is not None and rule["cap"] is not None and amount > rule["cap"]:
-            amount = rule["cap"]
-        amount = _money(amount, currency)
+        amount = _money(_benefit_amount(rule, facts), rule["currency"])
     return {
         "id": rule["id"],
         "label": rule["label"],

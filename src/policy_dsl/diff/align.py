@@ -45,8 +45,8 @@ class MeasureChange:
 
     @property
     def label(self) -> str:
-        old = "、".join(f"（{m.number}）" for m in self.old) or "—"
-        new = "、".join(f"（{m.number}）" for m in self.new) or "—"
+        old = " ".join(m.number for m in self.old) or "—"
+        new = " ".join(m.number for m in self.new) or "—"
         return f"{old} → {new}"
 
 

@@ -102,6 +102,22 @@ class VersionInfo:
     encoding: str
     measures: int
     encoded: bool
+    #: the document's standing, where it is encoded: validity, what it repeals, precedence
+    validity: str | None = None
+    repeals: tuple[str, ...] = ()
+    precedence: str | None = None
+
+    def standing(self) -> dict[str, str]:
+        return {
+            "status": self.status or "—",
+            "validity": self.validity or "—",
+            "repeals": "、".join(self.repeals) or "—",
+            "precedence": PRECEDENCE_TEXT.get(self.precedence or "", "—"),
+        }
+
+
+#: How reports say which text prevails in a conflict.
+PRECEDENCE_TEXT = {"higher": "higher-level texts prevail (上级文件优先)", "this": "this text prevails"}
 
 
 @attrs.frozen
@@ -113,11 +129,16 @@ class PolicyDiff:
     as_of: dt.date | None
     population: object | None = None
 
+    def standing_changes(self) -> list[tuple[str, str, str]]:
+        """The document-level changes: status, validity, what is repealed, precedence."""
+        old, new = self.old.standing(), self.new.standing()
+        return [(key, old[key], new[key]) for key in old if old[key] != new[key]]
+
     @property
     def different(self) -> bool:
         return (
             self.old.title != self.new.title
-            or self.old.status != self.new.status
+            or bool(self.standing_changes())
             or any(m.different for m in self.measures)
             or bool(self.definitions)
             or bool(self.population is not None and getattr(self.population, "different", False))
@@ -287,12 +308,12 @@ def _measure_diffs(
             for member in change.old:
                 part = _units_change(member, change.new[0], registries)  # type: ignore[arg-type]
                 if part is not None:
-                    parts.append((f"（{member.number}）→（{change.new[0].number}）", part))
+                    parts.append((f"{member.number}→{change.new[0].number}", part))
         elif len(change.new) > 1:  # split: the old list against each new measure's
             for member in change.new:
                 part = _units_change(change.old[0], member, registries)  # type: ignore[arg-type]
                 if part is not None:
-                    parts.append((f"（{change.old[0].number}）→（{member.number}）", part))
+                    parts.append((f"{change.old[0].number}→{member.number}", part))
         old_numbers = {m.number for m in change.old}
         new_numbers = {m.number for m in change.new}
         measure_rules = tuple(
@@ -410,7 +431,20 @@ def diff_paths(old_path: str, new_path: str) -> PolicyDiff:
             document = read_document(checked.document.text)
             status = checked.header.version.value if checked.header.version else document.status
             encoding = checked.document.encoding  # how the source text is stored
-            infos.append(VersionInfo(path, checked.title, status, encoding, len(document.measures), True))
+            validity = checked.validity
+            infos.append(
+                VersionInfo(
+                    path,
+                    checked.title,
+                    status,
+                    encoding,
+                    len(document.measures),
+                    True,
+                    validity.describe(),
+                    validity.repeals,
+                    validity.precedence,
+                )
+            )
         return diff_policies(policies[0], policies[1], infos[0], infos[1])
     documents = []
     infos = []

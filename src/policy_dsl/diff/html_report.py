@@ -251,6 +251,9 @@ def _header(diff: PolicyDiff, title: str) -> str:
         row("文件", old.path, new.path),
         row("标题", old.title, new.title),
         row("状态", old.status, new.status),
+        row("有效期", old.validity, new.validity),
+        row("废止", "、".join(old.repeals) or None, "、".join(new.repeals) or None),
+        row("效力优先", old.precedence, new.precedence),
         row("编码", old.encoding, new.encoding),
         row("措施数", str(old.measures), str(new.measures)),
         row("规则编码", encoded(old), encoded(new)),
@@ -403,8 +406,8 @@ def _rule_table(rule: RuleChange) -> str:
         )
     where = ""
     if rule.measure_old or rule.measure_new:
-        old_number = f"（{rule.measure_old}）" if rule.measure_old else "—"
-        new_number = f"（{rule.measure_new}）" if rule.measure_new else "—"
+        old_number = rule.measure_old if rule.measure_old else "—"
+        new_number = rule.measure_new if rule.measure_new else "—"
         where = f' <span class="id">措施 {_e(old_number)} → {_e(new_number)}</span>'
     return "\n".join(
         [
@@ -440,8 +443,8 @@ def _measures(diff: PolicyDiff) -> str:
 
 
 def _numbers(change: MeasureChange) -> str:
-    olds = "、".join(f"（{m.number}）" for m in change.old)
-    news = "、".join(f"（{m.number}）" for m in change.new)
+    olds = " ".join(m.number for m in change.old)
+    news = " ".join(m.number for m in change.new)
     if change.kind == INSERTED or not olds:
         return f'<span class="num">{_e(news)}</span>'
     if change.kind == DELETED or not news:
@@ -612,8 +615,8 @@ def _sides(segments: Sequence[Segment]) -> tuple[str, str]:
 
 def _redline_table(measure: MeasureDiff) -> str:
     change = measure.change
-    old_numbers = "、".join(f"（{m.number}）" for m in change.old)
-    new_numbers = "、".join(f"（{m.number}）" for m in change.new)
+    old_numbers = " ".join(m.number for m in change.old)
+    new_numbers = " ".join(m.number for m in change.new)
     head_old = f"原版本 {old_numbers}" if change.old else "原版本（无此措施）"
     head_new = f"新版本 {new_numbers}" if change.new else "新版本（已删除）"
     rows = []
@@ -688,9 +691,7 @@ def _result(result: VersionResult) -> str:
 
 
 def _failing(result: VersionResult) -> list[str]:
-    """The conditions a version does not meet (listed where it does not grant the benefit: where it
-    does, a false branch of an ``or`` decides nothing)."""
-    return [test for test, value in result.conditions if value is False]
+    return list(result.failing)
 
 
 def _region_row(region: Region) -> str:

@@ -57,6 +57,8 @@ class VersionResult:
     status: str
     amount: str | None
     conditions: tuple[tuple[str, bool | None], ...]
+    #: the tests that make the condition fail: false ones, and true ones under a `not`
+    failing: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -340,40 +342,51 @@ class _Version:
         self.kind = kind
         self.index: int | None = None
         self.rule: dict[str, Any] | None = None
+        self.decide: Any = None
         if compiled is not None:
             table = "BENEFITS" if kind == "benefit" else "DUTIES"
             for index, rule in enumerate(compiled.namespace[table]):
                 if rule["id"] == rule_id:
-                    self.index, self.rule = index, rule
+                    # the two versions' rules compared as written: a period only where the rule states
+                    # its own (a change of the document's validity is reported once, for the document)
+                    self.index, self.rule = index, rule if rule["own_period"] else {**rule, "period": None}
+            if self.index is not None:
+                self.decide = compiled.rule_decider(kind, self.index)
 
     @property
     def present(self) -> bool:
         return self.rule is not None
 
     def full_outcome(self, facts: dict[str, Any], as_of: dt.date) -> dict[str, Any] | None:
-        """The benefit's outcome through the public ``evaluate`` of the compiled module."""
-        if self.compiled is None or self.rule is None:
-            return None
-        for outcome in self.compiled.evaluate(facts, as_of, True)[  # versions compared as written
-            "benefits" if self.kind == "benefit" else "duties"
-        ]:
-            if outcome["id"] == self.rule["id"]:
-                result: dict[str, Any] = outcome
-                return result
-        return None  # pragma: no cover
-
-    def outcome(self, facts: dict[str, Any], as_of: dt.date) -> dict[str, Any] | None:
+        """The rule's outcome with its explanation, by the runtime's own functions (a draft as if
+        adopted: the versions are compared as written)."""
         if self.compiled is None or self.rule is None or self.index is None:
             return None
         namespace = self.compiled.namespace
-        trace: dict[int, Any] = {}  # the fast path records no test: only status and amount are read here
-        benefit_conditions, duty_conditions = self.compiled.decide(facts)
+        trace: dict[int, Any] = {}
+        benefit_conditions, duty_conditions = namespace["_decide"](facts, trace)
         if self.kind == "benefit":
             condition = benefit_conditions[self.index]
             result: dict[str, Any] = namespace["_benefit_outcome"](self.rule, facts, as_of, condition, trace)
         else:
             result = namespace["_duty_outcome"](self.rule, facts, as_of, duty_conditions[self.index], trace)
         return result
+
+    def key(self, facts: dict[str, Any], as_of: dt.date) -> tuple[bool, Any]:
+        """What the enterprise gets, compared between versions: granted or not, and how much.
+
+        The fast path: the generated ``decide`` without a trace, and no explanation built."""
+        if self.compiled is None or self.rule is None or self.index is None:
+            return (False, None)
+        namespace = self.compiled.namespace
+        rule = self.rule
+        if not namespace["_in_period"](rule["period"], as_of):
+            return (False, None)
+        if self.decide(facts) is not True:
+            return (False, None)
+        if self.kind == "benefit":
+            return (True, (namespace["_benefit_amount"](rule, facts), rule["cap"], rule["rate"]))
+        return (True, tuple(rule["levels"]))
 
 
 def _key(outcome: dict[str, Any] | None) -> tuple[bool, Any]:
@@ -402,6 +415,18 @@ def period_text(period: dict[str, Any]) -> str:
     return f"in force {start} to {end}"
 
 
+def _failing(outcome: dict[str, Any]) -> tuple[str, ...]:
+    """The tests that decide against the enterprise: a false test, or a true one under `not`."""
+    failing = tuple(
+        f"not {c['test']}" if c.get("negated") else c["test"]
+        for c in outcome["conditions"]
+        if (c["value"] is False and not c.get("negated")) or (c["value"] is True and c.get("negated"))
+    )
+    if outcome["period"] is not None and not outcome["in_period"]:
+        failing += (period_text(outcome["period"]),)
+    return failing
+
+
 def _result(outcome: dict[str, Any] | None) -> VersionResult:
     if outcome is None:
         return VersionResult("absent", None, ())
@@ -410,7 +435,7 @@ def _result(outcome: dict[str, Any] | None) -> VersionResult:
         duty_conditions = tuple((c["test"], c["value"]) for c in outcome["conditions"])
         if outcome["period"] is not None:
             duty_conditions += ((period_text(outcome["period"]), outcome["in_period"]),)
-        return VersionResult(outcome["status"], levels or None, duty_conditions)
+        return VersionResult(outcome["status"], levels or None, duty_conditions, _failing(outcome))
     amount = outcome["amount"]
     shown = None
     if amount is not None:
@@ -422,7 +447,7 @@ def _result(outcome: dict[str, Any] | None) -> VersionResult:
     conditions = tuple((c["test"], c["value"]) for c in outcome["conditions"])
     if outcome["period"] is not None:
         conditions += ((period_text(outcome["period"]), outcome["in_period"]),)
-    return VersionResult(outcome["status"], shown, conditions)
+    return VersionResult(outcome["status"], shown, conditions, _failing(outcome))
 
 
 # ---------------------------------------------------------------- regions
@@ -478,8 +503,10 @@ def _combinations(sizes: Sequence[int]) -> tuple[Iterator[tuple[int, ...]], int,
     for d, size in enumerate(sizes):
         for value in range(size):
             sample.add(tuple(value if k == d else chooser.randrange(sizes[k]) for k in range(len(sizes))))
-    while len(sample) < MAX_COMBINATIONS:
-        sample.add(tuple(chooser.randrange(s) for s in sizes))
+    while len(sample) < MAX_COMBINATIONS:  # uniform draws, a column of cells per fact at a time
+        wanted = MAX_COMBINATIONS - len(sample)
+        columns = [chooser.choices(range(size), k=wanted) for size in sizes]
+        sample.update(zip(*columns, strict=True))
     return iter(sorted(sample)), total, False
 
 
@@ -513,7 +540,7 @@ def outcome_regions(
         evaluated += 1
         facts = {d.name: d.cells[i].value for d, i in zip(domains[:-1], combo, strict=False)}
         as_of = domains[-1].cells[combo[-1]].value
-        change = _change(_key(before.outcome(facts, as_of)), _key(after.outcome(facts, as_of)))
+        change = _change(before.key(facts, as_of), after.key(facts, as_of))
         if change is not None:
             groups.setdefault(change, set()).add(combo)
     regions: list[Region] = []

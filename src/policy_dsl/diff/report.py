@@ -23,7 +23,14 @@ from policy_dsl.document import DocumentMeasure
 FORMATS = ("text", "json", "markdown", "html")
 
 
-def render(diff: PolicyDiff, output: str = "text", color: bool = False) -> str:
+#: How many regions of each kind (gained, lost, changed) the text report shows per benefit; the
+#: JSON and HTML reports, and ``--all-regions``, show every one.
+TEXT_REGIONS = 2
+
+
+def render(
+    diff: PolicyDiff, output: str = "text", color: bool = False, regions: int | None = TEXT_REGIONS
+) -> str:
     if output == "json":
         return json.dumps(to_dict(diff), ensure_ascii=False, indent=2) + "\n"
     if output == "markdown":
@@ -33,7 +40,7 @@ def render(diff: PolicyDiff, output: str = "text", color: bool = False) -> str:
 
         page: str = render_html(diff)
         return page
-    return render_text(diff, color)
+    return render_text(diff, color, regions)
 
 
 # ---------------------------------------------------------------- JSON
@@ -136,6 +143,9 @@ def to_dict(diff: PolicyDiff) -> dict[str, Any]:
             "encoding": info.encoding,
             "measures": info.measures,
             "encoded": info.encoded,
+            "validity": info.validity,
+            "repeals": list(info.repeals),
+            "precedence": info.precedence,
         }
 
     population = diff.population
@@ -199,8 +209,8 @@ class _Style:
 
 
 def heading(change: MeasureChange) -> str:
-    olds = "、".join(f"（{m.number}）" for m in change.old)
-    news = "、".join(f"（{m.number}）" for m in change.new)
+    olds = " ".join(m.number for m in change.old)
+    news = " ".join(m.number for m in change.new)
     title = (change.new or change.old)[0].title
     if change.kind == "inserted":
         numbers = news
@@ -285,6 +295,14 @@ def _units_lines(units: UnitsChange, style: _Style) -> list[str]:
 
 def _rule_lines(rule: RuleChange, indent: str) -> list[str]:
     lines = [f"{indent}{rule.kind} {rule.id} — {rule.status}"]
+    if rule.status in ("added", "removed"):  # one side only: its terms on one line
+        side = [(f.field, f.new if rule.status == "added" else f.old) for f in rule.fields]
+        terms = "; ".join(f"{name} {value}" for name, value in side if value is not None)
+        if terms:
+            lines.append(f"{indent}  {terms}")
+        cites = rule.citations_new if rule.status == "added" else rule.citations_old
+        lines.extend(f"{indent}  cites: 「{cite}」" for cite in cites)
+        return lines
     for field in rule.fields:
         old = field.old if field.old is not None else "—"
         new = field.new if field.new is not None else "—"
@@ -306,13 +324,13 @@ def _result_text(result: VersionResult) -> str:
 def _region_lines(benefit: BenefitRegions, region: Region, indent: str) -> list[str]:
     w = region.witness
     facts = ", ".join(f"{k} = {v}" for k, v in w.facts)
+    dated = f"; as of {w.as_of.isoformat()}" if w.dated else ""
     lines = [
         f"{indent}{region.change}: {region.condition}",
-        f"{indent}  witness: {facts}" + (f"; as of {w.as_of.isoformat()}" if w.dated else ""),
-        f"{indent}  old: {_result_text(w.old)}; new: {_result_text(w.new)}",
+        f"{indent}  witness: {facts}{dated} — old: {_result_text(w.old)}; new: {_result_text(w.new)}",
     ]
-    decided_old = [t for t, v in w.old.conditions if v is False] if w.old.status != "eligible" else []
-    decided_new = [t for t, v in w.new.conditions if v is False] if w.new.status != "eligible" else []
+    decided_old = list(w.old.failing) if w.old.status != "eligible" else []
+    decided_new = list(w.new.failing) if w.new.status != "eligible" else []
     if decided_old:
         lines.append(f"{indent}  old fails: {'; '.join(decided_old)}")
     if decided_new:
@@ -320,7 +338,7 @@ def _region_lines(benefit: BenefitRegions, region: Region, indent: str) -> list[
     return lines
 
 
-def _measure_lines(measure: MeasureDiff, style: _Style) -> list[str]:
+def _measure_lines(measure: MeasureDiff, style: _Style, shown: int | None = TEXT_REGIONS) -> list[str]:
     lines = [style.bold(heading(measure.change))]
     if not measure.different:
         return lines
@@ -361,12 +379,23 @@ def _measure_lines(measure: MeasureDiff, style: _Style) -> list[str]:
             )
             if benefit.note:
                 lines.append(f"        note: {benefit.note}")
+            hidden: dict[str, int] = {}
             for region in benefit.regions:
-                lines.extend(_region_lines(benefit, region, "        "))
+                count = hidden.get(region.change, 0)
+                hidden[region.change] = count + 1
+                if shown is None or count < shown:
+                    lines.extend(_region_lines(benefit, region, "        "))
+            more = [
+                f"{n - shown} {change}" for change, n in hidden.items() if shown is not None and n > shown
+            ]
+            if more:
+                lines.append(
+                    f"        … and {', '.join(more)} regions more (--all-regions, or --format json / html)"
+                )
     return lines
 
 
-def render_text(diff: PolicyDiff, color: bool = False) -> str:
+def render_text(diff: PolicyDiff, color: bool = False, regions: int | None = TEXT_REGIONS) -> str:
     style = _Style(color)
     lines = [
         f"policy-diff {diff.old.path} ({diff.old.encoding}) → {diff.new.path} ({diff.new.encoding})",
@@ -376,6 +405,9 @@ def render_text(diff: PolicyDiff, color: bool = False) -> str:
         diff.new.status if diff.old.status == diff.new.status else f"{diff.old.status} → {diff.new.status}"
     )
     lines.append(f"{title}（{status}）" if status else title)
+    for key, before, after in diff.standing_changes():
+        if key != "status":
+            lines.append(f"{key}: {before} → {after}")
     if diff.as_of is not None:
         lines.append(
             "outcomes: every combination of the cells the rules' constants cut; dates of evaluation "
@@ -394,7 +426,7 @@ def render_text(diff: PolicyDiff, color: bool = False) -> str:
     lines.append("")
     lines.append(style.bold("Measures"))
     for measure in diff.measures:
-        lines.extend(_measure_lines(measure, style))
+        lines.extend(_measure_lines(measure, style, regions))
     if diff.population is not None:
         lines.append("")
         lines.extend(diff.population.detail_lines())  # type: ignore[attr-defined]
@@ -423,6 +455,11 @@ def render_markdown(diff: PolicyDiff) -> str:
     old_path, new_path = _md_escape(diff.old.path), _md_escape(diff.new.path)
     out.append(f"{old_path} ({diff.old.encoding}) → {new_path} ({diff.new.encoding})")
     out.append("")
+    changes = diff.standing_changes()
+    if changes:
+        out += ["| | old | new |", "| --- | --- | --- |"]
+        out.extend(f"| {key} | {_md_escape(a)} | {_md_escape(b)} |" for key, a, b in changes)
+        out.append("")
     out.append("## Summary")
     out.append("")
     out.extend(f"- {_md_escape(line.strip())}" for line in _summary_lines(diff))
