@@ -19,7 +19,8 @@ def test_seed_structure() -> None:
     assert document.status == "征求意见稿"
     assert [c.number for c in document.chapters] == ["一、", "二、", "三、", "四、"]
     assert [m.number for m in document.measures] == [
-        f"（{n}）" for n in "一 二 三 四 五 六 七 八 九 十 十一 十二 十三 十四".split()
+        f"（{n}）"
+        for n in ["一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二", "十三", "十四"]
     ]
     six = document.measure("（六）")
     assert six is not None

@@ -414,7 +414,7 @@ def synth_command(file: str, count: int, output: str, seed: int) -> None:
     "--all-regions",
     "all_regions",
     is_flag=True,
-    help="Text: list every outcome region of each benefit (default: two of each kind; JSON and HTML list all).",
+    help="Text: list every outcome region of each benefit (default: two of each kind; JSON, HTML: all).",
 )
 @click.version_option(package_name="policy_dsl")
 def policy_diff(
