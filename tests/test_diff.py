@@ -52,8 +52,8 @@ def row(kind: str) -> dict[str, str]:
 
 
 def numbers(cell: str) -> list[str]:
-    """The measure numbers a cell names: （六）（十二） → 六, 十二 (the closing bracket may be ASCII)."""
-    return re.findall(r"（([一二三四五六七八九十]+)[）)]", cell)
+    """The measure labels a cell names: （六）（十二） → （六）, （十二） (the closing bracket may be ASCII)."""
+    return [f"（{n}）" for n in re.findall(r"（([一二三四五六七八九十]+)[）)]", cell)]
 
 
 def quoted(cell: str) -> list[str]:
@@ -250,7 +250,7 @@ def test_c8_measure_inserted() -> None:
     measure = measure_by_new(number)
     assert measure["kind"] == "inserted" and measure["old"] == []
     assert measure["new"][0]["title"] == quoted(r["revision"])[0]
-    assert measure["new"][0]["chapter"] == "三"
+    assert measure["new"][0]["chapter"] == "三、"
     added = rules_named(r)
     assert sorted(x["id"] for x in measure["rules"]) == sorted(added)
     assert all(x["status"] == "added" for x in measure["rules"])
@@ -286,12 +286,12 @@ def test_c10_renumbered_measures_are_not_modified() -> None:
         assert [x["number"] for x in measure["new"]] == [new]
         assert measure["renumbered"] and not measure["moved"], (old, new)
     # （七）→（六） and （八）→（七）: unchanged apart from the number
-    for old in ("七", "八"):
+    for old in ("（七）", "（八）"):
         measure = measure_by_old(old)
         assert measure["kind"] == "unchanged", old
         assert measure["rules"] == [] and not measure["units"]["added"] and not measure["units"]["removed"]
         assert all(s["op"] == "equal" for s in measure["redline"] + measure["title_redline"])
-    for kept in ("一", "二", "三", "十三"):
+    for kept in ("（一）", "（二）", "（三）", "（十三）"):
         measure = measure_by_new(kept)
         assert [x["number"] for x in measure["old"]] == [kept] and not measure["renumbered"]
 
@@ -302,7 +302,7 @@ def test_c11_measure_moved() -> None:
     assert [x["number"] for x in measure["new"]] == numbers(r["revision"])[:1]
     assert measure["kind"] == "unchanged"
     assert measure["moved"] and measure["renumbered"]
-    assert (measure["old"][0]["chapter"], measure["new"][0]["chapter"]) == ("二", "三")
+    assert (measure["old"][0]["chapter"], measure["new"][0]["chapter"]) == ("二、", "三、")
     assert measure["rules"] == [] and measure["outcomes"] == []
     assert all(s["op"] == "equal" for s in measure["redline"] + measure["title_redline"])
     assert [m for m in report()["measures"] if m["moved"]] == [measure], "only （四） moved"
@@ -321,8 +321,8 @@ def test_c12_measures_merged() -> None:
     # change lead from 人行重庆营管部 to 市商务委 and gain 各区县政府; （九）'s gain 中国信保重庆分公司
     assert measure["units"] is None
     parts = {part["measures"]: part for part in measure["units_parts"]}
-    assert set(parts) == {f"（{olds[0]}）→（{new}）", f"（{olds[1]}）→（{new}）"}
-    nine, ten = parts[f"（{olds[0]}）→（{new}）"], parts[f"（{olds[1]}）→（{new}）"]
+    assert set(parts) == {f"{olds[0]}→{new}", f"{olds[1]}→{new}"}
+    nine, ten = parts[f"{olds[0]}→{new}"], parts[f"{olds[1]}→{new}"]
     assert nine["added"] == ["中国信保重庆分公司"] and nine["removed"] == [] and nine["lead"] is None
     assert ten["added"] == ["各区县政府"] and ten["removed"] == []
     assert ten["lead"] == {"old": "人行重庆营管部", "new": "市商务委"}
@@ -392,7 +392,7 @@ def test_nothing_else_is_reported_as_changed() -> None:
         units = measure["units"]
         if units and (units["added"] or units["removed"] or units["lead"] or units["renamed"]):
             # C6 and C7 only; the merge (C12) reports its units under the merge
-            assert olds in ({"二"}, {"十一"}), (olds, units)
+            assert olds in ({"（二）"}, {"（十一）"}), (olds, units)
     summary = data["summary"]
     structure = summary["structure"]
     assert (structure["deleted"], structure["inserted"], structure["merged"]) == (1, 1, 1)

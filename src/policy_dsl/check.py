@@ -241,6 +241,7 @@ class _Checker:
         self.incomplete_registry = False
         self.folded: FoldedSource | None = None
         self.definition_constants: dict[str, tuple[set[object], list[str]]] = {}
+        self.resolved: dict[str, m.Benefit | m.Duty | m.Target] = {}
         self.registry = AgencyRegistry({}, {})
         self.facts: dict[str, FactInfo] = {}
         self.enums: dict[str, m.EnumDecl] = {}
@@ -485,11 +486,12 @@ class _Checker:
                     hint="e.g. valid 3年",
                 )
             elif start is None:
-                self.error(
-                    "`valid` counts from the effective date, which the header does not give",
-                    header.valid.pos,
-                    hint="add `effective 2023-02-08` or `effective publication` with the `date`",
-                )
+                if not isinstance(effective, m.Name):  # `effective publication` without a date: above
+                    self.error(
+                        "`valid` counts from the effective date, which the header does not give",
+                        header.valid.pos,
+                        hint="add `effective 2023-02-08` or `effective publication` with the `date`",
+                    )
             else:
                 end = period_end(start, value)
         elif header.until is not None:
@@ -785,6 +787,7 @@ class _Checker:
                 continue
             written[rule.name] = (rule, info)
         resolved = self.resolve_follows(written)
+        self.resolved = resolved
         benefits: list[RuleInfo] = []
         duties: list[RuleInfo] = []
         targets: list[RuleInfo] = []
@@ -937,7 +940,8 @@ class _Checker:
                 if target is not None and id(target) in spans:
                     also.append(spans[id(target)])
             what = f"{type(rule).__name__.lower()} `{rule.name}`"
-            known = frozenset(self.constants_through_definitions(rule))
+            # a cross-reference quotes the terms it takes from the rule it follows, too
+            known = frozenset(self.constants_through_definitions(self.resolved.get(rule.name, rule)))
             sites.append(Site(rule, what, rule.citations, span, tuple(also), rule.waivers, known))
         if self.folded is None:
             return

@@ -50,11 +50,21 @@ _MONEY = re.compile(_NUM + r"(?P<mult>[万亿])?(?P<cur>美元|人民币|元|欧
 _MONEY_CN_MULT = re.compile(_NUM + r"(?P<mult>千万|百万|十万)(?P<cur>美元|元)")
 _PERCENT = re.compile(_NUM + r"[%％]")
 _DATE = re.compile(r"(?P<y>\d{4})年(?P<m>\d{1,2})月(?P<d>\d{1,2})日")
-_YEAR = re.compile(r"(?<!\d)(?P<y>\d{4})年(?!\d)")
+_YEAR = re.compile(r"(?<!\d)(?P<y>\d{4})年(?:\d{1,2}月(?!\d{1,2}日))?")
 _DURATION = re.compile(
-    r"(?P<num>\d+|[" + _CN + r"]+)(?P<unit>个工作日|个月|周年|年|天|日)(?!以来|度|底|末|初)"
+    r"(?<!\d)(?P<num>\d{1,3}|[" + _CN + r"]+)(?P<unit>个工作日|个月|周年|年|天|日)(?!以来|度|底|末|初)"
 )
-_COUNT = re.compile(_NUM + r"(?P<mult>[万亿])?(?P<unit>亩|人|户|家|个|张|项|间|米|平方米|㎡|床|场|次)")
+_COUNT_UNITS = r"(?P<unit>平方米|批次|亩|人|户|家|个|张|项|间|米|㎡|床|场|次|批|块|名)"
+_COUNT = re.compile(_NUM + r"(?P<mult>[万亿])?" + _COUNT_UNITS)
+#: Chinese numerals with a unit: 一万元, 三万人.
+_CN_AMOUNT = re.compile(
+    r"(?<![" + _CN + r"])(?P<num>[" + _CN + r"]+)(?P<mult>[万亿])(?P<unit>元|美元|人|人次)"
+)
+#: The first number of a range that writes its unit once: 100—500亩, 5-20%.
+_RANGE = re.compile(
+    r"(?<![\d.])(?P<num>\d+(?:\.\d+)?)\s*[—–\-~～至到]\s*\d+(?:\.\d+)?\s*(?P<mult>[万亿])?\s*"
+    r"(?P<unit>美元|元|[%％]|平方米|批次|亩|人|户|家|个|张|项|间|米|㎡|床|场|次|批|块|名)"
+)
 
 
 @attrs.frozen
@@ -94,10 +104,35 @@ def quantities(text: str) -> list[Quantity]:
         add(match, Money(amount, CURRENCY_WORDS[match["cur"]]))
     for match in _PERCENT.finditer(text):
         add(match, Percent(Decimal(match["num"])))
+    for match in _CN_AMOUNT.finditer(text):
+        number = chinese_number(match["num"])
+        if number is None:
+            continue
+        amount = Decimal(number) * MULTIPLIERS[match["mult"]]
+        if match["unit"] in ("元", "美元"):
+            add(match, Money(amount, CURRENCY_WORDS[match["unit"]]))
+        else:
+            add(match, amount)
+    for match in _RANGE.finditer(text):
+        amount = Decimal(match["num"]) * MULTIPLIERS.get(match["mult"] or "", 1)
+        unit = match["unit"]
+        value: object
+        if unit in ("%", "％"):
+            value = Percent(Decimal(match["num"]))
+        elif unit in ("元", "美元"):
+            value = Money(amount, CURRENCY_WORDS[unit])
+        else:
+            value = amount
+        start, end = match.start("num"), match.end("num")
+        if free(start, end):
+            taken.append((start, end))
+            found.append(Quantity(match["num"] + (match["mult"] or "") + unit, value))
     for match in _DURATION.finditer(text):
         number = chinese_number(match["num"])
         if number is None or (match["unit"] == "日" and not match["num"].isdigit()):
             continue
+        if match["num"] in ("百", "千", "万"):
+            continue  # 百年老店: an idiom, not a period
         unit = "years" if match["unit"] == "周年" else DURATION_UNITS[match["unit"]]
         add(match, Duration(number, unit))
     for match in _COUNT.finditer(text):

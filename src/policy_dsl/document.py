@@ -104,7 +104,9 @@ class UnitKey:
 
 def heading_key(label: str) -> UnitKey | None:
     """The key of a heading label written in an encoding (``第5条``, ``（六）``, ``二、``, ``1.``)."""
-    label = unicodedata.normalize("NFKC", label).strip()
+    label = label.strip()
+    if not re.search("[\u2460-\u2473]", label):  # NFKC would turn ① into 1
+        label = unicodedata.normalize("NFKC", label)
     for style, pattern in _HEADINGS:
         match = pattern.match(label)
         if match and not label[match.end() :].strip():
@@ -281,8 +283,8 @@ def match_heading(line: str) -> Heading | None:
         if number is None:
             continue
         rest = line[match.end() :].strip()
-        if style == "一、" and (len(line) > 60 and rest.endswith(("。", "；"))) and "。" in rest[:-1]:
-            return None  # a long sentence that merely starts with a numeral and 、
+        if style == "一、" and re.match(rf"[{_CN_NUMERAL}]+、", rest):
+            return None  # 一、二、三类企业…: a list of numerals, not a heading
         label = normalize_label(match.group(0))
         title, body = _title_and_body(style, rest)
         return Heading(style, number, label, title, body)
@@ -351,6 +353,14 @@ def read_document(text: str) -> Document:
             done = stack.pop().finish()
             (stack[-1].children if stack else top).append(done)
 
+    # the style of the next heading after each line (an item's paragraphs end where it is not an item)
+    next_style: dict[int, str | None] = {}
+    upcoming: str | None = None
+    for index in range(len(lines), 0, -1):
+        next_style[index] = upcoming
+        found = match_heading(lines[index - 1].strip().lstrip("\ufeff").strip())
+        if found is not None:
+            upcoming = found.style
     for index, raw in enumerate(lines, start=1):
         line = raw.strip().lstrip("\ufeff").strip()
         if not line:
@@ -374,13 +384,32 @@ def read_document(text: str) -> Document:
             body = heading.body
         else:
             body = line
+        if heading is None and stack and stack[-1].style in ITEM_STYLES and stack[-1].line < index:
+            # an unnumbered paragraph after an item that already has its body, where the next heading
+            # closes the item (a unit above it, or the end), belongs to the unit holding the items
+            # (「企业固定资产投资额以…为准」 after the last of items 1.–4.); the first paragraph under a
+            # title-only item (「3.酒店建设。」) is the item's body, and one followed by the next item
+            # (「2.」) or by a sub-item is the item's next paragraph
+            item = stack[-1]
+            upcoming_style = next_style[index]
+            above = [u.style for u in stack[:-1]]
+            closing = upcoming_style is None or upcoming_style in above
+            if item.sentences and item.sentences[-1].line < index and closing:
+                close_to(
+                    max(i for i, u in enumerate(stack) if u.style not in ITEM_STYLES) + 1
+                    if any(u.style not in ITEM_STYLES for u in stack)
+                    else 0
+                )
         if not stack:
             preamble.extend(split_sentences(body, index))
             continue
         current = stack[-1]
         units = _UNITS.search(body)
         if units:
-            owner = next((u for u in reversed(stack) if u.style not in ITEM_STYLES), current)
+            # the article if there is one (its items may be （一）…), else the nearest non-item unit
+            owner = next((u for u in reversed(stack) if u.style == "条"), None) or next(
+                (u for u in reversed(stack) if u.style not in ITEM_STYLES), current
+            )
             owner.units = split_units(units.group(1))
             owner.units_text = units.group(0).strip()
             owner.units_line = index

@@ -319,12 +319,20 @@ def _explanation(
     for result, depth in zip(conditions, condition_depths(conditions), strict=True):
         indent = "      " + "  " * depth
         where = f"  ({result.at})" if verbose else ""
-        lines.append(f"{indent}{_MARK[result.value]} {result.test}{where}")
+        test, value = shown_test(result)
+        lines.append(f"{indent}{_MARK[value]} {test}{where}")
     if period is not None:
         start = period[0].isoformat() if period[0] else "—"
         end = period[1].isoformat() if period[1] else "no end date"
         lines.append(f"      {_MARK[in_period]} in force {start} to {end}")
     return lines
+
+
+def shown_test(result: ConditionResult) -> tuple[str, bool | None]:
+    """A test as it counts for the outcome: under a `not`, ``not X`` is what holds (✓ when X is false)."""
+    if not result.negated:
+        return result.test, result.value
+    return f"not {result.test}", None if result.value is None else not result.value
 
 
 def condition_depths(conditions: tuple[ConditionResult, ...]) -> list[int]:

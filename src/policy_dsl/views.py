@@ -19,6 +19,7 @@ from policy_dsl.evaluate import (
     exact_money_text,
     money_text,
     render_text,
+    shown_test,
 )
 
 # ---------------------------------------------------------------- agencies
@@ -169,8 +170,9 @@ def explain(checked: CheckedPolicy, outcome: Outcome) -> str:
         step = 0
         for result in rule.conditions:
             step += 1
-            value = {True: "true", False: "false", None: "unknown"}[result.value]
-            lines.append(f"  {step}. {mark[result.value]} {result.test} is {value}  ({result.at})")
+            test, holds = shown_test(result)
+            value = {True: "true", False: "false", None: "unknown"}[holds]
+            lines.append(f"  {step}. {mark[holds]} {test} is {value}  ({result.at})")
             if result.definition is not None and result.definition in definitions:
                 cites: tuple[str, ...] = tuple(c.text.value for c in definitions[result.definition].citations)
             else:
@@ -183,7 +185,15 @@ def explain(checked: CheckedPolicy, outcome: Outcome) -> str:
             state = "in force" if rule.in_period else "not in force"
             day = outcome.as_of.isoformat()
             lines.append(f"  {step}. {mark[rule.in_period]} {day} is {state} ({start} to {end})")
-            lines.append(f"       per {quote(own)}")
+            info = checked.rule(rule.id)
+            inherited = info is not None and info.written is not None and info.written.period is None
+            validity = tuple(c.text.value for c in checked.header.citations)
+            if inherited:  # the document's validity: quote the sentence that states it
+                lines.append(
+                    f"       per {quote(validity)}" if validity else "       per the document's validity"
+                )
+            else:
+                lines.append(f"       per {quote(own)}")
         if rule.missing_facts:
             lines.append("  missing facts: " + ", ".join(rule.missing_facts))
 
@@ -212,7 +222,12 @@ def explain(checked: CheckedPolicy, outcome: Outcome) -> str:
     for duty in outcome.duties:
         general = duty.condition is None
         lines.append(
-            f"{duty.label} — {'in force (a general duty)' if general else duty.status.replace('_', ' ')}"
+            f"{duty.label} — "
+            + (
+                "in force (a general duty)"
+                if general and duty.status == "applies"
+                else duty.status.replace("_", " ")
+            )
         )
         lines.extend(_reference(checked, duty.id))
         own = tuple(c.text for c in duty.citations)

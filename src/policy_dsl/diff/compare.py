@@ -31,6 +31,7 @@ from policy_dsl.diff.align import (
     MeasureChange,
     align,
 )
+from policy_dsl.diff.facts import FactChange, align_facts
 from policy_dsl.diff.redline import Segment, changed, redline
 from policy_dsl.diff.regions import BenefitRegions, outcome_regions
 from policy_dsl.diff.rulediff import RuleChange, diff_rules
@@ -128,6 +129,8 @@ class PolicyDiff:
     definitions: tuple[RuleChange, ...]
     as_of: dt.date | None
     population: object | None = None
+    #: facts added, removed, retyped and renamed (a rename is reported once, here)
+    facts: tuple[FactChange, ...] = ()
 
     def standing_changes(self) -> list[tuple[str, str, str]]:
         """The document-level changes: status, validity, what is repealed, precedence."""
@@ -139,6 +142,7 @@ class PolicyDiff:
         return (
             self.old.title != self.new.title
             or bool(self.standing_changes())
+            or bool(self.facts)
             or any(m.different for m in self.measures)
             or bool(self.definitions)
             or bool(self.population is not None and getattr(self.population, "different", False))
@@ -180,10 +184,14 @@ class PolicyDiff:
                 1 for m in self.measures if changed(m.redline) or changed(m.title_redline)
             )
         }
+        fact_counts: dict[str, int] = {}
+        for fact in self.facts:
+            fact_counts[fact.status] = fact_counts.get(fact.status, 0) + 1
         return {
             "structure": structure,
             "text": text,
             "units": units_counts,
+            "facts": dict(sorted(fact_counts.items())),
             "rules": dict(sorted(rule_counts.items())),
             "outcomes": outcome_counts,
         }
@@ -393,7 +401,8 @@ def diff_policies(old: Policy, new: Policy, old_info: VersionInfo, new_info: Ver
     old_checked, new_checked = old.checked, new.checked
     assert old_checked.document is not None and new_checked.document is not None
     alignment = align(read_document(old_checked.document.text), read_document(new_checked.document.text))
-    rules = diff_rules(old_checked, new_checked)
+    facts = align_facts(old_checked, new_checked)
+    rules = diff_rules(old_checked, new_checked, facts.renamed)
     fallback = _fallback_as_of((old_checked, new_checked))
     outcomes: dict[str, BenefitRegions] = {}
     for kind in ("benefit", "duty"):
@@ -403,10 +412,12 @@ def diff_policies(old: Policy, new: Policy, old_info: VersionInfo, new_info: Ver
             else [*new_checked.duties, *old_checked.duties]
         )
         for ident in dict.fromkeys(info.rule.name for info in infos):
-            outcomes[ident] = outcome_regions(old.compiled, new.compiled, ident, fallback, kind)
+            outcomes[ident] = outcome_regions(
+                old.compiled, new.compiled, ident, fallback, kind, facts.renamed
+            )
     measures = _measure_diffs(alignment, rules, outcomes, (old_checked, new_checked))
     definitions = tuple(r for r in rules if r.kind == "definition")
-    return PolicyDiff(old_info, new_info, tuple(measures), definitions, fallback)
+    return PolicyDiff(old_info, new_info, tuple(measures), definitions, fallback, None, facts.changes)
 
 
 def diff_paths(old_path: str, new_path: str) -> PolicyDiff:

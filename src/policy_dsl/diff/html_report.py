@@ -227,6 +227,7 @@ def render_html(diff: PolicyDiff) -> str:
     ]
     if diff.population is not None and isinstance(diff.population, PopulationDiff):
         parts.append(_population(diff.population))
+    parts.append(_facts(diff))
     parts.append(_definitions(diff))
     parts.append(_measures(diff))
     parts.append(
@@ -362,6 +363,26 @@ def _population(population: PopulationDiff) -> str:
 
 
 # ---------------------------------------------------------------- definitions and rules
+
+
+_FACT_STATUS = {"renamed": "改名", "added": "新增", "removed": "删除", "retyped": "类型改变"}
+
+
+def _facts(diff: PolicyDiff) -> str:
+    if not diff.facts:
+        return ""
+    out = ['<section id="facts">', "<h2>事实（企业须提供的信息）</h2>", '<table class="facts">']
+    out.append("<thead><tr><th>变化</th><th>原版本</th><th>新版本</th><th>依据</th></tr></thead><tbody>")
+    for fact in diff.facts:
+        old = f"{fact.old}（{fact.old_type}）" if fact.old else "—"
+        new = f"{fact.new}（{fact.new_type}）" if fact.new else "—"
+        status = _FACT_STATUS.get(fact.status, fact.status)
+        out.append(
+            f'<tr data-status="{_e(fact.status)}"><td>{_e(status)}</td><td>{_e(old)}</td>'
+            f"<td>{_e(new)}</td><td>{_e(fact.reason or '')}</td></tr>"
+        )
+    out += ["</tbody></table>", "</section>"]
+    return "\n".join(out)
 
 
 def _definitions(diff: PolicyDiff) -> str:

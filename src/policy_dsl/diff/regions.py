@@ -297,8 +297,12 @@ def _enum_values(old: CheckedPolicy | None, new: CheckedPolicy | None, enum: str
     return values
 
 
-def _domain(old: CheckedPolicy | None, new: CheckedPolicy | None, benefit: str, name: str) -> _Domain:
-    type_ = _fact_type(old, new, name)
+def _domain(
+    old: CheckedPolicy | None, new: CheckedPolicy | None, benefit: str, name: str, old_name: str | None = None
+) -> _Domain:
+    """The cells of fact ``name`` (called ``old_name`` in the old version, if it was renamed)."""
+    old_name = old_name or name
+    type_ = _fact_type(old, new, name) or _fact_type(old, None, old_name)
     assert type_ is not None
     if type_.kind == "bool":
         return _Domain(name, type_, (Cell(True), Cell(False)), False)
@@ -310,8 +314,8 @@ def _domain(old: CheckedPolicy | None, new: CheckedPolicy | None, benefit: str, 
         subsets: list[frozenset[str]] = [frozenset(), *(frozenset([v]) for v in values), frozenset(values)]
         unique = list(dict.fromkeys(subsets))
         return _Domain(name, type_, tuple(Cell(s) for s in unique), False)
-    boundaries = [*_constants(old, name), *_constants(new, name)]
-    boundaries += [*_cap_boundaries(old, benefit, name), *_cap_boundaries(new, benefit, name)]
+    boundaries = [*_constants(old, old_name), *_constants(new, name)]
+    boundaries += [*_cap_boundaries(old, benefit, old_name), *_cap_boundaries(new, benefit, name)]
     default: Any
     if type_.kind == "date":
         default = dt.date(2022, 1, 1)
@@ -516,21 +520,29 @@ def outcome_regions(
     benefit: str,
     fallback_as_of: dt.date,
     kind: str = "benefit",
+    renamed: dict[str, str] | None = None,
 ) -> BenefitRegions:
-    """Where ``benefit`` (or the duty of that id, with ``kind="duty"``) is gained, lost or changed."""
+    """Where ``benefit`` (or the duty of that id, with ``kind="duty"``) is gained, lost or changed.
+
+    ``renamed`` maps old fact names to new ones: a renamed fact is one dimension, both names
+    given the same value."""
+    renamed = renamed or {}
+    old_names = {new_name: old_name for old_name, new_name in renamed.items()}
     before, after = _Version(old, benefit, kind), _Version(new, benefit, kind)
     old_checked = old.checked if old is not None else None
     new_checked = new.checked if new is not None else None
     names: list[str] = []
     periods: list[tuple[dt.date | None, dt.date | None]] = []
     label = benefit
-    for version in (before, after):
+    for version, mapping in ((before, renamed), (after, {})):
         if version.rule is not None:
-            names.extend(n for n in version.rule["needs"] if n not in names)
+            needs = [mapping.get(n, n) for n in version.rule["needs"]]
+            names.extend(n for n in needs if n not in names)
             if version.rule["period"] is not None:
                 periods.append(version.rule["period"])
             label = version.rule["label"]
-    domains = [_domain(old_checked, new_checked, benefit, n) for n in names]
+    domains = [_domain(old_checked, new_checked, benefit, n, old_names.get(n)) for n in names]
+    aliases = [(index, old_names[n]) for index, n in enumerate(names) if n in old_names]
     domains.append(_as_of_domain(periods, fallback_as_of))
     sizes = [len(d.cells) for d in domains]
     combos, total, exact = _combinations(sizes)
@@ -539,6 +551,8 @@ def outcome_regions(
     for combo in combos:
         evaluated += 1
         facts = {d.name: d.cells[i].value for d, i in zip(domains[:-1], combo, strict=False)}
+        for index, old_name in aliases:
+            facts[old_name] = domains[index].cells[combo[index]].value
         as_of = domains[-1].cells[combo[-1]].value
         change = _change(before.key(facts, as_of), after.key(facts, as_of))
         if change is not None:
@@ -556,7 +570,7 @@ def outcome_regions(
                 if text:
                     constraints.append((domains[d].name, text))
             witness_combo = min(c for c in cells if all(c[d] in box[d] for d in box))
-            witness, confirmed = _witness(domains, witness_combo, before, after)
+            witness, confirmed = _witness(domains, witness_combo, before, after, aliases)
             if confirmed != change:
                 unconfirmed += 1
                 continue  # re-evaluation disagrees: never report a witness that does not differ
@@ -572,12 +586,19 @@ def outcome_regions(
 
 
 def _witness(
-    domains: Sequence[_Domain], combo: tuple[int, ...], before: _Version, after: _Version
+    domains: Sequence[_Domain],
+    combo: tuple[int, ...],
+    before: _Version,
+    after: _Version,
+    aliases: Sequence[tuple[int, str]] = (),
 ) -> tuple[Witness, str | None]:
     """The witness enterprise of a region, re-evaluated in full under both versions."""
     facts = {d.name: d.cells[i].value for d, i in zip(domains[:-1], combo, strict=False)}
+    shown_facts = dict(facts)
+    for index, old_name in aliases:
+        facts[old_name] = domains[index].cells[combo[index]].value
     as_of = domains[-1].cells[combo[-1]].value
-    shown = tuple((d.name, _show(facts[d.name], d.type)) for d in domains[:-1])
+    shown = tuple((d.name, _show(shown_facts[d.name], d.type)) for d in domains[:-1])
     old, new = before.full_outcome(facts, as_of), after.full_outcome(facts, as_of)
     witness = Witness(shown, as_of, _result(old), _result(new), len(domains[-1].cells) > 1)
     return witness, _change(_key(old), _key(new))

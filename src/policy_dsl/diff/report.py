@@ -13,8 +13,11 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import attrs
+
 from policy_dsl.diff.align import MeasureChange
 from policy_dsl.diff.compare import SCHEMA_VERSION, MeasureDiff, PolicyDiff, UnitsChange
+from policy_dsl.diff.facts import FactChange
 from policy_dsl.diff.redline import DELETE, EQUAL, INSERT, Segment
 from policy_dsl.diff.regions import BenefitRegions, Region, VersionResult
 from policy_dsl.diff.rulediff import RuleChange
@@ -157,6 +160,7 @@ def to_dict(diff: PolicyDiff) -> dict[str, Any]:
         "different": diff.different,
         "as_of": diff.as_of.isoformat() if isinstance(diff.as_of, dt.date) else None,
         "summary": diff.summary(),
+        "facts": [attrs.asdict(f) for f in diff.facts],
         "definitions": [_rule(r) for r in diff.definitions],
         "measures": [
             {
@@ -264,6 +268,9 @@ def _summary_lines(diff: PolicyDiff) -> list[str]:
     units = ", ".join(f"{n} {k}" for k, n in u.items() if k != "measures" and n)
     lines.append(f"  responsible units: {u['measures']} measures changed" + (f" ({units})" if units else ""))
     if diff.old.encoded:
+        f = summary["facts"]
+        facts = ", ".join(f"{n} {k}" for k, n in f.items()) or "no change"
+        lines.append(f"  facts: {facts}")
         r = summary["rules"]
         added, removed, changed_count = r.get("added", 0), r.get("removed", 0), r.get("changed", 0)
         lines.append(f"  rules: {added} added, {removed} removed, {changed_count} changed")
@@ -290,6 +297,23 @@ def _units_lines(units: UnitsChange, style: _Style) -> list[str]:
         lines.append(f"      lead changed: {units.lead[0]} → {units.lead[1]}")
     elif units.reordered:
         lines.append("      reordered")
+    return lines
+
+
+def _fact_lines(facts: Iterable[FactChange]) -> list[str]:
+    """Renames first (each with its evidence), then retyped facts, then those added and removed."""
+    lines: list[str] = []
+    groups: dict[str, list[FactChange]] = {}
+    for fact in facts:
+        groups.setdefault(fact.status, []).append(fact)
+    for fact in groups.get("renamed", []):
+        lines.append(f"  renamed: {fact.old} → {fact.new} ({fact.new_type}; {fact.reason})")
+    for fact in groups.get("retyped", []):
+        lines.append(f"  retyped: {fact.old}: {fact.old_type} → {fact.new_type}")
+    for status in ("added", "removed"):
+        names = [f"{x.new or x.old} ({x.new_type or x.old_type})" for x in groups.get(status, [])]
+        if names:
+            lines.append(f"  {status}: " + ", ".join(names))
     return lines
 
 
@@ -418,6 +442,10 @@ def render_text(diff: PolicyDiff, color: bool = False, regions: int | None = TEX
     lines.extend(_summary_lines(diff))
     if diff.population is not None:
         lines.extend(diff.population.summary_lines())  # type: ignore[attr-defined]
+    if diff.facts:
+        lines.append("")
+        lines.append(style.bold("Facts"))
+        lines.extend(_fact_lines(diff.facts))
     if diff.definitions:
         lines.append("")
         lines.append(style.bold("Definitions"))
@@ -466,6 +494,9 @@ def render_markdown(diff: PolicyDiff) -> str:
     if diff.population is not None:
         summary_lines = diff.population.summary_lines()  # type: ignore[attr-defined]
         out.extend(f"- {_md_escape(line.strip())}" for line in summary_lines)
+    if diff.facts:
+        out += ["", "## Facts", ""]
+        out.extend(f"- {_md_escape(line.strip())}" for line in _fact_lines(diff.facts))
     if diff.definitions:
         out += ["", "## Definitions", ""]
         out.extend(_md_rules(diff.definitions))

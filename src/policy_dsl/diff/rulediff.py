@@ -13,6 +13,7 @@ import attrs
 
 from policy_dsl import model as m
 from policy_dsl.check import CheckedPolicy, RuleInfo
+from policy_dsl.diff.facts import rename_facts
 from policy_dsl.format import format_condition, format_literal
 from policy_dsl.visitor import Visitor
 
@@ -77,8 +78,15 @@ def _agencies(checked: CheckedPolicy, idents: tuple[str, ...]) -> str:
     return "、".join(idents)
 
 
-def _view(checked: CheckedPolicy, info: RuleInfo | None, definition: m.Definition | None) -> _RuleView:
+def _view(
+    checked: CheckedPolicy,
+    info: RuleInfo | None,
+    definition: m.Definition | None,
+    renamed: dict[str, str] | None = None,
+) -> _RuleView:
     fields: dict[str, str] = {}
+    if definition is not None and renamed:
+        definition = rename_facts(definition, renamed)
     if definition is not None:
         if definition.means is not None:
             fields["means"] = format_condition(definition.means)
@@ -86,7 +94,7 @@ def _view(checked: CheckedPolicy, info: RuleInfo | None, definition: m.Definitio
         citations = tuple(c.text.value for c in definition.citations)
         return _RuleView("definition", label, None, fields, _atoms(definition.means), citations)
     assert info is not None
-    rule = info.rule
+    rule = rename_facts(info.rule, renamed) if renamed else info.rule
     when = rule.when if isinstance(rule, m.Benefit | m.Duty) else None
     if when is not None:
         fields["when"] = format_condition(when)
@@ -121,12 +129,12 @@ def _view(checked: CheckedPolicy, info: RuleInfo | None, definition: m.Definitio
     return _RuleView(kind, label, info.measure, fields, _atoms(when), citations)
 
 
-def _views(checked: CheckedPolicy) -> dict[str, _RuleView]:
+def _views(checked: CheckedPolicy, renamed: dict[str, str] | None = None) -> dict[str, _RuleView]:
     views: dict[str, _RuleView] = {}
     for name, definition in checked.definitions.items():
-        views[name] = _view(checked, None, definition)
+        views[name] = _view(checked, None, definition, renamed)
     for info in (*checked.benefits, *checked.duties, *checked.targets):
-        views[info.rule.name] = _view(checked, info, None)
+        views[info.rule.name] = _view(checked, info, None, renamed)
     return views
 
 
@@ -157,9 +165,14 @@ def _threshold_changes(old: tuple[m.Comparison, ...], new: tuple[m.Comparison, .
     return changes
 
 
-def diff_rules(old: CheckedPolicy, new: CheckedPolicy) -> tuple[RuleChange, ...]:
-    """Every rule that was added, removed or changed, in the new version's order (removed ones last)."""
-    old_views, new_views = _views(old), _views(new)
+def diff_rules(
+    old: CheckedPolicy, new: CheckedPolicy, renamed: dict[str, str] | None = None
+) -> tuple[RuleChange, ...]:
+    """Every rule that was added, removed or changed, in the new version's order (removed ones last).
+
+    ``renamed`` maps old fact names to new ones (:func:`policy_dsl.diff.facts.align_facts`): the
+    old version is read with the new names, so a renamed fact changes no rule."""
+    old_views, new_views = _views(old, renamed), _views(new)
     changes: list[RuleChange] = []
     for ident, view in new_views.items():
         before = old_views.get(ident)
