@@ -5,7 +5,9 @@ run from the repository root with relative paths, stdout piped (so text has no c
 
 * ``draft-vs-revision.txt``, ``.json``, ``.md`` — ``draft.policy`` vs ``revision-example.policy``
   in ``--format text``, ``json`` and ``markdown``;
-* ``draft-vs-revision-plain.txt`` — the plain texts ``draft.txt`` vs ``revision-example.txt``.
+* ``draft-vs-revision-plain.txt`` — the plain texts ``draft.txt`` vs ``revision-example.txt``;
+* ``liuhe-old-vs-new.txt``, ``.md`` — a real pair: 柳河县's earlier text and its 2023 revision
+  (``policies/liuhe-key-industries-2023``), whose articles 第N条 replace run-in measures （二）….
 
 After an intended change of the report, regenerate them and review the diff:
 
@@ -27,6 +29,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden"
 EXAMPLE = "policies/cq-foreign-trade-2022"
+LIUHE = "policies/liuhe-key-industries-2023"
 COMMAND = Path(sys.executable).parent / "policy-diff"
 REGEN = os.environ.get("POLICY_DSL_REGEN") == "1"
 
@@ -45,6 +48,8 @@ CASES = {
         "markdown",
     ],
     "draft-vs-revision-plain.txt": [f"{EXAMPLE}/draft.txt", f"{EXAMPLE}/revision-example.txt"],
+    "liuhe-old-vs-new.txt": [f"{LIUHE}/old.policy", f"{LIUHE}/new.policy"],
+    "liuhe-old-vs-new.md": [f"{LIUHE}/old.policy", f"{LIUHE}/new.policy", "--format", "markdown"],
 }
 
 

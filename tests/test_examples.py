@@ -5,9 +5,11 @@
 prints the file back unchanged).
 
 ``tests/examples/bad/X.policy`` must fail ``policy check`` with exit code 2, print nothing on
-stdout, and print exactly ``tests/examples/bad/X.expected`` on stderr. The command runs from
-the repository root with the relative path ``tests/examples/bad/X.policy``, so the golden
-files hold no machine-specific paths.
+stdout, and print exactly ``tests/examples/bad/X.expected`` on stderr. Those listed in
+``WARNINGS_ONLY`` show a warning, which does not fail the check: exit code 0, the usual
+``… ok`` summary on stdout, and exactly ``X.expected`` on stderr. The command runs from the
+repository root with the relative path ``tests/examples/bad/X.policy``, so the golden files
+hold no machine-specific paths.
 
 Regenerating the golden files: after a deliberate change to a message, run
 
@@ -40,6 +42,9 @@ KNOWN_MISSING_CHECKS: dict[str, str] = {}
 
 #: Good examples that `policy fmt` does not yet print back unchanged, reported to the owner.
 KNOWN_NOT_CANONICAL: dict[str, str] = {}
+
+#: Bad examples whose only problems are warnings: `policy check` passes (exit 0) and prints them on stderr.
+WARNINGS_ONLY = frozenset({"cross_unit_citation.policy"})
 
 
 def _relative(path: Path) -> str:
@@ -91,8 +96,12 @@ def _bad_param(path: Path) -> object:
 @pytest.mark.parametrize("path", [_bad_param(p) for p in BAD])
 def test_bad_example_reports_expected_errors(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     result = _invoke(["check", _relative(path)], monkeypatch)
-    assert result.exit_code == 2, result.stdout
-    assert result.stdout == ""
+    if path.name in WARNINGS_ONLY:
+        assert result.exit_code == 0, result.stderr
+        assert result.stdout.startswith(f"{_relative(path)}: ok")
+    else:
+        assert result.exit_code == 2, result.stdout
+        assert result.stdout == ""
     expected = path.with_suffix(".expected")
     if REGEN:
         expected.write_text(result.stderr, encoding="utf-8")

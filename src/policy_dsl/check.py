@@ -19,7 +19,7 @@ import attrs
 from policy_dsl import model as m
 from policy_dsl import types as t
 from policy_dsl.citations import FoldedSource, Site, Span, constants, normalize_text, verify_citations
-from policy_dsl.document import Document, DocumentUnit, heading_key, read_document
+from policy_dsl.document import Document, DocumentUnit, UnitKey, heading_key, read_document
 from policy_dsl.errors import Diagnostic, PolicyCheckError, PolicyError, did_you_mean
 from policy_dsl.parse import glued_keyword, parse
 from policy_dsl.source import SourceFile, SourcePosition
@@ -164,10 +164,10 @@ class Coverage:
         lines = [self.summary()]
         missing = [n for n in self.units_in_source if n not in self.units_encoded]
         if missing:
-            lines.append("  units not encoded: " + "、".join(missing))
+            lines.append("  units not encoded: " + " ".join(missing))
         unmatched = [n for n in self.unit_lines_in_source if n not in self.unit_lines_encoded]
         if unmatched:
-            lines.append("  responsible-unit lines not encoded: " + "、".join(unmatched))
+            lines.append("  responsible-unit lines not encoded: " + " ".join(unmatched))
         if self.grant_clauses:
             lines.append(
                 f"  clauses that grant something concrete but no rule cites ({len(self.grant_clauses)}):"
@@ -500,7 +500,8 @@ class _Checker:
             else:
                 end = header.until.value  # type: ignore[assignment]
         if start is not None and end is not None and end < start:
-            self.error("the document's validity ends before it takes effect", header.pos)
+            where = header.until or header.valid or header
+            self.error("the document's validity ends before it takes effect", where.pos)
         precedence = None
         if header.precedence is not None:
             precedence = header.precedence.text
@@ -701,7 +702,7 @@ class _Checker:
             self.error(
                 f"`{unit.number}` is not a unit number",
                 self.head(unit),
-                hint="write the number as the text does: 二、, 第二章, 第5条, （六）, 1., （1）",
+                hint="write the number as the text does: 二、, 第二章, 第5条, （六）, 1., （1）, ①",
             )
             return None
         if self.structure is None:
@@ -720,6 +721,9 @@ class _Checker:
             return None
         if len(found) > 1:
             lines = ", ".join(str(u.line) for u in found[:6])
+            holders = [h.label for h in self.structure.walk() if any(c in found for c in h.children)]
+            if holders:
+                lines += "; under " + " ".join(holders)
             self.error(
                 f"the text has {len(found)} units numbered {unit.label}{where} (lines {lines})",
                 self.head(unit),
@@ -754,7 +758,7 @@ class _Checker:
         first = next(iter(source.sentences), None)
         if not source.title and first is not None and written == _title_key(first.text):
             return  # the heading line read as the first sentence: （一）对象范围。
-        has = f"{source.label}{source.title}" if source.title else f"{source.label} (no title)"
+        has = f'{source.label} "{source.title}"' if source.title else f"{source.label} (no title)"
         self.error(
             f"the title of {unit.label} differs from the source text",
             unit.title.pos,
@@ -769,9 +773,31 @@ class _Checker:
             by_style.setdefault(found.style, []).append(found)
         if not by_style:
             return "the source text has no numbered headings (一、, 第N条, （一）, 1. …) at all"
+        parents: dict[int, str] = {}
+        for top in self.structure.units:
+            for outer in top.walk():
+                for child in outer.children:
+                    parents[id(child)] = outer.label
+
+        counts: dict[UnitKey, int] = {}
+        for unit in self.structure.walk():
+            counts[unit.key] = counts.get(unit.key, 0) + 1
+
+        def shown(unit: DocumentUnit) -> str:
+            same_number = counts[unit.key] > 1
+            return (
+                f"{unit.label} in {parents[id(unit)]}" if same_number and id(unit) in parents else unit.label
+            )
+
         parts = []
         for same in by_style.values():
-            labels = "、".join(u.label for u in same[:4]) + ("…" if len(same) > 4 else "")
+            listed = same if len(same) <= 5 else [*same[:3], same[-1]]
+            labels = " ".join(shown(u) for u in listed[:-1])
+            labels = (
+                f"{labels} … {shown(listed[-1])}"
+                if len(same) > 5
+                else f"{labels} {shown(listed[-1])}".strip()
+            )
             parts.append(f"{labels} (lines {same[0].line}–{same[-1].line})")
         return "the source text's headings are " + "; ".join(parts)
 
@@ -817,8 +843,12 @@ class _Checker:
                     hint='add `cite "…"` with the exact words of the source text it encodes',
                 )
             self.check_period(rule.period)
+            unresolved = (
+                isinstance(rule, m.Benefit | m.Duty) and rule.follows is not None and name not in resolved
+            )
             if isinstance(effective, m.Benefit):
-                self.check_benefit(effective)
+                if not unresolved:  # a broken cross-reference is reported once, not as missing fields
+                    self.check_benefit(effective)
                 benefits.append(rule_info)
             elif isinstance(effective, m.Duty):
                 if effective.when is not None:
@@ -857,6 +887,7 @@ class _Checker:
         """Cross-references resolved: a rule that ``follows`` another takes its fields where it gives none."""
         resolved: dict[str, m.Benefit | m.Duty | m.Target] = {}
         state: dict[str, str] = {}
+        reported: set[frozenset[str]] = set()
 
         def resolve(name: str, chain: list[str]) -> m.Benefit | m.Duty | m.Target | None:
             rule = written[name][0]
@@ -867,11 +898,13 @@ class _Checker:
                 return resolved[name]
             if state.get(name) == "active":
                 cycle = [*chain[chain.index(name) :], name]
-                self.error(
-                    "rules follow each other in a cycle: " + " → ".join(cycle),
-                    follows.pos,
-                    hint="a cross-reference must end at a rule that states its own terms",
-                )
+                if frozenset(cycle) not in reported:
+                    reported.add(frozenset(cycle))
+                    self.error(
+                        "rules follow each other in a cycle: " + " → ".join(cycle),
+                        follows.pos,
+                        hint="a cross-reference must end at a rule that states its own terms",
+                    )
                 return None
             target = written.get(follows.text)
             if target is None:
@@ -945,7 +978,20 @@ class _Checker:
             sites.append(Site(rule, what, rule.citations, span, tuple(also), rule.waivers, known))
         if self.folded is None:
             return
-        self.diagnostics.extend(verify_citations(self.folded, sites))
+        quiet = [site.node for site in sites if self.has_error_within(site.node)]
+        self.diagnostics.extend(verify_citations(self.folded, sites, tuple(spans.values()), quiet))
+
+    def has_error_within(self, node: m.Node) -> bool:
+        """Whether an error was already reported inside ``node`` (its quantities are then not checked:
+        a type error or a misquote says what is wrong; a stale-quantity error would repeat it)."""
+        pos = node.pos
+        return any(
+            d.severity == "error"
+            and d.pos is not None
+            and d.pos.path == pos.path
+            and pos.line <= d.pos.line <= pos.end_line
+            for d in self.diagnostics
+        )
 
     def constants_through_definitions(self, rule: m.Rule) -> set[object]:
         """A rule's constants and those of the definitions it uses (a threshold stated once, in a

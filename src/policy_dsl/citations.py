@@ -32,6 +32,7 @@ import attrs
 from policy_dsl import model as m
 from policy_dsl.document import chinese_number
 from policy_dsl.errors import Diagnostic
+from policy_dsl.format import format_value
 from policy_dsl.source import SourceFile, SourcePosition
 from policy_dsl.values import CURRENCY_WORDS, DURATION_UNITS, MULTIPLIERS, Duration, Money, Percent
 
@@ -165,8 +166,6 @@ def constants(node: m.Node) -> set[object]:
         item = stack.pop()
         if isinstance(item, m.Literal):
             found.add(comparable(item.value))
-            if isinstance(item.value, Money):
-                found.add(("money-any", item.value.amount.normalize()))
             if isinstance(item.value, Duration) and item.value.unit == "years":
                 found.add(("duration", item.value.amount * 12, "months"))
             if isinstance(item.value, dt.date):
@@ -183,11 +182,7 @@ def constants(node: m.Node) -> set[object]:
 
 def _known(quantity: Quantity, known: set[object]) -> bool:
     value = comparable(quantity.value)
-    if value in known:
-        return True
-    if isinstance(quantity.value, Money) and ("money-any", quantity.value.amount.normalize()) in known:
-        return True  # 500万元 cited, 500万 CNY written: one constant
-    return isinstance(quantity.value, Decimal) and value in known
+    return value in known
 
 
 # ---------------------------------------------------------------- where citations land
@@ -254,8 +249,14 @@ class FoldedSource:
         return found
 
 
-def verify_citations(source: FoldedSource, sites: Iterable[Site]) -> list[Diagnostic]:
-    """Every problem with the citations of ``sites``: errors, and warnings for cross-unit quotes."""
+def verify_citations(
+    source: FoldedSource, sites: Iterable[Site], units: Sequence[Span] = (), quiet: Iterable[m.Node] = ()
+) -> list[Diagnostic]:
+    """Every problem with the citations of ``sites``: errors, and warnings for cross-unit quotes.
+
+    ``units`` are the spans of the text's units (to name where a stray quote lies); the quantities
+    of ``quiet`` sites are not checked (they already have an error: no cascade)."""
+    quiet_ids = {id(node) for node in quiet}
     problems: list[Diagnostic] = []
     sentences: list[str] | None = None
     for site in sites:
@@ -294,17 +295,21 @@ def verify_citations(source: FoldedSource, sites: Iterable[Site]) -> list[Diagno
                 allowed = any(span.holds(where, where + len(needle)) for span in site.also)
                 if not allowed:
                     line = source.line_of(where)
+                    holders = [u for u in units if u.holds(where, where + len(needle))]
+                    place = min(holders, key=lambda u: u.end - u.start).label if holders else f"line {line}"
                     problems.append(
                         Diagnostic(
-                            f"{site.what} in {site.span.label} cites text of line {line}, outside its unit",
+                            f"{site.what} in {site.span.label} cites text of {place} (line {line}), "
+                            "outside its unit",
                             citation.text.pos,
                             hint="move the rule to the unit that holds the text; if it is a "
                             "cross-reference (按第N条执行), say so with `follows`",
                             severity="warning",
                         )
                     )
-        if site.known is not None:
-            problems.extend(_stale_quantities(site))
+        if site.known is not None and id(site.node) not in quiet_ids:
+            present = tuple(c for c in site.citations if source.occurrences(normalize_text(c.text.value)))
+            problems.extend(_stale_quantities(attrs.evolve(site, citations=present)))
     return problems
 
 
@@ -321,11 +326,22 @@ def _stale_quantities(site: Site) -> Iterator[Diagnostic]:
             if folded in waived or comparable(quantity.value) in waived_values:
                 used.add(folded)
                 continue
+            stale = _uncited_like(quantity.value, site)
+            if stale:
+                hint = (
+                    f"the rule has {'、'.join(stale)}, which no citation states: if the encoding is "
+                    f"stale, update it to {quantity.text}; if the rule deliberately leaves "
+                    f'{quantity.text} out: waive "{quantity.text}" because "…"'
+                )
+            else:
+                hint = (
+                    "encode it, or if the rule deliberately leaves it out: "
+                    f'waive "{quantity.text}" because "…"'
+                )
             yield Diagnostic(
                 f"the citation says {quantity.text}, which is none of the constants of {site.what}",
                 _within(citation.text.pos, citation.text.value, quantity.text),
-                hint=f"encode it, or if the rule deliberately leaves it out: "
-                f'waive "{quantity.text}" because "…"',
+                hint=hint,
             )
     cited = {normalize_text(q.text) for c in site.citations for q in quantities(c.text.value)}
     cited_values = {comparable(q.value) for c in site.citations for q in quantities(c.text.value)}
@@ -338,6 +354,37 @@ def _stale_quantities(site: Site) -> Iterator[Diagnostic]:
                 waiver.quantity.pos,
                 hint="drop the waiver, or quote the sentence that states the quantity",
             )
+
+
+def _uncited_like(value: object, site: Site) -> list[str]:
+    """Constants of the rule of the same kind as ``value`` that no citation states (500万美元 where
+    the quote says 300万美元): the sign of an encoding copied from another version."""
+    cited = {comparable(q.value) for c in site.citations for q in quantities(c.text.value)}
+    shown: list[str] = []
+    for literal in _literals(site.node):
+        other = literal.value
+        same_kind = (
+            (isinstance(value, Money) and isinstance(other, Money) and value.currency == other.currency)
+            or (isinstance(value, Percent) and isinstance(other, Percent))
+            or (isinstance(value, Duration) and isinstance(other, Duration) and value.unit == other.unit)
+        )
+        if same_kind and comparable(other) not in cited:
+            text = format_value(other)
+            if text not in shown:
+                shown.append(text)
+    return shown
+
+
+def _literals(node: object) -> Iterator[m.Literal]:
+    if isinstance(node, m.Literal):
+        yield node
+    elif attrs.has(type(node)):
+        for field in attrs.fields(type(node)):  # type: ignore[arg-type]
+            if field.name not in ("pos", "citations", "waivers", "label"):
+                yield from _literals(getattr(node, field.name))
+    elif isinstance(node, tuple):
+        for item in node:
+            yield from _literals(item)
 
 
 def _within(pos: SourcePosition, quoted: str, part: str) -> SourcePosition:

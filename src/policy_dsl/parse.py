@@ -1,8 +1,9 @@
 """Stage 1: text → :class:`~policy_dsl.model.PolicyFile`. Entry point: :func:`parse`.
 
 One LALR parser is built from ``grammar/policy.lark`` (package data) and cached. The grammar
-shapes what each rule sees; :class:`_ToModel` maps each alias to one model class, called by the
-parser as it reduces (no parse tree is built). Syntax errors become
+shapes the tree; :class:`_ToModel` maps each alias to one model class, each tree node handed to it
+with the span of its ``meta`` (Lark's ``propagate_positions``) by a non-recursive transformer, so
+deeply nested conditions parse. Only Lark's public API is used. Syntax errors become
 :class:`~policy_dsl.errors.PolicySyntaxError` with friendly messages.
 """
 
@@ -15,12 +16,12 @@ import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from lark import Lark, Token
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
-from lark.grammar import Rule
-from lark.parse_tree_builder import maybe_create_child_filter
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from lark.tree import Meta
+from lark.visitors import Transformer_NonRecursive
 
 from policy_dsl import model as m
 from policy_dsl.errors import Diagnostic, PolicySyntaxError, did_you_mean
@@ -142,14 +143,9 @@ def _cache_path() -> str | bool:
     return str(base / f"policy-grammar-lark-{lark.__version__}.cache")
 
 
-_L = TypeVar("_L", bound=Lark)
-
-
-def _open_grammar(lark_class: type[_L], cache: bool) -> _L:
-    """The grammar as a ``lark_class`` LALR parser. A plain :class:`Lark` builds Lark trees (whose
-    positions, ``propagate_positions``, are the reference the model's positions reproduce); the
-    callbacks are not part of Lark's cache key, so both kinds share one cache file."""
-    return lark_class.open_from_package(
+def _open_grammar(cache: bool) -> Lark:
+    """The grammar as an LALR parser building Lark trees with positions."""
+    return Lark.open_from_package(
         "policy_dsl",
         "grammar/policy.lark",
         parser="lalr",
@@ -164,8 +160,8 @@ def build_parser(cache: bool = True) -> Lark:
     """Build the LALR parser; with ``cache`` it may be loaded from the user's cache instead (a
     loaded parser has no ``grammar`` attribute: tools that read the grammar build it uncached).
 
-    Its rules build model nodes for :func:`parse`: call that, not the parser's own ``parse``."""
-    return _open_grammar(_ModelParser, cache)
+    It builds Lark trees; :func:`parse` turns them into model nodes."""
+    return _open_grammar(cache)
 
 
 @functools.cache
@@ -184,11 +180,15 @@ def parse(text: str, path: str = "<string>", source: SourceFile | None = None) -
     outer = getattr(_local, "builder", None)
     _local.builder = builder
     try:
-        items: Any = parser().parse(text)  # what `_ToModel.start` returned
+        tree = parser().parse(text)
     except UnexpectedInput as exc:
         raise PolicySyntaxError([_syntax_diagnostic(exc, file)]) from None
     finally:
         _local.builder = outer
+    try:
+        items: Any = _FromTree(builder).transform(tree)  # what `_ToModel.start` returned
+    except VisitError as exc:  # Lark wraps what a rule method raised
+        raise exc.orig_exc from None
     if builder.diagnostics:
         raise PolicySyntaxError(builder.diagnostics)
     return m.PolicyFile(
@@ -214,99 +214,20 @@ def _token_pos(file: SourceFile, token: Token) -> SourcePosition:
     )
 
 
-def _rule_span(children: list[Any], spans: dict[int, _Span | None]) -> _Span | None:
-    """The span of a rule's matched symbols, computed as Lark's ``PropagatePositions`` does.
+class _FromTree(Transformer_NonRecursive[Token, Any]):
+    """Each tree node, children first, to the :class:`_ToModel` method of its rule or alias, with the
+    span of its ``meta``. Non-recursive: 20,000 nested parentheses parse."""
 
-    ``children`` are all the symbols the rule matched, keywords included (so a ``benefit`` block
-    starts at ``benefit``); ``spans`` holds, by ``id``, the span of every value a rule callback
-    returned. A node a ``?rule`` passed up unchanged has there the span of that rule's text (Lark's
-    "container"), so ``(a or b) and c`` starts at the ``(``. ``None``: nothing with a position.
-    """
-    child: Any  # a Token or a value a callback returned
-    for child in children:
-        if isinstance(child, Token):
-            line, column = child.line, child.column
-            break
-        start = spans.get(id(child))
-        if start is not None:
-            line, column = start[0], start[1]
-            break
-    else:
-        return None
-    for child in reversed(children):
-        # Lark types a token's line and column as optional: a lexed token has them all.
-        if isinstance(child, Token):
-            return line, column, child.end_line, child.end_column  # type: ignore[return-value]
-        end = spans.get(id(child))
-        if end is not None:
-            return line, column, end[2], end[3]  # type: ignore[return-value]
-    return None  # pragma: no cover - the loop above found a child with a position
+    def __init__(self, builder: _ToModel) -> None:
+        super().__init__()
+        self.builder = builder
 
-
-# ---------------------------------------------------------------- grammar rules → model
-
-
-class _Inlined:
-    """What a ``_rule`` (and ``x*``, ``(…)*``) yields: its children, which its parent splices in."""
-
-    __slots__ = ("children",)
-
-    def __init__(self, children: list[Any]) -> None:
-        self.children = children
-
-
-def _kept(children: list[Any]) -> list[Any]:
-    return children
-
-
-def _rule_callback(rule: Rule) -> Callable[[list[Any]], Any]:
-    """The callback the LALR parser calls when it reduces ``rule``: the value it pushes.
-
-    Lark's own callback (``ParseTreeBuilder``) drops keywords and splices ``_rule``s in before the
-    node builder sees them, and fills in positions only for ``Tree`` results; ours computes the span
-    from all the matched symbols first, then filters them the way Lark does (Lark's own child filter),
-    inlines a ``?rule`` with one child, and hands span and children to the :class:`_ToModel` method.
-    """
-    name = rule.alias or rule.options.template_source or rule.origin.name
-    method = None if name.startswith("_") else getattr(_ToModel, name, None)
-    make_filter = maybe_create_child_filter(rule.expansion, rule.options.keep_all_tokens, False, [])
-    keep = make_filter(_kept) if make_filter is not None else _kept
-    inline_one = rule.options.expand1 and not rule.alias
-    if method is None and not inline_one and not name.startswith("_"):
-        raise TypeError(f"_ToModel has no method for the grammar rule `{name}`")
-
-    def callback(children: list[Any]) -> Any:
-        builder: _ToModel = _local.builder
-        spans = builder.spans
-        span = _rule_span(children, spans)
-        kept = keep(children)
-        if inline_one and len(kept) == 1:
-            value = kept[0]
-            if isinstance(value, Token):
-                return value  # Lark keeps a token's own position
-        elif method is not None:
-            value = method(builder, span, kept)
-        else:
-            value = _Inlined(kept)
-        spans[id(value)] = span
-        return value
-
-    return callback
-
-
-class _ModelParser(Lark):
-    """Lark's LALR parser, its rule callbacks replaced by :func:`_rule_callback`'s.
-
-    The model is built while parsing, not from a Lark tree afterwards: that saves building and then
-    walking a tree (~2,200 nodes for the 786-line Chongqing draft), about a fifth of the parse time.
-    Lark's own hook for this (``transformer=``) cannot give the methods positions, so the callbacks
-    are replaced where Lark makes them: ``_prepare_callbacks`` runs both when the tables are built
-    and when they are loaded from the cache.
-    """
-
-    def _prepare_callbacks(self) -> None:
-        super()._prepare_callbacks()
-        self._callbacks.update({rule: _rule_callback(rule) for rule in self.rules})
+    def __default__(self, data: str, children: list[Any], meta: Meta) -> Any:
+        span = None if meta.empty else (meta.line, meta.column, meta.end_line, meta.end_column)
+        method = getattr(self.builder, data, None)
+        if method is None:
+            raise TypeError(f"_ToModel has no method for the grammar rule `{data}`")
+        return method(span, children)
 
 
 class _Field:
@@ -353,7 +274,6 @@ class _ToModel:
         self.file = file
         self.diagnostics: list[Diagnostic] = []
         self.comments: list[Token] = []
-        self.spans: dict[int, _Span | None] = {}  # see _rule_span
 
     # helpers
     def _pos(self, span: _Span | None) -> SourcePosition:
