@@ -52,7 +52,7 @@ def row(kind: str) -> dict[str, str]:
 
 
 def numbers(cell: str) -> list[str]:
-    """The measure labels a cell names: （六）（十二） → （六）, （十二） (the closing bracket may be ASCII)."""
+    """The measure labels a cell names: （六）（十二） → （六）, （十二） (ASCII closing brackets too)."""
     return [f"（{n}）" for n in re.findall(r"（([一二三四五六七八九十]+)[）)]", cell)]
 
 

@@ -40,7 +40,7 @@ from policy_dsl.errors import Diagnostic, PolicyLoadError
 from policy_dsl.policy import Policy, load, read_bytes
 from policy_dsl.source import UnreadableText, decode_text
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: facts, validity / repeals / precedence, failing tests
 
 
 @attrs.frozen
