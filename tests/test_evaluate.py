@@ -38,6 +38,7 @@ fact 注册: set of 机构
 definition 小微 {
     means 出口额 <= 500万美元
     cite "出口额5000万美元和500万美元以下"
+    waive "5000万美元" because "中型外贸企业的门槛，不属于本定义。"
 }
 
 measure （六） "进一步加大出口信用保险支持" {
@@ -142,10 +143,10 @@ def test_a_false_condition_decides_even_when_others_are_unknown(policy: policy_d
 @pytest.mark.parametrize(
     ("day", "status"),
     [
-        (dt.date(2022, 6, 19), "does_not_apply"),
+        (dt.date(2022, 6, 19), "not_in_force"),
         (dt.date(2022, 6, 20), "applies"),
         (dt.date(2023, 6, 30), "applies"),
-        (dt.date(2023, 7, 1), "does_not_apply"),
+        (dt.date(2023, 7, 1), "not_in_force"),
     ],
 )
 def test_period_includes_both_end_days(policy: policy_dsl.Policy, day: dt.date, status: str) -> None:

@@ -1014,7 +1014,7 @@ def test_a_follower_may_quote_the_unit_it_follows_but_others_may_not(tmp_path: P
     )
     checked = policy_dsl.load(write_policy(tmp_path, FOLLOWS_SOURCE, header() + stray)).checked
     assert [w.message for w in checked.warnings] == [
-        "benefit `迁回奖励` in 第2条 cites text of line 2, outside its unit"
+        "benefit `迁回奖励` in 第2条 cites text of 第1条 (line 2), outside its unit"
     ]
 
 
@@ -1285,7 +1285,7 @@ def test_a_cross_unit_citation_is_a_warning(tmp_path: Path) -> None:
     checked = policy_dsl.load(citation_policy(tmp_path, CROSS_UNIT)).checked
     [warning] = checked.warnings
     assert warning.severity == "warning"
-    assert warning.message == "benefit `补贴` in 第1条 cites text of line 3, outside its unit"
+    assert warning.message == "benefit `补贴` in 第1条 cites text of 第2条 (line 3), outside its unit"
     assert warning.hint is not None and "follows" in warning.hint
 
 
@@ -1294,5 +1294,5 @@ def test_policy_check_prints_warnings_on_stderr_and_passes(tmp_path: Path) -> No
     result = CliRunner().invoke(policy, ["check", str(path)])
     assert result.exit_code == 0, result.stderr
     assert "p.policy: ok" in result.stdout and "1 warning" in result.stdout
-    assert "warning: benefit `补贴` in 第1条 cites text of line 3, outside its unit" in result.stderr
+    assert "warning: benefit `补贴` in 第1条 cites text of 第2条 (line 3), outside its unit" in result.stderr
     assert "warning" not in result.stdout.replace("1 warning", "")
