@@ -998,7 +998,8 @@ class _Checker:
         definition, is encoded wherever the definition is used)."""
         found = constants(rule)
         seen: set[str] = set()
-        pending = list(references(rule))
+        when = rule.when if isinstance(rule, m.Benefit | m.Duty) else getattr(rule, "means", None)
+        pending = list(references(when)) if when is not None else []
         while pending:
             name = pending.pop()
             definition = self.definitions.get(name)

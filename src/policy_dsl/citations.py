@@ -22,6 +22,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import difflib
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
@@ -76,8 +77,13 @@ class Quantity:
     value: object
 
 
-def quantities(text: str) -> list[Quantity]:
+def quantities(text: str) -> tuple[Quantity, ...]:
     """Every quantity a sentence states: money, percent, dates, durations, counts with their unit."""
+    return _quantities(text)
+
+
+@functools.lru_cache(maxsize=4096)
+def _quantities(text: str) -> tuple[Quantity, ...]:
     text = unicodedata.normalize("NFKC", text)
     found: list[Quantity] = []
     taken: list[tuple[int, int]] = []
@@ -140,7 +146,7 @@ def quantities(text: str) -> list[Quantity]:
         add(match, Decimal(match["num"]) * MULTIPLIERS.get(match["mult"] or "", 1))
     order = {q.text: i for i, q in enumerate(found)}
     found.sort(key=lambda q: text.find(q.text) if q.text in text else order[q.text])
-    return found
+    return tuple(found)
 
 
 def comparable(value: object) -> object:

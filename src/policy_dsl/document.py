@@ -423,24 +423,33 @@ def read_document(text: str) -> Document:
 def _diff_view(
     top: tuple[DocumentUnit, ...],
 ) -> tuple[tuple[DocumentChapter, ...], tuple[DocumentMeasure, ...]]:
-    """Chapters and measures for the diff: a grouping top level is chapters, the level below measures."""
+    """Chapters and measures for the diff: a grouping top level is chapters, the level below measures.
+
+    A chapter style that groups units anywhere (一、 over （一）) makes every unit of that style a
+    chapter, so 一、财政支持 with only a paragraph pairs with 一、政策支持 over 第1条; the paragraph
+    of a chapter (its own text, before its first unit) is a measure labelled by the chapter."""
     has_articles = any(u.style == "条" for unit in top for u in unit.walk())
+    grouping = {u.style for unit in top for u in unit.walk() if u.children and u.style in CHAPTER_STYLES}
     chapters: list[DocumentChapter] = []
     measures: list[DocumentMeasure] = []
 
-    def as_measure(unit: DocumentUnit, chapter: DocumentUnit | None) -> DocumentMeasure:
-        sentences = tuple(unit.all_sentences())
-        units, units_text, units_line = unit.units, unit.units_text, unit.units_line
+    def as_measure(unit: DocumentUnit, chapter: DocumentUnit | None, own: bool = False) -> DocumentMeasure:
+        sentences = unit.sentences if own else tuple(unit.all_sentences())
         return DocumentMeasure(
             unit.label,
             unit.title,
             unit.line,
             chapter.label if chapter else None,
-            sentences,
-            units,
-            units_text,
-            units_line,
+            tuple(sentences),
+            unit.units,
+            unit.units_text,
+            unit.units_line,
         )
+
+    def open_chapter(unit: DocumentUnit) -> None:
+        chapters.append(DocumentChapter(unit.label, unit.title, unit.line))
+        if unit.sentences or unit.units_text:
+            measures.append(as_measure(unit, unit, own=True))
 
     def visit(unit: DocumentUnit, chapter: DocumentUnit | None) -> None:
         if has_articles:
@@ -448,13 +457,13 @@ def _diff_view(
                 measures.append(as_measure(unit, chapter))
                 return
             if chapter is None and unit.style in CHAPTER_STYLES:
-                chapters.append(DocumentChapter(unit.label, unit.title, unit.line))
+                open_chapter(unit)
                 chapter = unit
             for child in unit.children:
                 visit(child, chapter)
             return
-        if chapter is None and unit.style in CHAPTER_STYLES and unit.children:
-            chapters.append(DocumentChapter(unit.label, unit.title, unit.line))
+        if chapter is None and unit.style in grouping:
+            open_chapter(unit)
             for child in unit.children:
                 measures.append(as_measure(child, unit))
             return

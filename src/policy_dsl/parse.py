@@ -144,12 +144,17 @@ def _cache_path() -> str | bool:
 
 
 def _open_grammar(cache: bool) -> Lark:
-    """The grammar as an LALR parser building Lark trees with positions."""
+    """The grammar as an LALR parser building Lark trees that keep every token, keywords included.
+
+    Spans are computed from the tokens by :class:`_FromTree` rather than by Lark's
+    ``propagate_positions``, which more than doubles the time of a parse (26 of 45 ms on the draft);
+    ``keep_all_tokens`` lets a block's span start at its keyword (``benefit``) and a condition's at
+    its opening parenthesis, as ``propagate_positions`` would."""
     return Lark.open_from_package(
         "policy_dsl",
         "grammar/policy.lark",
         parser="lalr",
-        propagate_positions=True,
+        keep_all_tokens=True,
         maybe_placeholders=False,
         lexer_callbacks={"COMMENT": _collect_comment},
         cache=_cache_path() if cache else False,
@@ -214,20 +219,75 @@ def _token_pos(file: SourceFile, token: Token) -> SourcePosition:
     )
 
 
+def _rule_span(children: list[Any], spans: dict[int, _Span | None]) -> _Span | None:
+    """The span of a rule's matched symbols, computed as Lark's ``PropagatePositions`` does.
+
+    ``children`` are all the symbols the rule matched, keywords included (so a ``benefit`` block
+    starts at ``benefit``); ``spans`` holds, by ``id``, the span of every value built from a tree
+    node. A node a ``?rule`` passed up unchanged has there the span of that rule's text (Lark's
+    "container"), so ``(a or b) and c`` starts at the ``(``. ``None``: nothing with a position.
+    """
+    child: Any  # a Token or a value built from a subtree
+    for child in children:
+        if isinstance(child, Token):
+            line, column = child.line, child.column
+            break
+        start = spans.get(id(child))
+        if start is not None:
+            line, column = start[0], start[1]
+            break
+    else:
+        return None
+    for child in reversed(children):
+        # Lark types a token's line and column as optional: a lexed token has them all.
+        if isinstance(child, Token):
+            return line, column, child.end_line, child.end_column  # type: ignore[return-value]
+        end = spans.get(id(child))
+        if end is not None:
+            return line, column, end[2], end[3]  # type: ignore[return-value]
+    return None  # pragma: no cover - the loop above found a child with a position
+
+
+def _named_terminals() -> frozenset[str]:
+    """The terminals the grammar names (NAME, MONEY, UNIT_NO…): the tokens a rule's method sees.
+    Keywords and punctuation, written as strings in the rules, are anonymous: kept in the tree only
+    for positions (``keep_all_tokens``), then dropped, as Lark itself would drop them."""
+    from importlib.resources import files
+
+    grammar = files("policy_dsl").joinpath("grammar/policy.lark").read_text(encoding="utf-8")
+    return frozenset(re.findall(r"^([A-Z][A-Z0-9_]*)(?:\.\d+)?\s*:", grammar, flags=re.MULTILINE))
+
+
+_NAMED_TERMINALS = _named_terminals()
+#: Rules written with ``!``, whose every token is part of their value.
+_KEEP_ALL_TOKENS = frozenset({"unit_kind"})
+
+
 class _FromTree(Transformer_NonRecursive[Token, Any]):
-    """Each tree node, children first, to the :class:`_ToModel` method of its rule or alias, with the
-    span of its ``meta``. Non-recursive: 20,000 nested parentheses parse."""
+    """Each tree node, children first, to the :class:`_ToModel` method of its rule or alias with the
+    span of all its tokens; a ``?rule`` left in the tree only by its keywords (``"(" condition ")"``)
+    passes its one value up. Non-recursive: 20,000 nested parentheses parse."""
 
     def __init__(self, builder: _ToModel) -> None:
         super().__init__()
         self.builder = builder
+        self.spans: dict[int, _Span | None] = {}
 
     def __default__(self, data: str, children: list[Any], meta: Meta) -> Any:
-        span = None if meta.empty else (meta.line, meta.column, meta.end_line, meta.end_column)
+        span = _rule_span(children, self.spans)
+        if data not in _KEEP_ALL_TOKENS:
+            children = [c for c in children if not isinstance(c, Token) or c.type in _NAMED_TERMINALS]
         method = getattr(self.builder, data, None)
-        if method is None:
+        if method is not None:
+            value = method(span, children)
+        elif len(children) == 1:
+            value = children[0]
+            if isinstance(value, Token):
+                return value  # a token keeps its own position
+        else:
             raise TypeError(f"_ToModel has no method for the grammar rule `{data}`")
-        return method(span, children)
+        self.spans[id(value)] = span
+        return value
 
 
 class _Field:

@@ -16,7 +16,7 @@ import attrs
 
 from policy_dsl.citations import normalize_text
 from policy_dsl.diff.redline import quantities
-from policy_dsl.document import Document, DocumentMeasure
+from policy_dsl.document import Document, DocumentChapter, DocumentMeasure
 
 UNCHANGED = "unchanged"
 REWORDED = "reworded"
@@ -51,10 +51,30 @@ class MeasureChange:
 
 
 @attrs.frozen
+class ChapterChange:
+    """How a chapter changed: ``unchanged``, ``retitled``, ``renumbered``, ``inserted`` or ``deleted``.
+
+    Chapters are paired by the measures they hold (most of an old chapter's measures landing in a
+    new one), then by title or number; a chapter whose title changed is reported once, here, and
+    its measures are not "moved"."""
+
+    kind: str
+    old: DocumentChapter | None
+    new: DocumentChapter | None
+
+    @property
+    def label(self) -> str:
+        old = f"{self.old.number}{self.old.title}" if self.old else "—"
+        new = f"{self.new.number}{self.new.title}" if self.new else "—"
+        return f"{old} → {new}"
+
+
+@attrs.frozen
 class Alignment:
     old: Document
     new: Document
     changes: tuple[MeasureChange, ...]
+    chapters: tuple[ChapterChange, ...] = ()
 
 
 def _body(measure: DocumentMeasure) -> str:
@@ -161,6 +181,9 @@ def align(old: Document, new: Document) -> Alignment:
     anchors += [(i, j) for j, members in merged_into.items() if j not in pair_of_new for i in members[:1]]
     split_parts = {k for parts in split_from.values() for k in parts}
     in_order = _increasing(anchors)
+    matched = [(olds[i], news[j]) for i, j in pair_of_old.items()]
+    matched += [(olds[i], news[j]) for j, members in merged_into.items() for i in members]
+    chapter_pairs, chapter_changes = _pair_chapters(old, new, matched)
 
     changes: list[tuple[tuple[float, float], MeasureChange]] = []
     handled_new: set[int] = set()
@@ -203,7 +226,7 @@ def align(old: Document, new: Document) -> Alignment:
                 continue
             o = olds[i]
             moved = (i, j) not in in_order or (
-                o.chapter is not None and _chapter_title(old, o) != _chapter_title(new, n)
+                o.chapter is not None and chapter_pairs.get(o.chapter, o.chapter) != n.chapter
             )
             change = MeasureChange(
                 _kind(o, n),
@@ -227,11 +250,42 @@ def align(old: Document, new: Document) -> Alignment:
         anchor = max(before, default=-1)
         changes.append(((anchor, 0.5 + i / 1000), MeasureChange(DELETED, (o,), ())))
     changes.sort(key=lambda item: item[0])
-    return Alignment(old, new, tuple(change for _, change in changes))
+    return Alignment(old, new, tuple(change for _, change in changes), chapter_changes)
 
 
-def _chapter_title(document: Document, measure: DocumentMeasure) -> str | None:
-    for chapter in document.chapters:
-        if chapter.number == measure.chapter:
-            return normalize_text(chapter.title)
-    return None
+def _pair_chapters(
+    old: Document, new: Document, pairs: Sequence[tuple[DocumentMeasure, DocumentMeasure]]
+) -> tuple[dict[str, str], tuple[ChapterChange, ...]]:
+    """Old chapter number → new chapter number, and the chapters' changes."""
+    votes: dict[tuple[str, str], int] = {}
+    for o, n in pairs:
+        if o.chapter is not None and n.chapter is not None:
+            votes[o.chapter, n.chapter] = votes.get((o.chapter, n.chapter), 0) + 1
+    mapping: dict[str, str] = {}
+    taken: set[str] = set()
+    for (a, b), _ in sorted(votes.items(), key=lambda item: (-item[1], item[0])):
+        if a not in mapping and b not in taken:
+            mapping[a] = b
+            taken.add(b)
+    new_by_number = {c.number: c for c in new.chapters}
+    new_by_title = {normalize_text(c.title): c for c in new.chapters}
+    for chapter in old.chapters:  # a chapter without matched measures: by title, then by number
+        if chapter.number in mapping:
+            continue
+        candidate = new_by_title.get(normalize_text(chapter.title)) or new_by_number.get(chapter.number)
+        if candidate is not None and candidate.number not in taken:
+            mapping[chapter.number] = candidate.number
+            taken.add(candidate.number)
+    changes: list[ChapterChange] = []
+    for chapter in old.chapters:
+        target = new_by_number.get(mapping.get(chapter.number, ""))
+        if target is None:
+            changes.append(ChapterChange(DELETED, chapter, None))
+        elif normalize_text(target.title) != normalize_text(chapter.title):
+            changes.append(ChapterChange("retitled", chapter, target))
+        elif target.number != chapter.number:
+            changes.append(ChapterChange("renumbered", chapter, target))
+        else:
+            changes.append(ChapterChange(UNCHANGED, chapter, target))
+    changes.extend(ChapterChange(INSERTED, None, c) for c in new.chapters if c.number not in taken)
+    return mapping, tuple(changes)

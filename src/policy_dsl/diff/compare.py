@@ -28,6 +28,7 @@ from policy_dsl.diff.align import (
     REWORDED,
     UNCHANGED,
     Alignment,
+    ChapterChange,
     MeasureChange,
     align,
 )
@@ -131,6 +132,12 @@ class PolicyDiff:
     population: object | None = None
     #: facts added, removed, retyped and renamed (a rename is reported once, here)
     facts: tuple[FactChange, ...] = ()
+    #: every chapter old → new (a retitled chapter is reported once, here)
+    chapters: tuple[ChapterChange, ...] = ()
+
+    @property
+    def chapter_changes(self) -> tuple[ChapterChange, ...]:
+        return tuple(c for c in self.chapters if c.kind != UNCHANGED)
 
     def standing_changes(self) -> list[tuple[str, str, str]]:
         """The document-level changes: status, validity, what is repealed, precedence."""
@@ -143,6 +150,7 @@ class PolicyDiff:
             self.old.title != self.new.title
             or bool(self.standing_changes())
             or bool(self.facts)
+            or bool(self.chapter_changes)
             or any(m.different for m in self.measures)
             or bool(self.definitions)
             or bool(self.population is not None and getattr(self.population, "different", False))
@@ -154,6 +162,9 @@ class PolicyDiff:
         for measure in self.measures:
             kinds[measure.kind] = kinds.get(measure.kind, 0) + 1
         structure = dict(sorted(kinds.items()))
+        for chapter in self.chapter_changes:
+            key = f"chapters {chapter.kind}"
+            structure[key] = structure.get(key, 0) + 1
         structure["renumbered"] = sum(1 for m in self.measures if m.change.renumbered)
         structure["moved"] = sum(1 for m in self.measures if m.change.moved)
         units = [u for m in self.measures for _, u in m.all_units if u.changed]
@@ -393,7 +404,7 @@ def diff_documents(old: Document, new: Document, old_info: VersionInfo, new_info
     """The structure, text and units layers of two plain documents."""
     alignment = align(old, new)
     measures = _measure_diffs(alignment, (), {}, (None, None))
-    return PolicyDiff(old_info, new_info, tuple(measures), (), None)
+    return PolicyDiff(old_info, new_info, tuple(measures), (), None, chapters=alignment.chapters)
 
 
 def diff_policies(old: Policy, new: Policy, old_info: VersionInfo, new_info: VersionInfo) -> PolicyDiff:
@@ -417,7 +428,9 @@ def diff_policies(old: Policy, new: Policy, old_info: VersionInfo, new_info: Ver
             )
     measures = _measure_diffs(alignment, rules, outcomes, (old_checked, new_checked))
     definitions = tuple(r for r in rules if r.kind == "definition")
-    return PolicyDiff(old_info, new_info, tuple(measures), definitions, fallback, None, facts.changes)
+    return PolicyDiff(
+        old_info, new_info, tuple(measures), definitions, fallback, None, facts.changes, alignment.chapters
+    )
 
 
 def diff_paths(old_path: str, new_path: str) -> PolicyDiff:

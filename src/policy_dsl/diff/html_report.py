@@ -227,6 +227,7 @@ def render_html(diff: PolicyDiff) -> str:
     ]
     if diff.population is not None and isinstance(diff.population, PopulationDiff):
         parts.append(_population(diff.population))
+    parts.append(_chapters(diff))
     parts.append(_facts(diff))
     parts.append(_definitions(diff))
     parts.append(_measures(diff))
@@ -366,6 +367,25 @@ def _population(population: PopulationDiff) -> str:
 
 
 _FACT_STATUS = {"renamed": "改名", "added": "新增", "removed": "删除", "retyped": "类型改变"}
+
+
+_CHAPTER_KIND = {"retitled": "标题修改", "renumbered": "重新编号", "inserted": "新增", "deleted": "删除"}
+
+
+def _chapters(diff: PolicyDiff) -> str:
+    if not diff.chapter_changes:
+        return ""
+    out = ['<section id="chapters">', "<h2>章</h2>", '<table class="chapters">']
+    out.append("<thead><tr><th>变化</th><th>原版本</th><th>新版本</th></tr></thead><tbody>")
+    for change in diff.chapter_changes:
+        old = f"{change.old.number}{change.old.title}" if change.old else "—"
+        new = f"{change.new.number}{change.new.title}" if change.new else "—"
+        kind = _CHAPTER_KIND.get(change.kind, change.kind)
+        out.append(
+            f'<tr data-kind="{_e(change.kind)}"><td>{_e(kind)}</td><td>{_e(old)}</td><td>{_e(new)}</td></tr>'
+        )
+    out += ["</tbody></table>", "</section>"]
+    return "\n".join(out)
 
 
 def _facts(diff: PolicyDiff) -> str:

@@ -160,6 +160,14 @@ def to_dict(diff: PolicyDiff) -> dict[str, Any]:
         "different": diff.different,
         "as_of": diff.as_of.isoformat() if isinstance(diff.as_of, dt.date) else None,
         "summary": diff.summary(),
+        "chapters": [
+            {
+                "kind": c.kind,
+                "old": {"number": c.old.number, "title": c.old.title, "line": c.old.line} if c.old else None,
+                "new": {"number": c.new.number, "title": c.new.title, "line": c.new.line} if c.new else None,
+            }
+            for c in diff.chapters
+        ],
         "facts": [attrs.asdict(f) for f in diff.facts],
         "definitions": [_rule(r) for r in diff.definitions],
         "measures": [
@@ -259,9 +267,15 @@ def changed_sentences(segments: Iterable[Segment], mark: Callable[[int, str], st
 def _summary_lines(diff: PolicyDiff) -> list[str]:
     summary = diff.summary()
     s = summary["structure"]
-    kinds = [f"{n} {k}" for k, n in s.items() if k not in {"renumbered", "moved"} and n]
+    kinds = [
+        f"{n} {k}"
+        for k, n in s.items()
+        if k not in {"renumbered", "moved"} and not k.startswith("chapters") and n
+    ]
+    chapters = [f"{n} {k.removeprefix('chapters ')}" for k, n in s.items() if k.startswith("chapters") and n]
     lines = [
         f"  structure: {', '.join(kinds) or 'no measures'}; {s['renumbered']} renumbered, {s['moved']} moved"
+        + (f"; chapters: {', '.join(chapters)}" if chapters else "")
     ]
     lines.append(f"  text: {summary['text']['measures redlined']} measures with textual changes")
     u = summary["units"]
@@ -442,6 +456,10 @@ def render_text(diff: PolicyDiff, color: bool = False, regions: int | None = TEX
     lines.extend(_summary_lines(diff))
     if diff.population is not None:
         lines.extend(diff.population.summary_lines())  # type: ignore[attr-defined]
+    if diff.chapter_changes:
+        lines.append("")
+        lines.append(style.bold("Chapters"))
+        lines.extend(f"  {c.label} — {c.kind}" for c in diff.chapter_changes)
     if diff.facts:
         lines.append("")
         lines.append(style.bold("Facts"))
@@ -494,6 +512,9 @@ def render_markdown(diff: PolicyDiff) -> str:
     if diff.population is not None:
         summary_lines = diff.population.summary_lines()  # type: ignore[attr-defined]
         out.extend(f"- {_md_escape(line.strip())}" for line in summary_lines)
+    if diff.chapter_changes:
+        out += ["", "## Chapters", ""]
+        out.extend(f"- {_md_escape(c.label)} — {c.kind}" for c in diff.chapter_changes)
     if diff.facts:
         out += ["", "## Facts", ""]
         out.extend(f"- {_md_escape(line.strip())}" for line in _fact_lines(diff.facts))

@@ -13,6 +13,7 @@ import attrs
 
 from policy_dsl import model as m
 from policy_dsl.check import CheckedPolicy, RuleInfo
+from policy_dsl.citations import quantities
 from policy_dsl.diff.facts import rename_facts
 from policy_dsl.format import format_condition, format_literal
 from policy_dsl.visitor import Visitor
@@ -165,6 +166,12 @@ def _threshold_changes(old: tuple[m.Comparison, ...], new: tuple[m.Comparison, .
     return changes
 
 
+def _cited_quantities(view: _RuleView) -> tuple[str, ...]:
+    """The quantities a rule's quotes state, in order, each once (as written: 300万美元)."""
+    found = [q.text for cite in view.citations for q in quantities(cite)]
+    return tuple(dict.fromkeys(found))
+
+
 def diff_rules(
     old: CheckedPolicy, new: CheckedPolicy, renamed: dict[str, str] | None = None
 ) -> tuple[RuleChange, ...]:
@@ -190,6 +197,28 @@ def diff_rules(
             if before.fields.get(k) != view.fields.get(k)
         ]
         if not field_changes:
+            # the rule did not change, but the numbers of the sentences it quotes did: a stale
+            # encoding (its waivers let `policy check` pass) — the reader is told, not left to guess
+            before_numbers, after_numbers = _cited_quantities(before), _cited_quantities(view)
+            if before_numbers != after_numbers:
+                warning = FieldChange(
+                    "cited quantities (the rule did not change)",
+                    "、".join(before_numbers) or "—",
+                    "、".join(after_numbers) or "—",
+                )
+                changes.append(
+                    RuleChange(
+                        view.kind,
+                        ident,
+                        CHANGED,
+                        view.label,
+                        before.measure,
+                        view.measure,
+                        (warning,),
+                        before.citations,
+                        view.citations,
+                    )
+                )
             continue
         thresholds = _threshold_changes(before.atoms, view.atoms)
         changes.append(
