@@ -290,16 +290,18 @@ def test_chapters_measures_and_items_nest() -> None:
         ("1.", 3),
         ("2.", 3),
     ]
+    # 一、 groups units, so every 一、 is a chapter; one with only a paragraph is also the measure
+    # that holds that paragraph (a revision may put units under it: the chapters still pair)
     assert [(c.number, c.title, c.line) for c in document.chapters] == [
         ("一、", "支持措施", 5),
         ("二、", "保障措施", 15),
+        ("三、", "其他", 18),
     ]
-    # a chapter style with no units under it is a measure of its own
     assert [(m.number, m.chapter) for m in document.measures] == [
         ("（一）", "一、"),
         ("（二）", "一、"),
         ("（一）", "二、"),
-        ("三、", None),
+        ("三、", "三、"),
     ]
     first = document.measures[0]
     assert (

@@ -35,6 +35,9 @@ CHANGED = "changed"
 
 #: Beyond this many combinations of cells a benefit's space is sampled instead of enumerated.
 MAX_COMBINATIONS = 20_000
+#: A set-valued fact of up to this many values is tried on every subset (exact); beyond, on the
+#: empty set, each single value and all values, and its regions are not marked exact.
+MAX_SET_VALUES = 5
 SAMPLE_SEED = 20221
 
 _AS_OF = "评估日期"
@@ -253,6 +256,9 @@ class _Domain:
     type: Type
     cells: tuple[Cell, ...]
     ordered: bool
+    #: whether every value of the fact behaves like one of the cells (a set-valued fact with many
+    #: values is tried on representatives only: its regions are then not exact)
+    exact: bool = True
 
     def describe(self, indices: Sequence[int]) -> str:
         """The condition that the chosen cells of this fact satisfy, merged into intervals."""
@@ -311,9 +317,16 @@ def _domain(
         return _Domain(name, type_, tuple(Cell(v) for v in values), False)
     if type_.kind == "set":
         values = _enum_values(old, new, type_.param or "")
+        if len(values) <= MAX_SET_VALUES:  # every subset: a set condition depends on nothing else
+            every = [
+                frozenset(combo)
+                for size in range(len(values) + 1)
+                for combo in itertools.combinations(values, size)
+            ]
+            return _Domain(name, type_, tuple(Cell(s) for s in every), False)
         subsets: list[frozenset[str]] = [frozenset(), *(frozenset([v]) for v in values), frozenset(values)]
         unique = list(dict.fromkeys(subsets))
-        return _Domain(name, type_, tuple(Cell(s) for s in unique), False)
+        return _Domain(name, type_, tuple(Cell(s) for s in unique), False, exact=False)
     boundaries = [*_constants(old, old_name), *_constants(new, name)]
     boundaries += [*_cap_boundaries(old, benefit, old_name), *_cap_boundaries(new, benefit, name)]
     default: Any
@@ -546,6 +559,8 @@ def outcome_regions(
     domains.append(_as_of_domain(periods, fallback_as_of))
     sizes = [len(d.cells) for d in domains]
     combos, total, exact = _combinations(sizes)
+    representatives = [d.name for d in domains if not d.exact]
+    exact = exact and not representatives
     groups: dict[str, set[tuple[int, ...]]] = {}
     evaluated = 0
     for combo in combos:
@@ -577,7 +592,12 @@ def outcome_regions(
             condition = " and ".join(text for _, text in constraints) or "every enterprise"
             regions.append(Region(change, condition, tuple(constraints), witness))
     notes = []
-    if not exact:
+    if representatives:
+        notes.append(
+            "set-valued " + "、".join(representatives) + ": tried on the empty set, each single value and "
+            "all values, not every combination"
+        )
+    if evaluated < total:
         notes.append(f"{total} combinations: {evaluated} sampled (seed {SAMPLE_SEED}), not enumerated")
     if unconfirmed:
         notes.append(f"{unconfirmed} regions dropped: their witness did not differ when re-evaluated")

@@ -394,6 +394,8 @@ def _measure_lines(measure: MeasureDiff, style: _Style, shown: int | None = TEXT
         for m in source:
             for sentence in m.sentences:
                 lines.append(f"    {mark(INSERT if measure.change.new else DELETE, sentence.text)}")
+            if m.units_text:
+                lines.append(f"    {mark(INSERT if measure.change.new else DELETE, m.units_text)}")
     else:
         lines.extend(f"    {marked}" for marked in changed_sentences(measure.redline, mark))
     for label, units in measure.all_units:
@@ -501,7 +503,15 @@ def render_markdown(diff: PolicyDiff) -> str:
     old_path, new_path = _md_escape(diff.old.path), _md_escape(diff.new.path)
     out.append(f"{old_path} ({diff.old.encoding}) → {new_path} ({diff.new.encoding})")
     out.append("")
-    changes = diff.standing_changes()
+    if diff.old.status or diff.new.status:
+        status = (
+            diff.new.status
+            if diff.old.status == diff.new.status
+            else f"{diff.old.status} → {diff.new.status}"
+        )
+        out.append(f"Status: {_md_escape(status or '—')}")
+        out.append("")
+    changes = [c for c in diff.standing_changes() if c[0] != "status"]
     if changes:
         out += ["| | old | new |", "| --- | --- | --- |"]
         out.extend(f"| {key} | {_md_escape(a)} | {_md_escape(b)} |" for key, a, b in changes)
@@ -535,6 +545,8 @@ def render_markdown(diff: PolicyDiff) -> str:
             for m in measure.change.new or measure.change.old:
                 op = INSERT if measure.change.new else DELETE
                 out.extend(f"> {mark(op, s.text)}" for s in m.sentences)
+                if m.units_text:
+                    out.append(f"> {mark(op, m.units_text)}")
         else:
             out.extend(f"> {line}" for line in changed_sentences(measure.redline, mark))
         out.append("")
@@ -587,5 +599,12 @@ def _md_rules(rules: Iterable[RuleChange]) -> list[str]:
             out.append(
                 f"| {rule.kind} {_md_escape(rule.id)} ({rule.status}) | {field.field} | "
                 f"{_md_escape(field.old or '—')} | {_md_escape(field.new or '—')} |"
+            )
+        old_cites = "；".join(f"「{c}」" for c in rule.citations_old) or "—"
+        new_cites = "；".join(f"「{c}」" for c in rule.citations_new) or "—"
+        if rule.citations_old or rule.citations_new:
+            out.append(
+                f"| {rule.kind} {_md_escape(rule.id)} ({rule.status}) | cites | "
+                f"{_md_escape(old_cites)} | {_md_escape(new_cites)} |"
             )
     return out
