@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import attrs
 from policy_dsl import model as m
 from policy_dsl import types as t
 from policy_dsl.citations import FoldedSource, Site, Span, constants, normalize_text, verify_citations
+from policy_dsl.coverage import Coverage, covered_text, measure_coverage
 from policy_dsl.document import Document, DocumentUnit, UnitKey, heading_key, read_document
 from policy_dsl.errors import Diagnostic, PolicyCheckError, PolicyError, did_you_mean
 from policy_dsl.parse import glued_keyword, parse
@@ -113,72 +113,6 @@ class Validity:
         end = self.end.isoformat() if self.end else "no end date"
         text = f"in force {start} to {end}" if self.period else "no validity stated"
         return text + (" (a draft: no force until adopted)" if self.draft else "")
-
-
-@attrs.frozen
-class UncitedSentence:
-    measure: str  # the label of the innermost unit holding it (全文 for the preamble)
-    text: str
-    line: int
-
-
-#: Words that make a clause grant or promise something to an enterprise.
-GRANT_WORDS = re.compile(r"给予|补贴|补助|奖励|资助|贴息|减免|免收|免征|返还|支持|鼓励|优先|兑现")
-#: What makes a grant clause concrete: a quantity, or a binding word.
-_CONCRETE = re.compile(r"\d|[一二三四五六七八九十两]年|应当|必须|不得|予以|一次性")
-
-
-@attrs.frozen
-class Coverage:
-    """How much of the source text the encoding accounts for, so a reviewer sees what was left out."""
-
-    units_in_source: tuple[str, ...]
-    units_encoded: tuple[str, ...]
-    unit_lines_in_source: tuple[str, ...]
-    unit_lines_encoded: tuple[str, ...]
-    sentences_total: int
-    uncited: tuple[UncitedSentence, ...]
-    grant_clauses: tuple[UncitedSentence, ...] = ()  # uncited clauses that grant something concrete
-    styles: tuple[tuple[str, int, int], ...] = ()  # per heading style: (style, encoded, in source)
-
-    @property
-    def measures_in_source(self) -> tuple[str, ...]:
-        return self.units_in_source
-
-    @property
-    def measures_encoded(self) -> tuple[str, ...]:
-        return self.units_encoded
-
-    def summary(self) -> str:
-        cited = self.sentences_total - len(self.uncited)
-        levels = ", ".join(f"{style} {done}/{total}" for style, done, total in self.styles)
-        return (
-            f"coverage: units {len(self.units_encoded)}/{len(self.units_in_source)}"
-            + (f" ({levels})" if levels else "")
-            + f", responsible-unit lines {len(self.unit_lines_encoded)}/{len(self.unit_lines_in_source)}, "
-            f"sentences cited {cited}/{self.sentences_total}, "
-            f"uncited grant clauses {len(self.grant_clauses)}"
-        )
-
-    def report(self) -> str:
-        lines = [self.summary()]
-        missing = [n for n in self.units_in_source if n not in self.units_encoded]
-        if missing:
-            lines.append("  units not encoded: " + " ".join(missing))
-        unmatched = [n for n in self.unit_lines_in_source if n not in self.unit_lines_encoded]
-        if unmatched:
-            lines.append("  responsible-unit lines not encoded: " + " ".join(unmatched))
-        if self.grant_clauses:
-            lines.append(
-                f"  clauses that grant something concrete but no rule cites ({len(self.grant_clauses)}):"
-            )
-            for sentence in self.grant_clauses:
-                lines.append(f"    {sentence.measure} line {sentence.line}: {sentence.text}")
-        if self.uncited:
-            lines.append(f"  sentences no citation covers ({len(self.uncited)}), judged not to be rules:")
-            for sentence in self.uncited:
-                lines.append(f"    {sentence.measure} line {sentence.line}: {sentence.text}")
-        return "\n".join(lines)
 
 
 @attrs.frozen
@@ -318,55 +252,23 @@ class _Checker:
                 yield from rule.citations
 
     def coverage(self, units: list[UnitInfo], registry: AgencyRegistry) -> Coverage | None:
-        if self.document is None or self.structure is None or self.folded is None:
+        if self.structure is None or self.folded is None:
             return None
-        document = self.structure
-        text = self.folded.text
-        covered = bytearray(len(text))
-        for citation in self.all_citations():
-            needle = normalize_text(citation.text.value)
-            for start in self.folded.occurrences(needle):
-                covered[start : start + len(needle)] = b"\x01" * len(needle)
-        encoded = {id(info.source): info for info in units if info.source is not None}
-        uncited: list[UncitedSentence] = []
-        grants: list[UncitedSentence] = []
-        total = 0
-        for doc_unit, sentence in document.sentences():
-            needle = normalize_text(sentence.text)
-            found = text.find(needle, self.folded.offset_of_line(sentence.line)) if needle else -1
-            if found < 0:
-                continue
-            total += 1
-            if not any(covered[found : found + len(needle)]):
-                where = doc_unit.label if doc_unit is not None else "全文"
-                uncited.append(UncitedSentence(where, sentence.text, sentence.line))
-                for clause in re.split(r"(?<=[；;。])|(?<=[，,])(?=对)", sentence.text):
-                    if GRANT_WORDS.search(clause) and _CONCRETE.search(clause):
-                        grants.append(UncitedSentence(where, sentence.text, sentence.line))
-                        break
-        unit_lines: list[str] = []
-        units_encoded: list[str] = []
-        styles: dict[str, list[int]] = {}
-        for doc_unit in document.walk():
-            counts = styles.setdefault(doc_unit.style, [0, 0])
-            counts[1] += 1
-            if id(doc_unit) in encoded:
-                counts[0] += 1
-            if doc_unit.units_text is None:
-                continue
-            unit_lines.append(doc_unit.label)
-            info = encoded.get(id(doc_unit))
-            if info is not None and self.check_unit_agencies(doc_unit, info, registry, covered):
-                units_encoded.append(doc_unit.label)
-        return Coverage(
-            units_in_source=tuple(u.label for u in document.walk()),
-            units_encoded=tuple(u.label for u in document.walk() if id(u) in encoded),
-            unit_lines_in_source=tuple(unit_lines),
-            unit_lines_encoded=tuple(units_encoded),
-            sentences_total=total,
-            uncited=tuple(uncited),
-            grant_clauses=tuple(grants),
-            styles=tuple((style, done, all_) for style, (done, all_) in styles.items()),
+        covered = covered_text(self.folded, self.all_citations())
+        encoded = [info for info in units if info.source is not None]
+        lines_ok = [
+            info.source
+            for info in encoded
+            if info.source is not None
+            and info.source.units_text is not None
+            and self.check_unit_agencies(info.source, info, registry, covered)
+        ]
+        return measure_coverage(
+            self.structure,
+            self.folded,
+            self.all_citations(),
+            [i.source for i in encoded if i.source],
+            lines_ok,
         )
 
     def check_unit_agencies(
