@@ -154,3 +154,42 @@ def test_the_json_names_the_facts_layer_and_the_standing(revision: PolicyDiff) -
     assert data["facts"][0]["status"] == "renamed"
     assert data["new"]["validity"] == "in force 2024-01-01 to 2027-01-01"
     assert data["chapters"][0]["kind"] == "retitled"
+
+
+MERGE_OLD = """措施
+一、支持
+（一）稳定生产
+建立重点企业服务台账，细化企业服务工作。协调解决物流困难。（责任单位：市经济信息委、市商务委）
+（二）扩大出口
+支持企业参加境外展会，拓展国际市场。（责任单位：市商务委）
+"""
+
+MERGE_NEW = """措施
+一、支持
+（一）稳定生产和扩大出口
+建立重点企业服务台账，细化企业服务工作。协调解决物流困难。支持企业参加境外展会，拓展国际市场。（责任单位：市经济和信息化委员会、市商务委）
+"""
+
+
+def test_a_merge_says_where_each_old_part_lands(tmp_path: Path) -> None:
+    (tmp_path / "old.txt").write_text(MERGE_OLD, encoding="utf-8")
+    (tmp_path / "new.txt").write_text(MERGE_NEW, encoding="utf-8")
+    diff = diff_paths(str(tmp_path / "old.txt"), str(tmp_path / "new.txt"))
+    [merged] = [m for m in diff.measures if m.kind == "merged"]
+    assert merged.boundaries == (("（一）", "（一）", 1, 2), ("（二）", "（一）", 3, 3))
+    text = render(diff, "text")
+    assert "parts: （一） → （一） (sentences 1–2 of （一）); （二） → （一） (sentence 3 of （一）)" in text
+
+
+def test_an_agency_renamed_in_place_is_a_rename_not_a_new_lead(tmp_path: Path) -> None:
+    old = MERGE_OLD.replace(
+        "（二）扩大出口\n支持企业参加境外展会，拓展国际市场。（责任单位：市商务委）\n", ""
+    )
+    new = old.replace("市经济信息委", "市经济和信息化委员会")
+    (tmp_path / "old.txt").write_text(old, encoding="utf-8")
+    (tmp_path / "new.txt").write_text(new, encoding="utf-8")
+    diff = diff_paths(str(tmp_path / "old.txt"), str(tmp_path / "new.txt"))
+    [measure] = diff.measures
+    assert measure.units is not None
+    assert measure.units.renamed == (("市经济信息委", "市经济和信息化委员会"),)
+    assert (measure.units.added, measure.units.removed, measure.units.lead) == ((), (), None)

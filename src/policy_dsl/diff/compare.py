@@ -21,6 +21,7 @@ from pathlib import Path
 import attrs
 
 from policy_dsl.check import AgencyRegistry, CheckedPolicy
+from policy_dsl.citations import normalize_text
 from policy_dsl.diff.align import (
     DELETED,
     INSERTED,
@@ -71,6 +72,9 @@ class MeasureDiff:
     outcomes: tuple[BenefitRegions, ...]
     #: For a merge or a split: each old (merge) or new (split) measure's units against the other side's.
     units_parts: tuple[tuple[str, UnitsChange], ...] = ()
+    #: For a merge or a split: where each part lands — (old measure, new measure, first and last
+    #: sentence, 1-based, of the side that holds several parts' text)
+    boundaries: tuple[tuple[str, str, int, int], ...] = ()
 
     @property
     def kind(self) -> str:
@@ -261,15 +265,18 @@ def _units_change(
     renamed = [(a, b) for a, b in renamed if a != b]
     added = [after[j] for j, x in enumerate(new_ids) if x not in old_ids]
     removed = [before[i] for i, x in enumerate(old_ids) if x not in new_ids]
-    if registries == (None, None) and len(added) == 1 and len(removed) == 1:
-        # without registries, one unit out and one in at the same place reads as a rename when alike
-        i, j = before.index(removed[0]), after.index(added[0])
-        if i == j and difflib.SequenceMatcher(None, removed[0], added[0]).ratio() >= 0.5:
-            renamed.append((removed[0], added[0]))
-            added, removed = [], []
+    # a unit out and one in at the same place of the list, alike, is a rename (市经济信息委 →
+    # 市经济和信息化委员会), registry or not: a registry only knows the aliases written in it
+    for gone in list(removed):
+        i = before.index(gone)
+        alike = i < len(after) and after[i] in added
+        if alike and difflib.SequenceMatcher(None, gone, after[i]).ratio() >= 0.5:
+            renamed.append((gone, after[i]))
+            removed.remove(gone)
+            added.remove(after[i])
     lead = None
-    if before and after and old_ids[0] != new_ids[0]:
-        lead = (before[0], after[0])
+    if before and after and old_ids[0] != new_ids[0] and (before[0], after[0]) not in renamed:
+        lead = (before[0], after[0])  # a renamed lead is the same lead
     common_old = [x for x in old_ids if x in new_ids]
     common_new = [x for x in new_ids if x in old_ids]
     reordered = common_old != common_new
@@ -354,10 +361,48 @@ def _measure_diffs(
             change = attrs.evolve(change, kind=MODIFIED)  # the encodings show a change of rule
         diffs.append(
             MeasureDiff(
-                change, title_segments, body_segments, units, measure_rules, measure_outcomes, tuple(parts)
+                change,
+                title_segments,
+                body_segments,
+                units,
+                measure_rules,
+                measure_outcomes,
+                tuple(parts),
+                _boundaries(change),
             )
         )
     return diffs
+
+
+def _boundaries(change: MeasureChange) -> tuple[tuple[str, str, int, int], ...]:
+    """Where each part of a merge (or split) lands: every sentence of the merged measure is given
+    to the old measure it is most like, and runs of sentences make the parts."""
+    if len(change.old) > 1 and len(change.new) == 1:
+        whole, parts, merged = change.new[0], change.old, True
+    elif len(change.new) > 1 and len(change.old) == 1:
+        whole, parts, merged = change.old[0], change.new, False
+    else:
+        return ()
+    owners: list[int] = []
+    for sentence in whole.sentences:
+        text = normalize_text(sentence.text)
+        scores = [
+            max(
+                (difflib.SequenceMatcher(None, text, normalize_text(s.text)).ratio() for s in p.sentences),
+                default=0,
+            )
+            for p in parts
+        ]
+        owners.append(max(range(len(parts)), key=lambda k: scores[k]))
+    found: list[tuple[str, str, int, int]] = []
+    for index, owner in enumerate(owners, start=1):
+        part = parts[owner].number
+        old, new = (part, whole.number) if merged else (whole.number, part)
+        if found and found[-1][:2] == (old, new) and found[-1][3] == index - 1:
+            found[-1] = (old, new, found[-1][2], index)
+        else:
+            found.append((old, new, index, index))
+    return tuple(found)
 
 
 _NUMERALS = {c: i for i, c in enumerate("零一二三四五六七八九")}

@@ -552,6 +552,13 @@ def _measure(index: int, measure: MeasureDiff) -> str:
             f'<details class="text"><summary>正文未改动</summary>'
             f'<div class="text">{_e(_plain(measure.redline))}</div></details>'
         )
+    if measure.boundaries:
+        parts = []
+        for old, new, first, last in measure.boundaries:
+            side = new if change.kind == "merged" else old
+            where = f"第{first}句" if first == last else f"第{first}–{last}句"
+            parts.append(f"<li>{_e(old)} → {_e(new)}（{_e(side)} {where}）</li>")
+        out.append('<ul class="parts">' + "".join(parts) + "</ul>")
     for label, units in measure.all_units:
         if units.changed:
             out.append(_units(units, label))

@@ -178,6 +178,10 @@ def to_dict(diff: PolicyDiff) -> dict[str, Any]:
                 "redline": _segments(m.redline),
                 "units": _units(m.units),
                 "units_parts": [{"measures": label, **(_units(u) or {})} for label, u in m.units_parts],
+                "parts": [
+                    {"old": old, "new": new, "sentences": [first, last]}
+                    for old, new, first, last in m.boundaries
+                ],
                 "rules": [_rule(r) for r in m.rules],
                 "outcomes": [_regions(o) for o in m.outcomes if o.regions or o.note],
             }
@@ -376,6 +380,13 @@ def _region_lines(benefit: BenefitRegions, region: Region, indent: str) -> list[
     return lines
 
 
+def _part_text(measure: MeasureDiff, boundary: tuple[str, str, int, int]) -> str:
+    old, new, first, last = boundary
+    sentences = f"sentence {first}" if first == last else f"sentences {first}–{last}"
+    side = new if measure.kind == "merged" else old
+    return f"{old} → {new} ({sentences} of {side})"
+
+
 def _measure_lines(measure: MeasureDiff, style: _Style, shown: int | None = TEXT_REGIONS) -> list[str]:
     lines = [style.bold(heading(measure.change))]
     if not measure.different:
@@ -398,6 +409,8 @@ def _measure_lines(measure: MeasureDiff, style: _Style, shown: int | None = TEXT
                 lines.append(f"    {mark(INSERT if measure.change.new else DELETE, m.units_text)}")
     else:
         lines.extend(f"    {marked}" for marked in changed_sentences(measure.redline, mark))
+    if measure.boundaries:
+        lines.append("    parts: " + "; ".join(_part_text(measure, b) for b in measure.boundaries))
     for label, units in measure.all_units:
         if units.changed:
             block = _units_lines(units, style)
@@ -550,6 +563,9 @@ def render_markdown(diff: PolicyDiff) -> str:
         else:
             out.extend(f"> {line}" for line in changed_sentences(measure.redline, mark))
         out.append("")
+        if measure.boundaries:
+            out.append("Parts: " + "; ".join(_md_escape(_part_text(measure, b)) for b in measure.boundaries))
+            out.append("")
         for label, units in measure.all_units:
             if units.changed:
                 block = _units_lines(units, _Style(False))
