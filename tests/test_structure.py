@@ -769,10 +769,13 @@ def test_rules_are_in_force_from_the_first_to_the_last_day(
         (D(2023, 6, 1), "eligible", "not_in_force", "eligible"),
         (D(2023, 12, 31), "eligible", "not_in_force", "eligible"),
         (D(2024, 1, 1), "not_in_force", "not_in_force", "eligible"),
-        (D(2026, 6, 1), "not_in_force", "eligible", "not_in_force"),  # after the document's end
+        (D(2026, 1, 15), "not_in_force", "eligible", "eligible"),  # inside both periods
+        # after the document's end: 搬迁补贴's own period runs on, but no rule is in force while its
+        # document is not (the period is cut to the validity)
+        (D(2026, 6, 1), "not_in_force", "not_in_force", "not_in_force"),
     ],
 )
-def test_a_rules_own_period_overrides_the_documents(
+def test_a_rules_own_period_applies_within_the_documents_validity(
     valid_policy: Path, day: dt.date, new: str, moving: str, small: str
 ) -> None:
     found = statuses(valid_policy, day)

@@ -67,8 +67,10 @@ class UnitInfo:
 
     unit: m.Unit
     chapter: m.Unit | None  # the outermost unit holding it, when that is not the unit itself
-    agencies: tuple[str, ...]
+    agencies: tuple[str, ...]  # its own `agencies` line
     source: DocumentUnit | None = attrs.field(default=None, eq=False)
+    #: who answers for its rules: its own agencies, else those of the nearest unit holding it
+    responsible: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -581,18 +583,20 @@ class _Checker:
         rules.extend((rule, document) for rule in document.unit.rules)
         claimed: dict[int, m.Unit] = {}
 
-        def visit(unit: m.Unit, parent: DocumentUnit | None, chapter: m.Unit | None) -> None:
+        def visit(
+            unit: m.Unit, parent: DocumentUnit | None, chapter: m.Unit | None, inherited: tuple[str, ...]
+        ) -> None:
             source = self.locate_unit(unit, parent, claimed)
             agencies = self.resolve_agencies(unit.agencies, registry)
-            info = UnitInfo(unit, chapter, agencies, source)
+            info = UnitInfo(unit, chapter, agencies, source, agencies or inherited)
             units.append(info)
             rules.extend((rule, info) for rule in unit.rules)
             for child in unit.units:
-                visit(child, source if source is not None else parent, chapter or unit)
+                visit(child, source if source is not None else parent, chapter or unit, agencies or inherited)
 
         for item in self.policy.items:
             if isinstance(item, m.Unit):
-                visit(item, None, None)
+                visit(item, None, None, ())
         return units, rules
 
     def locate_unit(
@@ -726,14 +730,15 @@ class _Checker:
                 agencies = self.resolve_agencies(effective.agencies, self.registry)
             period: tuple[dt.date | None, dt.date | None] | None
             if effective.period is not None:
-                period = (effective.period.start.value, effective.period.end.value)  # type: ignore[assignment]
+                own = (effective.period.start.value, effective.period.end.value)
+                period = self.within_validity(effective.period, own, validity)  # type: ignore[arg-type]
             else:
                 period = validity.period
             rule_info = RuleInfo(
                 effective,
                 unit_info.unit,
                 unit_info.chapter,
-                agencies or unit_info.agencies,
+                agencies or unit_info.responsible,
                 period,
                 rule,
                 self.measure_of(unit_info),
@@ -772,6 +777,30 @@ class _Checker:
                     hint='add `cite "…"` with the exact words of the source text it encodes',
                 )
         return benefits, duties, targets
+
+    def within_validity(
+        self,
+        written: m.Period,
+        period: tuple[dt.date | None, dt.date | None],
+        validity: Validity,
+    ) -> tuple[dt.date | None, dt.date | None]:
+        """A rule's own period, inside the document's validity: no rule is in force while its
+        document is not. A period wholly outside the validity is an error."""
+        start, end = period
+        if not isinstance(start, dt.date) or not isinstance(end, dt.date):
+            return period
+        if validity.start is not None and validity.start > start:
+            start = validity.start
+        if validity.end is not None and validity.end < end:
+            end = validity.end
+        if start > end:
+            self.error(
+                "this period lies outside the document's validity, so the rule is never in force",
+                written.pos,
+                hint=f"the document is {validity.describe()}",
+            )
+            return period
+        return start, end
 
     def measure_of(self, info: UnitInfo) -> str:
         """The label of the text's measure holding a unit (the diff aligns measures), else the unit's own."""

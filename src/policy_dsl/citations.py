@@ -140,6 +140,9 @@ def _quantities(text: str) -> tuple[Quantity, ...]:
             continue
         if match["num"] in ("百", "千", "万"):
             continue  # 百年老店: an idiom, not a period
+        if number >= 1000 and match["unit"] == "年":  # 二〇二三年: a year, not a period
+            add(match, ("year", number))
+            continue
         unit = "years" if match["unit"] == "周年" else DURATION_UNITS[match["unit"]]
         add(match, Duration(number, unit))
     for match in _COUNT.finditer(text):

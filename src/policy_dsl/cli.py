@@ -291,11 +291,23 @@ def fmt_command(files: tuple[str, ...], check_only: bool, to_stdout: bool) -> No
 @click.option(
     "--as-of", "as_of", help="With --to sql: the date of evaluation written into the query (default: today)."
 )
-def compile_command(file: str, output: str, target: str, dialect: str, as_of: str | None) -> None:
+@click.option(
+    "--as-adopted",
+    "adopted",
+    is_flag=True,
+    help="With --to sql: a draft as if adopted (a draft has no force: every benefit is FALSE otherwise).",
+)
+def compile_command(
+    file: str, output: str, target: str, dialect: str, as_of: str | None, adopted: bool
+) -> None:
     """Compile FILE to a standalone Python module (standard library only) or to one SQL query over a
     relation `facts` with a column per fact and an `id` column."""
     policy_obj = _load(file)
-    source = policy_obj.sql(dialect, _as_of(as_of)) + ";\n" if target == "sql" else policy_obj.module_source()
+    source = (
+        policy_obj.sql(dialect, _as_of(as_of), adopted) + ";\n"
+        if target == "sql"
+        else policy_obj.module_source()
+    )
     if output == "-":
         click.echo(source, nl=False)
     else:

@@ -72,6 +72,8 @@ def chinese_number(text: str) -> int | None:
         return int(text)
     if "\u2460" <= text <= "\u2473" and len(text) == 1:
         return ord(text) - 0x2460 + 1
+    if len(text) > 1 and all(ch in _CN_DIGITS for ch in text):  # 二〇二三: digit by digit
+        return int("".join(str(max(_CN_DIGITS.index(ch) - 1, 0)) if ch != "两" else "2" for ch in text))
     total, section, digit = 0, 0, None
     for ch in text:
         if ch in _CN_DIGITS:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -21,6 +22,10 @@ from policy_dsl.evaluate import (
     render_text,
     shown_test,
 )
+
+#: Words of a validity clause (本政策自发布之日起施行，暂定三年有效期): the header citation that
+#: explains a rule's period when the rule has none of its own.
+VALIDITY_WORDS = re.compile(r"施行|执行|有效期|暂定|废止|失效")
 
 # ---------------------------------------------------------------- agencies
 
@@ -187,7 +192,9 @@ def explain(checked: CheckedPolicy, outcome: Outcome) -> str:
             lines.append(f"  {step}. {mark[rule.in_period]} {day} is {state} ({start} to {end})")
             info = checked.rule(rule.id)
             inherited = info is not None and info.written is not None and info.written.period is None
-            validity = tuple(c.text.value for c in checked.header.citations)
+            validity = tuple(
+                c.text.value for c in checked.header.citations if VALIDITY_WORDS.search(c.text.value)
+            ) or tuple(c.text.value for c in checked.header.citations)
             if inherited:  # the document's validity: quote the sentence that states it
                 lines.append(
                     f"       per {quote(validity)}" if validity else "       per the document's validity"

@@ -42,7 +42,10 @@ from policy_dsl.errors import Diagnostic, PolicyLoadError
 from policy_dsl.policy import Policy, load, read_bytes
 from policy_dsl.source import UnreadableText, decode_text
 
-SCHEMA_VERSION = "1.1"  # 1.1: facts, validity / repeals / precedence, failing tests
+#: 2.0: measures and chapters named by their labels as written (（六）, 二、, 第5条), not bare numerals;
+#: new: facts, chapters, each version's validity / repeals / precedence, merge and split parts, the
+#: deciding tests of each witness (failing)
+SCHEMA_VERSION = "2.0"
 
 
 @attrs.frozen
@@ -232,8 +235,9 @@ def read_plain(path: str | Path) -> tuple[Document, str, str]:
             [
                 Diagnostic(
                     f"{shown}: does not look like a policy document: "
-                    "no measures numbered （一）、（二）… found",
-                    hint="policy-diff compares policy texts laid out in chapters 一、 and measures （一）",
+                    "no numbered units (一、, 第1条, （一）, 1. …) found",
+                    hint="policy-diff compares texts whose units are numbered: chapters 一、 or 第一章, "
+                    "articles 第1条, measures （一）, items 1.",
                 )
             ]
         )
@@ -437,6 +441,9 @@ def _fallback_as_of(policies: tuple[CheckedPolicy | None, ...]) -> dt.date:
     ]
     if starts:
         return min(starts)
+    validity = [p.validity.start for p in policies if p is not None and p.validity.start is not None]
+    if validity:  # a day both versions are in force, if there is one: the later start
+        return max(validity)
     dates = [
         p.header.date.value
         for p in policies

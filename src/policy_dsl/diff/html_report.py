@@ -739,7 +739,7 @@ def _result(result: VersionResult) -> str:
 
 
 def _failing(result: VersionResult) -> list[str]:
-    return list(result.failing)
+    return list(dict.fromkeys(result.failing))
 
 
 def _region_row(region: Region) -> str:
@@ -753,7 +753,7 @@ def _region_row(region: Region) -> str:
     date = f"<time>{_e(w.as_of.isoformat())}</time>" if w.dated else '<span class="none">与日期无关</span>'
     deciding = []
     for side, result in (("原版本未满足", w.old), ("新版本未满足", w.new)):
-        failing = _failing(result) if result.status != "eligible" else []
+        failing = _failing(result) if result.status not in ("eligible", "applies") else []
         if failing:
             deciding.append(f"<p>{side}：</p><ul>" + "".join(f"<li>{_e(t)}</li>" for t in failing) + "</ul>")
     change = _REGION_CHANGES.get(region.change, region.change)

@@ -94,6 +94,7 @@ def _version_result(result: VersionResult) -> dict[str, Any]:
         "status": result.status,
         "amount": result.amount,
         "conditions": [{"test": t, "value": v} for t, v in result.conditions],
+        "failing": list(result.failing),
     }
 
 
@@ -241,7 +242,7 @@ def heading(change: MeasureChange) -> str:
         flags.append("renumbered")
     if change.moved:
         flags.append("moved")
-    return f"{numbers} {title} — {', '.join(flags)}"
+    return f"{numbers} {title} — {', '.join(flags)}".replace("  —", " —")
 
 
 def changed_sentences(segments: Iterable[Segment], mark: Callable[[int, str], str]) -> list[str]:
@@ -367,12 +368,14 @@ def _region_lines(benefit: BenefitRegions, region: Region, indent: str) -> list[
     w = region.witness
     facts = ", ".join(f"{k} = {v}" for k, v in w.facts)
     dated = f"; as of {w.as_of.isoformat()}" if w.dated else ""
+    witness = f"{facts}{dated}".removeprefix("; ") or "any enterprise"
     lines = [
         f"{indent}{region.change}: {region.condition}",
-        f"{indent}  witness: {facts}{dated} — old: {_result_text(w.old)}; new: {_result_text(w.new)}",
+        f"{indent}  witness: {witness} — old: {_result_text(w.old)}; new: {_result_text(w.new)}",
     ]
-    decided_old = list(w.old.failing) if w.old.status != "eligible" else []
-    decided_new = list(w.new.failing) if w.new.status != "eligible" else []
+    granted = ("eligible", "applies")
+    decided_old = list(dict.fromkeys(w.old.failing)) if w.old.status not in granted else []
+    decided_new = list(dict.fromkeys(w.new.failing)) if w.new.status not in granted else []
     if decided_old:
         lines.append(f"{indent}  old fails: {'; '.join(decided_old)}")
     if decided_new:

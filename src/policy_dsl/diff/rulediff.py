@@ -132,6 +132,11 @@ def _view(
     kind = type(rule).__name__.lower()
     label = rule.label.value if rule.label else rule.name
     citations = tuple(c.text.value for c in rule.citations)
+    if "follows" in fields and info.written is not None and info.written is not info.rule:
+        # what it takes from the rule it follows, marked so: a change there shows here as such
+        inherited = _view(checked, attrs.evolve(info, written=None), None, renamed).fields
+        for key, value in inherited.items():
+            fields.setdefault(key, f"{value} (from {fields['follows']})")
     return _RuleView(kind, label, info.measure, fields, _atoms(when), citations)
 
 
