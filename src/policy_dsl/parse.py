@@ -1,10 +1,12 @@
 """Stage 1: text → :class:`~policy_dsl.model.PolicyFile`. Entry point: :func:`parse`.
 
 One LALR parser is built from ``grammar/policy.lark`` (package data) and cached. The grammar
-shapes the tree; :class:`_ToModel` maps each alias to one model class, each tree node handed to it
-with the span of its ``meta`` (Lark's ``propagate_positions``) by a non-recursive transformer, so
-deeply nested conditions parse. Only Lark's public API is used. Syntax errors become
-:class:`~policy_dsl.errors.PolicySyntaxError` with friendly messages.
+shapes what each rule sees; :class:`_ToModel` maps each alias to one model class. The methods run as
+the parser reduces (Lark's ``transformer=`` option: no tree is built, and the parser's loop is not
+recursive, so deeply nested conditions parse), each handed the span of all the tokens its rule
+matched (``keep_all_tokens``: a block starts at its keyword, a condition at its parenthesis). Only
+Lark's public API is used. Syntax errors become :class:`~policy_dsl.errors.PolicySyntaxError` with
+friendly messages.
 """
 
 from __future__ import annotations
@@ -18,10 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from lark import Lark, Token
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
-from lark.tree import Meta
-from lark.visitors import Transformer_NonRecursive
+from lark import Lark, Token, Transformer
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from policy_dsl import model as m
 from policy_dsl.errors import Diagnostic, PolicySyntaxError, did_you_mean
@@ -146,16 +146,18 @@ def _cache_path() -> str | bool:
 def _open_grammar(cache: bool) -> Lark:
     """The grammar as an LALR parser building Lark trees that keep every token, keywords included.
 
-    Spans are computed from the tokens by :class:`_FromTree` rather than by Lark's
-    ``propagate_positions``, which more than doubles the time of a parse (26 of 45 ms on the draft);
-    ``keep_all_tokens`` lets a block's span start at its keyword (``benefit``) and a condition's at
-    its opening parenthesis, as ``propagate_positions`` would."""
+    The model is built as the parser reduces, by :class:`_Reducer` (Lark's ``transformer=``): no
+    tree is built and walked again. Spans are computed from the tokens rather than by Lark's
+    ``propagate_positions``, which more than doubled the time of a parse (26 of 45 ms on the draft,
+    tree path); ``keep_all_tokens`` lets a block's span start at its keyword (``benefit``) and a
+    condition's at its opening parenthesis, as ``propagate_positions`` would."""
     return Lark.open_from_package(
         "policy_dsl",
         "grammar/policy.lark",
         parser="lalr",
         keep_all_tokens=True,
         maybe_placeholders=False,
+        transformer=_Reducer(),
         lexer_callbacks={"COMMENT": _collect_comment},
         cache=_cache_path() if cache else False,
     )
@@ -185,15 +187,11 @@ def parse(text: str, path: str = "<string>", source: SourceFile | None = None) -
     outer = getattr(_local, "builder", None)
     _local.builder = builder
     try:
-        tree = parser().parse(text)
+        items: Any = parser().parse(text)  # what `_ToModel.start` returned
     except UnexpectedInput as exc:
         raise PolicySyntaxError([_syntax_diagnostic(exc, file)]) from None
     finally:
         _local.builder = outer
-    try:
-        items: Any = _FromTree(builder).transform(tree)  # what `_ToModel.start` returned
-    except VisitError as exc:  # Lark wraps what a rule method raised
-        raise exc.orig_exc from None
     if builder.diagnostics:
         raise PolicySyntaxError(builder.diagnostics)
     return m.PolicyFile(
@@ -263,21 +261,30 @@ _NAMED_TERMINALS = _named_terminals()
 _KEEP_ALL_TOKENS = frozenset({"unit_kind"})
 
 
-class _FromTree(Transformer_NonRecursive[Token, Any]):
-    """Each tree node, children first, to the :class:`_ToModel` method of its rule or alias with the
-    span of all its tokens; a ``?rule`` left in the tree only by its keywords (``"(" condition ")"``)
-    passes its one value up. Non-recursive: 20,000 nested parentheses parse."""
+class _Inlined:
+    """What a ``_rule`` (and ``x*``) reduces to: its children, which the rule holding it splices in
+    (Lark's own child filter expands a ``_rule`` by its ``children``)."""
 
-    def __init__(self, builder: _ToModel) -> None:
-        super().__init__()
-        self.builder = builder
-        self.spans: dict[int, _Span | None] = {}
+    __slots__ = ("children",)
 
-    def __default__(self, data: str, children: list[Any], meta: Meta) -> Any:
-        span = _rule_span(children, self.spans)
+    def __init__(self, children: list[Any]) -> None:
+        self.children = children
+
+
+class _Reducer(Transformer[Token, Any]):
+    """The parser's inline transformer: each reduced rule, with all its tokens, to the
+    :class:`_ToModel` method of its rule or alias and the span of those tokens; a ``?rule`` kept only
+    by its keywords (``"(" condition ")"``) passes its one value up with the span of its text. The
+    model is built for the parse running on this thread (``_local.builder``)."""
+
+    def __default__(self, data: str, children: list[Any], meta: Any) -> Any:
+        if data.startswith("_"):
+            return _Inlined(children)
+        builder: _ToModel = _local.builder
+        span = _rule_span(children, builder.spans)
         if data not in _KEEP_ALL_TOKENS:
             children = [c for c in children if not isinstance(c, Token) or c.type in _NAMED_TERMINALS]
-        method = getattr(self.builder, data, None)
+        method = getattr(builder, data, None)
         if method is not None:
             value = method(span, children)
         elif len(children) == 1:
@@ -286,7 +293,7 @@ class _FromTree(Transformer_NonRecursive[Token, Any]):
                 return value  # a token keeps its own position
         else:
             raise TypeError(f"_ToModel has no method for the grammar rule `{data}`")
-        self.spans[id(value)] = span
+        builder.spans[id(value)] = span
         return value
 
 
@@ -334,6 +341,7 @@ class _ToModel:
         self.file = file
         self.diagnostics: list[Diagnostic] = []
         self.comments: list[Token] = []
+        self.spans: dict[int, _Span | None] = {}  # see _rule_span
 
     # helpers
     def _pos(self, span: _Span | None) -> SourcePosition:
