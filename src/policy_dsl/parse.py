@@ -12,6 +12,7 @@ friendly messages.
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 import re
@@ -138,9 +139,15 @@ def _cache_path() -> str | bool:
         return False
     if not os.access(base, os.W_OK):
         return False
+    # the grammar's own hash in the name: two installed versions of policy_dsl (a worktree, a
+    # venv of an older release) keep a cache each instead of rebuilding each other's
+    from importlib.resources import files
+
     import lark
 
-    return str(base / f"policy-grammar-lark-{lark.__version__}.cache")
+    grammar = files("policy_dsl").joinpath("grammar/policy.lark").read_bytes()
+    digest = hashlib.sha256(grammar).hexdigest()[:12]
+    return str(base / f"policy-grammar-{digest}-lark-{lark.__version__}.cache")
 
 
 def _open_grammar(cache: bool) -> Lark:
