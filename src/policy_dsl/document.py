@@ -164,16 +164,18 @@ class DocumentUnit:
             yield from child.walk()
 
     def all_sentences(self) -> Iterator[Sentence]:
-        """Every sentence of the unit and its sub-units, in text order (headings of sub-units too)."""
-        yield from self.sentences
+        """Every sentence of the unit and its sub-units, in text order (headings of sub-units too;
+        a paragraph of the unit after its items comes after them)."""
+        found: list[Sentence] = list(self.sentences)
         for child in self.children:
             if child.title:
-                yield Sentence(child.heading, child.line)
+                found.append(Sentence(child.heading, child.line))
             for index, sentence in enumerate(child.all_sentences()):
                 if index == 0 and not child.title:
-                    yield Sentence(child.label + sentence.text, sentence.line)
+                    found.append(Sentence(child.label + sentence.text, sentence.line))
                 else:
-                    yield sentence
+                    found.append(sentence)
+        yield from sorted(found, key=lambda sentence: sentence.line)  # stable: a line's order kept
 
     @property
     def last_line(self) -> int:
