@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import attrs
@@ -20,8 +20,9 @@ from policy_dsl import types as t
 from policy_dsl.citations import FoldedSource, Site, Span, constants, normalize_text, verify_citations
 from policy_dsl.coverage import Coverage, covered_text, measure_coverage
 from policy_dsl.document import Document, DocumentUnit, UnitKey, heading_key, read_document
-from policy_dsl.errors import Diagnostic, PolicyCheckError, PolicyError, did_you_mean
-from policy_dsl.parse import glued_keyword, parse
+from policy_dsl.errors import Diagnostic, PolicyCheckError, did_you_mean
+from policy_dsl.parse import glued_keyword
+from policy_dsl.registry import Registry, load_registries
 from policy_dsl.source import SourceFile, SourcePosition
 from policy_dsl.types import Type
 from policy_dsl.values import Duration, Money, Percent
@@ -154,12 +155,19 @@ class CheckedPolicy:
         return self.header.title.value
 
 
-def check(policy: m.PolicyFile, path: str | None = None) -> CheckedPolicy:
-    """Check a parsed policy; ``path`` locates the source text and registries it names.
+def check(
+    policy: m.PolicyFile, path: str | None = None, registries: Mapping[str, Registry] | None = None
+) -> CheckedPolicy:
+    """Check a parsed policy; ``path`` locates the source text it names. ``registries`` are the
+    agency registries it ``use``s, read by the caller (:func:`policy_dsl.registry.load_registries`;
+    read here from ``path``'s folder when not given).
 
-    Raises :class:`PolicyCheckError` (or the syntax error of an imported registry).
+    Raises :class:`PolicyCheckError` (with the problems of a registry that could not be read).
     """
-    checker = _Checker(policy, path or policy.pos.path)
+    location = path or policy.pos.path
+    if registries is None:
+        registries = load_registries(policy, location)
+    checker = _Checker(policy, location, registries)
     return checker.run()
 
 
@@ -167,8 +175,9 @@ def check(policy: m.PolicyFile, path: str | None = None) -> CheckedPolicy:
 
 
 class _Checker:
-    def __init__(self, policy: m.PolicyFile, path: str) -> None:
+    def __init__(self, policy: m.PolicyFile, path: str, registries: Mapping[str, Registry]) -> None:
         self.policy = policy
+        self.registries = registries
         self.path = path
         self.base = Path(path).parent
         self.diagnostics: list[Diagnostic] = []
@@ -456,25 +465,15 @@ class _Checker:
         return AgencyRegistry(agencies, names)
 
     def load_registry(self, use: m.UseRegistry) -> list[m.Agency]:
-        location = self.base / use.path.value
-        try:
-            source = SourceFile.read(location)
-        except FileNotFoundError:
-            self.error(f"agency registry `{use.path.value}` not found", use.path.pos)
-            self.incomplete_registry = True
-            return []
-        except (OSError, ValueError) as exc:
-            self.error(f"agency registry `{use.path.value}` cannot be read: {exc}", use.path.pos)
-            self.incomplete_registry = True
-            return []
-        try:
-            registry = parse(source.text, str(location), source=source)
-        except PolicyError as exc:
-            self.diagnostics.extend(exc.diagnostics)
+        """The agencies of a registry the caller read (:mod:`policy_dsl.registry`)."""
+        registry = self.registries.get(use.path.value)
+        if registry is None or registry.file is None:
+            if registry is not None:
+                self.diagnostics.extend(registry.problems)
             self.incomplete_registry = True
             return []
         agencies: list[m.Agency] = []
-        for item in registry.items:
+        for item in registry.file.items:
             if isinstance(item, m.Agency):
                 agencies.append(item)
             else:

@@ -114,8 +114,9 @@ def _plural(count: int, word: str) -> str:
 def _policy_from(parsed: m.PolicyFile, source: SourceFile) -> Policy:
     from policy_dsl.check import check
     from policy_dsl.compile import compile_policy
+    from policy_dsl.registry import load_registries
 
-    checked = check(parsed, source.path)
+    checked = check(parsed, source.path, load_registries(parsed, source.path))
     return Policy(parsed, checked, compile_policy(checked))
 
 

@@ -23,6 +23,7 @@ from policy_dsl.evaluate import Outcome, evaluate
 from policy_dsl.format import fmt
 from policy_dsl.model import PolicyFile
 from policy_dsl.parse import parse
+from policy_dsl.registry import load_registries
 from policy_dsl.source import SourceFile, SourcePosition, UnreadableText, decode_text
 
 
@@ -124,7 +125,7 @@ def loads(text: str, path: str = "<string>") -> Policy:
     """Parse, check and compile policy ``text``; ``path`` locates its source text and registries."""
     source = SourceFile(path, text)
     policy_file = parse(text, path, source=source)
-    checked = check(policy_file, path)
+    checked = check(policy_file, path, load_registries(policy_file, path))
     return Policy(policy_file, checked, compile_policy(checked))
 
 
@@ -132,5 +133,5 @@ def load(path: str | Path) -> Policy:
     """Load, check and compile the policy file at ``path``."""
     source = read_source(path)
     policy_file = parse(source.text, source.path, source=source)
-    checked = check(policy_file, source.path)
+    checked = check(policy_file, source.path, load_registries(policy_file, source.path))
     return Policy(policy_file, checked, compile_policy(checked))
