@@ -170,6 +170,10 @@ def to_dict(diff: PolicyDiff) -> dict[str, Any]:
             for c in diff.chapters
         ],
         "facts": [attrs.asdict(f) for f in diff.facts],
+        "shared": [
+            {"change": change, "condition": condition, "rules": labels}
+            for (change, condition), labels in shared_regions(diff).items()
+        ],
         "definitions": [_rule(r) for r in diff.definitions],
         "measures": [
             {
@@ -390,7 +394,37 @@ def _part_text(measure: MeasureDiff, boundary: tuple[str, str, int, int]) -> str
     return f"{old} → {new} ({sentences} of {side})"
 
 
-def _measure_lines(measure: MeasureDiff, style: _Style, shown: int | None = TEXT_REGIONS) -> list[str]:
+#: A region of outcomes this many benefits or duties share is reported once, with their list.
+SHARED_REGIONS = 3
+
+
+def shared_regions(diff: PolicyDiff) -> dict[tuple[str, str], list[str]]:
+    """The regions (change, condition) that several benefits or duties share: one change of the
+    text (a threshold of a definition, a benefit removed) that moves them all the same way."""
+    users: dict[tuple[str, str], list[str]] = {}
+    for measure in diff.measures:
+        for benefit in measure.outcomes:
+            for region in benefit.regions:
+                labels = users.setdefault((region.change, region.condition), [])
+                if benefit.label not in labels:
+                    labels.append(benefit.label)
+    return {key: labels for key, labels in users.items() if len(labels) >= SHARED_REGIONS}
+
+
+def _shared_lines(shared: dict[tuple[str, str], list[str]]) -> list[str]:
+    lines: list[str] = []
+    for (change, condition), labels in shared.items():
+        lines.append(f"  {change}: {condition} — {len(labels)} benefits and duties:")
+        lines.append("    " + "；".join(labels))
+    return lines
+
+
+def _measure_lines(
+    measure: MeasureDiff,
+    style: _Style,
+    shown: int | None = TEXT_REGIONS,
+    shared: dict[tuple[str, str], list[str]] | None = None,
+) -> list[str]:
     lines = [style.bold(heading(measure.change))]
     if not measure.different:
         return lines
@@ -439,7 +473,9 @@ def _measure_lines(measure: MeasureDiff, style: _Style, shown: int | None = TEXT
             for region in benefit.regions:
                 count = hidden.get(region.change, 0)
                 hidden[region.change] = count + 1
-                if shown is None or count < shown:
+                if shared and (region.change, region.condition) in shared:
+                    lines.append(f"        {region.change}: {region.condition} (shared: see Shared changes)")
+                elif shown is None or count < shown:
                     lines.extend(_region_lines(benefit, region, "        "))
             more = [
                 f"{n - shown} {change}" for change, n in hidden.items() if shown is not None and n > shown
@@ -474,6 +510,11 @@ def render_text(diff: PolicyDiff, color: bool = False, regions: int | None = TEX
     lines.extend(_summary_lines(diff))
     if diff.population is not None:
         lines.extend(diff.population.summary_lines())  # type: ignore[attr-defined]
+    shared = shared_regions(diff)
+    if shared:
+        lines.append("")
+        lines.append(style.bold("Shared changes"))
+        lines.extend(_shared_lines(shared))
     if diff.chapter_changes:
         lines.append("")
         lines.append(style.bold("Chapters"))
@@ -490,7 +531,7 @@ def render_text(diff: PolicyDiff, color: bool = False, regions: int | None = TEX
     lines.append("")
     lines.append(style.bold("Measures"))
     for measure in diff.measures:
-        lines.extend(_measure_lines(measure, style, regions))
+        lines.extend(_measure_lines(measure, style, regions, shared))
     if diff.population is not None:
         lines.append("")
         lines.extend(diff.population.detail_lines())  # type: ignore[attr-defined]
@@ -538,6 +579,10 @@ def render_markdown(diff: PolicyDiff) -> str:
     if diff.population is not None:
         summary_lines = diff.population.summary_lines()  # type: ignore[attr-defined]
         out.extend(f"- {_md_escape(line.strip())}" for line in summary_lines)
+    shared = shared_regions(diff)
+    if shared:
+        out += ["", "## Shared changes", ""]
+        out.extend(f"- {_md_escape(line.strip())}" for line in _shared_lines(shared))
     if diff.chapter_changes:
         out += ["", "## Chapters", ""]
         out.extend(f"- {_md_escape(c.label)} — {c.kind}" for c in diff.chapter_changes)
