@@ -193,3 +193,17 @@ def test_an_agency_renamed_in_place_is_a_rename_not_a_new_lead(tmp_path: Path) -
     assert measure.units is not None
     assert measure.units.renamed == (("市经济信息委", "市经济和信息化委员会"),)
     assert (measure.units.added, measure.units.removed, measure.units.lead) == ((), (), None)
+
+
+def test_a_threshold_that_moves_many_rules_is_reported_once() -> None:
+    """The revision raises 中型外贸企业 to 6000万美元: five benefits and duties gain the same region,
+    reported once under Shared changes, and each of them only refers to it."""
+    root = Path(__file__).resolve().parent.parent / "policies" / "cq-foreign-trade-2022"
+    diff = diff_paths(str(root / "draft.policy"), str(root / "revision-example.policy"))
+    shared = to_dict(diff)["shared"]
+    [entry] = [s for s in shared if s["condition"] == "出口额 in (5000万美元, 6000万美元]"]
+    assert entry["change"] == "gained" and len(entry["rules"]) == 5
+    text = render(diff, "text")
+    assert text.count("gained: 出口额 in (5000万美元, 6000万美元] (shared: see Shared changes)") == 5
+    assert "witness: 出口额 = 5500万美元 —" not in text  # the shared witness is not repeated per rule
+    assert "witness: 出口额 = 5500万美元, 急需资金 = true" in text  # a region of its own still has one
