@@ -68,9 +68,13 @@ class PolicyError(Exception):
 
     def render(self) -> str:
         body = "\n\n".join(d.render() for d in self.diagnostics)
-        count = len(self.diagnostics)
-        if count > 1:
-            body += f"\n\n{count} errors"
+        errors = sum(1 for d in self.diagnostics if d.severity == "error")
+        warnings = len(self.diagnostics) - errors
+        if len(self.diagnostics) > 1:
+            counts = [f"{errors} error{'s' if errors != 1 else ''}"]
+            if warnings:
+                counts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
+            body += "\n\n" + ", ".join(counts)
         return body
 
 
