@@ -274,13 +274,8 @@ class _Checker:
             and info.source.units_text is not None
             and self.check_unit_agencies(info.source, info, registry, covered)
         ]
-        return measure_coverage(
-            self.structure,
-            self.folded,
-            self.all_citations(),
-            [i.source for i in encoded if i.source],
-            lines_ok,
-        )
+        sources = [info.source for info in encoded if info.source is not None]
+        return measure_coverage(self.structure, self.folded, covered, sources, lines_ok)
 
     def check_unit_agencies(
         self,
@@ -924,24 +919,7 @@ class _Checker:
         )
 
     def constants_through_definitions(self, rule: m.Rule) -> set[object]:
-        """A rule's constants and those of the definitions it uses (a threshold stated once, in a
-        definition, is encoded wherever the definition is used)."""
-        found = constants(rule)
-        seen: set[str] = set()
-        when = rule.when if isinstance(rule, m.Benefit | m.Duty) else getattr(rule, "means", None)
-        pending = list(references(when)) if when is not None else []
-        while pending:
-            name = pending.pop()
-            definition = self.definitions.get(name)
-            if definition is None or name in seen:
-                continue
-            seen.add(name)
-            cached = self.definition_constants.get(name)
-            if cached is None:
-                cached = self.definition_constants[name] = (constants(definition), references(definition))
-            found |= cached[0]
-            pending.extend(cached[1])
-        return found
+        return encoded_constants(rule, self.definitions, self.definition_constants)
 
     def span_of(self, unit: DocumentUnit) -> Span:
         assert self.folded is not None
@@ -1128,6 +1106,33 @@ def literal_type(value: object) -> Type:
     if isinstance(value, dt.date):
         return t.DATE
     raise TypeError(f"not a literal value: {value!r}")  # pragma: no cover
+
+
+def encoded_constants(
+    rule: m.Rule,
+    definitions: Mapping[str, m.Definition],
+    cache: dict[str, tuple[set[object], list[str]]] | None = None,
+) -> set[object]:
+    """A rule's constants and those of the definitions its condition uses (a threshold stated once,
+    in a definition, is encoded wherever the definition is used); ``cache`` keeps each
+    definition's constants and references between calls."""
+    cache = {} if cache is None else cache
+    found = constants(rule)
+    seen: set[str] = set()
+    when = rule.when if isinstance(rule, m.Benefit | m.Duty) else getattr(rule, "means", None)
+    pending = list(references(when)) if when is not None else []
+    while pending:
+        name = pending.pop()
+        definition = definitions.get(name)
+        if definition is None or name in seen:
+            continue
+        seen.add(name)
+        cached = cache.get(name)
+        if cached is None:
+            cached = cache[name] = (constants(definition), references(definition))
+        found |= cached[0]
+        pending.extend(cached[1])
+    return found
 
 
 def references(condition: m.Node) -> list[str]:

@@ -269,6 +269,7 @@ def verify_citations(
     problems: list[Diagnostic] = []
     sentences: list[str] | None = None
     for site in sites:
+        present: list[m.Citation] = []  # the quotes found in the source: their quantities are checked
         for citation in site.citations:
             needle = normalize_text(citation.text.value)
             if not needle:
@@ -286,6 +287,7 @@ def verify_citations(
                     )
                 )
                 continue
+            present.append(citation)
             inside = [o for o in found if site.span is None or site.span.holds(o, o + len(needle))]
             if len(found) > 1 and len(inside) != 1:
                 lines = ", ".join(str(source.line_of(o)) for o in found[:6])
@@ -317,8 +319,7 @@ def verify_citations(
                         )
                     )
         if site.known is not None and id(site.node) not in quiet_ids:
-            present = tuple(c for c in site.citations if source.occurrences(normalize_text(c.text.value)))
-            problems.extend(_stale_quantities(attrs.evolve(site, citations=present)))
+            problems.extend(_stale_quantities(attrs.evolve(site, citations=tuple(present))))
     return problems
 
 

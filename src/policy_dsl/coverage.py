@@ -46,14 +46,6 @@ class Coverage:
     grant_clauses: tuple[UncitedSentence, ...] = ()  # uncited clauses that grant something concrete
     styles: tuple[tuple[str, int, int], ...] = ()  # per heading style: (style, encoded, in source)
 
-    @property
-    def measures_in_source(self) -> tuple[str, ...]:
-        return self.units_in_source
-
-    @property
-    def measures_encoded(self) -> tuple[str, ...]:
-        return self.units_encoded
-
     def summary(self) -> str:
         cited = self.sentences_total - len(self.uncited)
         levels = ", ".join(f"{style} {done}/{total}" for style, done, total in self.styles)
@@ -89,14 +81,14 @@ class Coverage:
 def measure_coverage(
     structure: Document,
     folded: FoldedSource,
-    citations: Iterable[m.Citation],
+    covered: bytearray,
     encoded: Iterable[DocumentUnit],
     unit_line_encoded: Iterable[DocumentUnit],
 ) -> Coverage:
-    """The coverage of ``structure`` by ``citations``; ``encoded`` are the text's units a unit block
-    stands for, ``unit_line_encoded`` those whose （责任单位：…） line the encoding matches."""
+    """The coverage of ``structure``: ``covered`` flags the characters some citation quotes
+    (:func:`covered_text`); ``encoded`` are the text's units a unit block stands for,
+    ``unit_line_encoded`` those whose （责任单位：…） line the encoding matches."""
     text = folded.text
-    covered = covered_text(folded, citations)
     encoded_ids = {id(unit) for unit in encoded}
     line_ids = {id(unit) for unit in unit_line_encoded}
     uncited: list[UncitedSentence] = []

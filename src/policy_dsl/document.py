@@ -357,16 +357,17 @@ def read_document(text: str) -> Document:
             done = stack.pop().finish()
             (stack[-1].children if stack else top).append(done)
 
+    cleaned = [raw.strip().lstrip("\ufeff").strip() for raw in lines]
+    headings = [match_heading(line) if line else None for line in cleaned]
     # the style of the next heading after each line (an item's paragraphs end where it is not an item)
     next_style: dict[int, str | None] = {}
     upcoming: str | None = None
     for index in range(len(lines), 0, -1):
         next_style[index] = upcoming
-        found = match_heading(lines[index - 1].strip().lstrip("\ufeff").strip())
+        found = headings[index - 1]
         if found is not None:
             upcoming = found.style
-    for index, raw in enumerate(lines, start=1):
-        line = raw.strip().lstrip("\ufeff").strip()
+    for index, line in enumerate(cleaned, start=1):
         if not line:
             continue
         if not title:
@@ -377,7 +378,7 @@ def read_document(text: str) -> Document:
             status = status_match.group(1)
             continue
         units = _UNITS.search(line)
-        heading = None if units and units.start() == 0 else match_heading(line)
+        heading = None if units and units.start() == 0 else headings[index - 1]
         if heading is not None:
             open_styles = [u.style for u in stack]
             if heading.style in open_styles:

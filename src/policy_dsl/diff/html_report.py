@@ -372,37 +372,53 @@ _FACT_STATUS = {"renamed": "改名", "added": "新增", "removed": "删除", "re
 _CHAPTER_KIND = {"retitled": "标题修改", "renumbered": "重新编号", "inserted": "新增", "deleted": "删除"}
 
 
-def _chapters(diff: PolicyDiff) -> str:
-    if not diff.chapter_changes:
+def _change_table(
+    name: str, heading: str, columns: Sequence[str], rows: Sequence[tuple[str, str, Sequence[str]]]
+) -> str:
+    """A section with one table of changes; each row: its data attribute, that attribute's value,
+    and its cells."""
+    if not rows:
         return ""
-    out = ['<section id="chapters">', "<h2>章</h2>", '<table class="chapters">']
-    out.append("<thead><tr><th>变化</th><th>原版本</th><th>新版本</th></tr></thead><tbody>")
-    for change in diff.chapter_changes:
-        old = f"{change.old.number}{change.old.title}" if change.old else "—"
-        new = f"{change.new.number}{change.new.title}" if change.new else "—"
-        kind = _CHAPTER_KIND.get(change.kind, change.kind)
-        out.append(
-            f'<tr data-kind="{_e(change.kind)}"><td>{_e(kind)}</td><td>{_e(old)}</td><td>{_e(new)}</td></tr>'
-        )
+    out = [f'<section id="{name}">', f"<h2>{_e(heading)}</h2>", f'<table class="{name}">']
+    out.append("<thead><tr>" + "".join(f"<th>{_e(c)}</th>" for c in columns) + "</tr></thead><tbody>")
+    for attribute, value, cells in rows:
+        tds = "".join(f"<td>{_e(cell)}</td>" for cell in cells)
+        out.append(f'<tr data-{attribute}="{_e(value)}">{tds}</tr>')
     out += ["</tbody></table>", "</section>"]
     return "\n".join(out)
+
+
+def _chapters(diff: PolicyDiff) -> str:
+    rows = [
+        (
+            "kind",
+            c.kind,
+            (
+                _CHAPTER_KIND.get(c.kind, c.kind),
+                f"{c.old.number}{c.old.title}" if c.old else "—",
+                f"{c.new.number}{c.new.title}" if c.new else "—",
+            ),
+        )
+        for c in diff.chapter_changes
+    ]
+    return _change_table("chapters", "章", ("变化", "原版本", "新版本"), rows)
 
 
 def _facts(diff: PolicyDiff) -> str:
-    if not diff.facts:
-        return ""
-    out = ['<section id="facts">', "<h2>事实（企业须提供的信息）</h2>", '<table class="facts">']
-    out.append("<thead><tr><th>变化</th><th>原版本</th><th>新版本</th><th>依据</th></tr></thead><tbody>")
-    for fact in diff.facts:
-        old = f"{fact.old}（{fact.old_type}）" if fact.old else "—"
-        new = f"{fact.new}（{fact.new_type}）" if fact.new else "—"
-        status = _FACT_STATUS.get(fact.status, fact.status)
-        out.append(
-            f'<tr data-status="{_e(fact.status)}"><td>{_e(status)}</td><td>{_e(old)}</td>'
-            f"<td>{_e(new)}</td><td>{_e(fact.reason or '')}</td></tr>"
+    rows = [
+        (
+            "status",
+            f.status,
+            (
+                _FACT_STATUS.get(f.status, f.status),
+                f"{f.old}（{f.old_type}）" if f.old else "—",
+                f"{f.new}（{f.new_type}）" if f.new else "—",
+                f.reason or "",
+            ),
         )
-    out += ["</tbody></table>", "</section>"]
-    return "\n".join(out)
+        for f in diff.facts
+    ]
+    return _change_table("facts", "事实（企业须提供的信息）", ("变化", "原版本", "新版本", "依据"), rows)
 
 
 def _definitions(diff: PolicyDiff) -> str:

@@ -12,8 +12,8 @@ from __future__ import annotations
 import attrs
 
 from policy_dsl import model as m
-from policy_dsl.check import CheckedPolicy, RuleInfo, references
-from policy_dsl.citations import comparable, constants, quantities
+from policy_dsl.check import CheckedPolicy, RuleInfo, encoded_constants
+from policy_dsl.citations import comparable, quantities
 from policy_dsl.diff.facts import rename_facts
 from policy_dsl.format import format_condition, format_literal
 from policy_dsl.visitor import Visitor
@@ -194,20 +194,8 @@ def _stale(before: _RuleView, after: _RuleView, new: CheckedPolicy, ident: str) 
     if not gone:
         return False
     info = new.rule(ident)
-    node: m.Node | None = info.rule if info is not None else new.definitions.get(ident)
-    if node is None:
-        return False
-    encoded = constants(node)
-    pending = references(node)
-    seen: set[str] = set()
-    while pending:
-        name = pending.pop()
-        definition = new.definitions.get(name)
-        if definition is not None and name not in seen:
-            seen.add(name)
-            encoded |= constants(definition)
-            pending.extend(references(definition))
-    return bool(gone & encoded)
+    rule: m.Rule | None = info.rule if info is not None else new.definitions.get(ident)
+    return rule is not None and bool(gone & encoded_constants(rule, new.definitions))
 
 
 def diff_rules(
@@ -234,31 +222,20 @@ def diff_rules(
             for k in dict.fromkeys([*before.fields, *view.fields])
             if before.fields.get(k) != view.fields.get(k)
         ]
-        if not field_changes:
+        if field_changes:
+            fields = (*_threshold_changes(before.atoms, view.atoms), *field_changes)
+        elif _stale(before, view, new, ident):
             # the rule did not change, but the numbers of the sentences it quotes did: a stale
             # encoding (its waivers let `policy check` pass) — the reader is told, not left to guess
-            before_numbers, after_numbers = _cited_quantities(before), _cited_quantities(view)
-            if _stale(before, view, new, ident):
-                warning = FieldChange(
+            fields = (
+                FieldChange(
                     "cited quantities (the rule did not change)",
-                    "、".join(before_numbers) or "—",
-                    "、".join(after_numbers) or "—",
-                )
-                changes.append(
-                    RuleChange(
-                        view.kind,
-                        ident,
-                        CHANGED,
-                        view.label,
-                        before.measure,
-                        view.measure,
-                        (warning,),
-                        before.citations,
-                        view.citations,
-                    )
-                )
+                    "、".join(_cited_quantities(before)) or "—",
+                    "、".join(_cited_quantities(view)) or "—",
+                ),
+            )
+        else:
             continue
-        thresholds = _threshold_changes(before.atoms, view.atoms)
         changes.append(
             RuleChange(
                 view.kind,
@@ -267,7 +244,7 @@ def diff_rules(
                 view.label,
                 before.measure,
                 view.measure,
-                (*thresholds, *field_changes),
+                fields,
                 before.citations,
                 view.citations,
             )
