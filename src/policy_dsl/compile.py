@@ -77,6 +77,26 @@ class CompiledPolicy:
         decider: Callable[[dict[str, Any]], Any] = self.namespace[name]
         return decider
 
+    def rule_fingerprint(self, kind: str, index: int) -> str:
+        """What decides one rule's condition, as text two versions can compare: the code of its
+        :meth:`rule_decider` with every constant written out by value (sets sorted) and no name,
+        index or docstring. Equal texts compute the same condition for every set of facts."""
+        assert self.generator is not None
+        function = self.generator.fast_decide_one(kind, index, "decide")
+        values = dict(self.generator.constant_values)  # with those the function just added
+        function.body = function.body[1:]  # the docstring names the rule's index
+
+        class _Inline(ast.NodeTransformer):
+            def visit_Name(self, node: ast.Name) -> ast.expr:
+                if node.id not in values:
+                    return node
+                value = values[node.id]
+                shown = sorted(map(repr, value)) if isinstance(value, frozenset) else value
+                return ast.Constant(f"{type(value).__name__}:{shown!r}")
+
+        tree = ast.fix_missing_locations(ast.Module(body=[_Inline().visit(function)], type_ignores=[]))
+        return ast.unparse(tree)
+
     @property
     def evaluate(self) -> Callable[..., dict[str, Any]]:
         """``evaluate(facts, as_of)`` → the raw outcome (see :mod:`policy_dsl.runtime`)."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import math
 import random
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
@@ -351,6 +352,12 @@ def _as_of_domain(periods: Iterable[tuple[dt.date | None, dt.date | None]], fall
 # ---------------------------------------------------------------- evaluation
 
 
+#: Rule data that says how a rule is shown, not what it decides or grants.
+_PRESENTATION = frozenset(
+    {"id", "label", "measure", "own_period", "condition", "atoms", "negated", "citations", "agencies", "at"}
+)
+
+
 class _Version:
     """One compiled version, evaluating one benefit (or duty) quickly."""
 
@@ -373,6 +380,14 @@ class _Version:
     @property
     def present(self) -> bool:
         return self.rule is not None
+
+    def fingerprint(self) -> tuple[str, tuple[tuple[str, Any], ...]] | None:
+        """Everything :meth:`key` depends on, comparable across versions: the code deciding the
+        rule's condition (constants by value) and the rule's data other than its wording."""
+        if self.compiled is None or self.rule is None or self.index is None:
+            return None
+        data = tuple((k, v) for k, v in self.rule.items() if k not in _PRESENTATION)
+        return self.compiled.rule_fingerprint(self.kind, self.index), data
 
     def full_outcome(self, facts: dict[str, Any], as_of: dt.date) -> dict[str, Any] | None:
         """The rule's outcome with its explanation, by the runtime's own functions (a draft as if
@@ -520,10 +535,15 @@ def _combinations(sizes: Sequence[int]) -> tuple[Iterator[tuple[int, ...]], int,
     for d, size in enumerate(sizes):
         for value in range(size):
             sample.add(tuple(value if k == d else chooser.randrange(sizes[k]) for k in range(len(sizes))))
-    while len(sample) < MAX_COMBINATIONS:  # uniform draws, a column of cells per fact at a time
-        wanted = MAX_COMBINATIONS - len(sample)
-        columns = [chooser.choices(range(size), k=wanted) for size in sizes]
-        sample.update(zip(*columns, strict=True))
+    # then distinct combinations drawn uniformly (without replacement, so a space barely larger
+    # than the sample costs no more than a large one), each index read as a mixed-radix number
+    indices = chooser.sample(range(total), MAX_COMBINATIONS)
+    strides = [math.prod(sizes[d + 1 :]) for d in range(len(sizes))]
+    columns = [[i // stride % size for i in indices] for stride, size in zip(strides, sizes, strict=True)]
+    for combo in zip(*columns, strict=True):
+        if len(sample) >= MAX_COMBINATIONS:
+            break
+        sample.add(combo)
     return iter(sorted(sample)), total, False
 
 
@@ -558,17 +578,24 @@ def outcome_regions(
     aliases = [(index, old_names[n]) for index, n in enumerate(names) if n in old_names]
     domains.append(_as_of_domain(periods, fallback_as_of))
     sizes = [len(d.cells) for d in domains]
+    if before.present and before.fingerprint() == after.fingerprint():
+        # the same code on the same data: no enterprise's outcome can differ, none is evaluated
+        total = math.prod(sizes)
+        return BenefitRegions(benefit, label, (), total, 0, True, None, kind)
     combos, total, exact = _combinations(sizes)
     representatives = [d.name for d in domains if not d.exact]
     exact = exact and not representatives
     groups: dict[str, set[tuple[int, ...]]] = {}
     evaluated = 0
+    names = [d.name for d in domains[:-1]]
+    values = [[cell.value for cell in d.cells] for d in domains]
+    dates = values.pop()
     for combo in combos:
         evaluated += 1
-        facts = {d.name: d.cells[i].value for d, i in zip(domains[:-1], combo, strict=False)}
+        facts = dict(zip(names, [column[i] for column, i in zip(values, combo, strict=False)], strict=True))
         for index, old_name in aliases:
-            facts[old_name] = domains[index].cells[combo[index]].value
-        as_of = domains[-1].cells[combo[-1]].value
+            facts[old_name] = values[index][combo[index]]
+        as_of = dates[combo[-1]]
         change = _change(before.key(facts, as_of), after.key(facts, as_of))
         if change is not None:
             groups.setdefault(change, set()).add(combo)
@@ -578,13 +605,20 @@ def outcome_regions(
         cells = groups.get(change)
         if not cells:
             continue
-        for box in _boxes(cells, sizes):
+        boxes = _boxes(cells, sizes)
+        # the witness of a box is its smallest cell: the smallest cell of each point of the box
+        dims = sorted(boxes[0]) if boxes else []
+        first: dict[tuple[int, ...], tuple[int, ...]] = {}
+        for cell in sorted(cells):
+            first.setdefault(tuple(cell[d] for d in dims), cell)
+        for box in boxes:
             constraints = []
             for d, indices in sorted(box.items()):
                 text = domains[d].describe(sorted(indices))
                 if text:
                     constraints.append((domains[d].name, text))
-            witness_combo = min(c for c in cells if all(c[d] in box[d] for d in box))
+            points = itertools.product(*(box[d] for d in dims))
+            witness_combo = min(first[point] for point in points if point in first)
             witness, confirmed = _witness(domains, witness_combo, before, after, aliases)
             if confirmed != change:
                 unconfirmed += 1
