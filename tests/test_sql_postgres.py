@@ -200,7 +200,9 @@ def load_rows(con: Any, checked: CheckedPolicy, rows: list[dict[str, Any]], tabl
     columns += [f"{d.ident(n)} {PG_TYPES[checked.facts[n].type.kind]}" for n in names]
     con.execute(f"DROP TABLE IF EXISTS {d.ident(table)}")
     con.execute(f"CREATE TABLE {d.ident(table)} ({', '.join(columns)})")
-    placeholders = ", ".join(["%s"] * (len(names) + 1))
+    # each parameter cast to its column's type: psycopg infers a type per row, and an empty list
+    # after a NULL in the same column would otherwise be sent as numeric[]
+    placeholders = ", ".join(["%s", *(f"%s::{PG_TYPES[checked.facts[n].type.kind]}" for n in names)])
     targets = ", ".join(d.ident(c) for c in [KEY, *names])
     insert = f"INSERT INTO {d.ident(table)} ({targets}) VALUES ({placeholders})"
     with con.cursor() as cursor:

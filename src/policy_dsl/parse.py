@@ -11,11 +11,13 @@ friendly messages.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 import os
 import re
+import stat
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -124,20 +126,44 @@ def _collect_comment(token: Token) -> None:
         builder.comments.append(token)
 
 
+def _private(path: Path, directory: bool) -> bool:
+    """Whether only this user can change ``path``: not a symbolic link, owned by this user, not
+    writable by group or others (and a directory, or a regular file, as asked)."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return False
+    kind = stat.S_ISDIR(info.st_mode) if directory else stat.S_ISREG(info.st_mode)
+    return kind and info.st_uid == os.getuid() and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def _guarded(parent: Path) -> bool:
+    """Whether others cannot swap the cache directory for their own: its parent is writable by no
+    one else, or is sticky (like /tmp: only the owner of an entry may rename or remove it)."""
+    try:
+        info = os.stat(parent)
+    except OSError:
+        return False
+    return not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH) or bool(info.st_mode & stat.S_ISVTX)
+
+
 def _cache_path() -> str | bool:
     """Where Lark keeps the built parser between processes: the user's own cache directory.
 
-    Building the LALR tables takes ~0.5 s, loading them ~10 ms. Lark checks a hash of the grammar
-    and options before it trusts the file. ``POLICY_DSL_NO_CACHE=1`` turns caching off.
+    Building the LALR tables takes ~0.5 s, loading them ~10 ms. Lark's cache file is a pickle, and
+    loading a pickle can run code, so the cache is used only where no one else can have written it:
+    the directory and the file must be this user's own, not symbolic links, and writable by no one
+    else (on systems without user ids, never). Otherwise the parser is built, not cached.
+    ``POLICY_DSL_NO_CACHE=1`` turns caching off.
     """
-    if os.environ.get("POLICY_DSL_NO_CACHE"):
+    if os.environ.get("POLICY_DSL_NO_CACHE") or not hasattr(os, "getuid"):
         return False
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "policy_dsl"
     try:
         base.mkdir(mode=0o700, parents=True, exist_ok=True)
     except OSError:
         return False
-    if not os.access(base, os.W_OK):
+    if not _private(base, directory=True) or not os.access(base, os.W_OK) or not _guarded(base.parent):
         return False
     # the grammar's own hash in the name: two installed versions of policy_dsl (a worktree, a
     # venv of an older release) keep a cache each instead of rebuilding each other's
@@ -147,7 +173,10 @@ def _cache_path() -> str | bool:
 
     grammar = files("policy_dsl").joinpath("grammar/policy.lark").read_bytes()
     digest = hashlib.sha256(grammar).hexdigest()[:12]
-    return str(base / f"policy-grammar-{digest}-lark-{lark.__version__}.cache")
+    path = base / f"policy-grammar-{digest}-lark-{lark.__version__}.cache"
+    if os.path.lexists(path) and not _private(path, directory=False):
+        return False
+    return str(path)
 
 
 def _open_grammar(cache: bool) -> Lark:
@@ -158,7 +187,8 @@ def _open_grammar(cache: bool) -> Lark:
     ``propagate_positions``, which more than doubled the time of a parse (26 of 45 ms on the draft,
     tree path); ``keep_all_tokens`` lets a block's span start at its keyword (``benefit``) and a
     condition's at its opening parenthesis, as ``propagate_positions`` would."""
-    return Lark.open_from_package(
+    path = _cache_path() if cache else False
+    built = Lark.open_from_package(
         "policy_dsl",
         "grammar/policy.lark",
         parser="lalr",
@@ -166,8 +196,12 @@ def _open_grammar(cache: bool) -> Lark:
         maybe_placeholders=False,
         transformer=_Reducer(),
         lexer_callbacks={"COMMENT": _collect_comment},
-        cache=_cache_path() if cache else False,
+        cache=path,
     )
+    if isinstance(path, str):
+        with contextlib.suppress(OSError):
+            os.chmod(path, 0o600)  # Lark wrote it with the umask's mode: keep it the user's alone
+    return built
 
 
 def build_parser(cache: bool = True) -> Lark:

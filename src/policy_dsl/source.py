@@ -85,12 +85,18 @@ class SourcePosition:
     def __repr__(self) -> str:
         return f"{self.path}:{self.line}:{self.column}"
 
+    def _key(self) -> tuple[str, int, int, int, int]:
+        return (self.file.path, self.line, self.column, self.end_line, self.end_column)
+
     def __eq__(self, other: object) -> bool:
-        # Positions never take part in node equality; see model.py.
-        return isinstance(other, SourcePosition)
+        # By value: the same span of a file of the same name. (Model nodes leave their positions
+        # out of their own equality, field by field; see model.py.)
+        if not isinstance(other, SourcePosition):
+            return NotImplemented
+        return self._key() == other._key()
 
     def __hash__(self) -> int:
-        return 0
+        return hash(self._key())
 
 
 UNKNOWN_FILE = SourceFile("<unknown>", "")
