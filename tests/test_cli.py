@@ -211,3 +211,32 @@ def test_eval_only_shows_the_statuses_asked_for(example: Path) -> None:
     assert "小微外贸企业短期出口信用保险保费补贴" in result.stdout
     data = json.loads(CliRunner().invoke(policy, [*args, "--only", "unknown", "--format", "json"]).stdout)
     assert data["benefits"] and {b["status"] for b in data["benefits"]} == {"unknown"}
+
+
+@pytest.mark.parametrize("command", ["eval", "explain"])
+def test_the_default_day_is_said(example: Path, command: str) -> None:
+    """Without --as-of the day is today, and the output says so (a period makes results depend on it)."""
+    args = [command, "--as-adopted", str(example / "draft.policy"), "--facts", "-"]
+    result = CliRunner().invoke(policy, args, input='{"出口额": "500万美元"}')
+    assert result.exit_code == 0, result.stderr
+    today = dt.date.today().isoformat()
+    assert f"no --as-of given: evaluated as of today, {today}" in result.stderr
+    assert f"as of {today}" in result.stdout
+    given = CliRunner().invoke(policy, [*args, "--as-of", "2022-07-01"], input='{"出口额": "500万美元"}')
+    assert "no --as-of given" not in given.stderr
+    assert "as of 2022-07-01" in given.stdout
+
+
+def test_the_default_day_is_said_for_a_population_and_sql(example: Path, tmp_path: Path) -> None:
+    population = tmp_path / "p.csv"
+    population.write_text("id,出口额\n1,100\n", encoding="utf-8")
+    result = CliRunner().invoke(
+        policy, ["eval", "--as-adopted", str(example / "draft.policy"), "--population", str(population)]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "no --as-of given" in result.stderr
+    sql = CliRunner().invoke(policy, ["compile", "--to", "sql", str(example / "draft.policy")])
+    assert sql.exit_code == 0, sql.stderr
+    assert "no --as-of given" in sql.stderr
+    python = CliRunner().invoke(policy, ["compile", str(example / "draft.policy")])
+    assert "no --as-of given" not in python.stderr

@@ -193,6 +193,9 @@ class _Checker:
         self.definitions: dict[str, m.Definition] = {}
         self.names_seen: dict[str, SourcePosition] = {}
         self.names_folded: dict[str, str] = {}  # casefold → the name as declared
+        #: Names whose declaration was refused (declared twice, or clashing in case): already
+        #: reported once, so their uses are not reported again as unknown.
+        self.names_refused: set[str] = set()
 
     def error(self, message: str, pos: SourcePosition | None, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(message, pos=pos, hint=hint))
@@ -488,6 +491,7 @@ class _Checker:
                 self.head(node),
                 hint=f"the first declaration is at line {first.line}",
             )
+            self.names_refused.add(name)
             return False
         other = self.names_folded.get(name.casefold())
         if other is not None:
@@ -497,6 +501,7 @@ class _Checker:
                 hint=f"`{other}` is at line {self.names_seen[other].line}; rename one: SQL engines "
                 "(DuckDB, Spark) do not tell such names apart as columns",
             )
+            self.names_refused.add(name)
             return False
         self.names_seen[name] = node.pos
         self.names_folded[name.casefold()] = name
@@ -527,7 +532,8 @@ class _Checker:
         if ref.kind in {"enum", "set"}:
             name = ref.param or ""
             if name not in self.enums:
-                self.error(f"unknown enum `{name}`", ref.pos, hint=did_you_mean(name, self.enums))
+                if name not in self.names_refused:  # else its declaration was reported already
+                    self.error(f"unknown enum `{name}`", ref.pos, hint=did_you_mean(name, self.enums))
                 return t.UNKNOWN
         return Type(ref.kind, ref.param)
 
@@ -1163,6 +1169,8 @@ class _TypeOf(Visitor):
             return fact.type
         if node.name in self.checker.definitions:
             return t.BOOL
+        if node.name in self.checker.names_refused:
+            return t.UNKNOWN  # its refused declaration is the one error of this cause
         candidates = [*self.checker.facts, *self.checker.definitions]
         hint = did_you_mean(node.name, candidates)
         glued = glued_keyword(node.name)

@@ -43,9 +43,18 @@ def _load(path: str) -> Policy:
         raise PolicyFailure(error) from None
 
 
-def _as_of(value: str | None) -> dt.date | None:
+def _given_day(value: str | None) -> dt.date | None:
+    """``--as-of`` when given (policy-diff chooses its own day otherwise, and reports it)."""
+    return None if value is None else _as_of(value)
+
+
+def _as_of(value: str | None) -> dt.date:
+    """The day of evaluation: ``--as-of``, or today — said on stderr, so that no result silently
+    depends on the day it was run (a rule's period, a document's validity)."""
     if value is None:
-        return None
+        today = dt.date.today()
+        click.echo(f"note: no --as-of given: evaluated as of today, {today.isoformat()}", err=True)
+        return today
     try:
         return parse_date(value)
     except ValueSyntaxError as exc:
@@ -218,13 +227,13 @@ def _eval_population(
     policy_obj: Policy,
     population: str,
     output_file: str | None,
-    date: dt.date | None,
+    date: dt.date,
     output: str,
     adopted: bool = False,
 ) -> None:
     from policy_dsl.table import evaluate_file
 
-    day = date or dt.date.today()
+    day = date
     try:
         rows, counts = evaluate_file(
             policy_obj.checked, population, output_file, day, progress=sys.stderr.isatty(), adopted=adopted
@@ -448,7 +457,7 @@ def policy_diff(
     from policy_dsl.diff.compare import diff_paths
     from policy_dsl.diff.report import render
 
-    day = _as_of(as_of)
+    day = _given_day(as_of)
     try:
         result = diff_paths(old, new)
         if population is not None:
