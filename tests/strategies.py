@@ -384,7 +384,14 @@ def type_refs() -> st.SearchStrategy[m.TypeRef]:
 
 
 def facts() -> st.SearchStrategy[m.FactDecl]:
-    return st.builds(m.FactDecl, names(), type_refs(), optional(text_nodes()), optional(text_nodes()))
+    return st.builds(
+        m.FactDecl,
+        names(),
+        type_refs(),
+        optional(text_nodes()),
+        optional(text_nodes()),
+        st.lists(name_nodes(), max_size=3).map(tuple),
+    )
 
 
 def definitions(with_bool_literals: bool = True) -> st.SearchStrategy[m.Definition]:
@@ -963,3 +970,23 @@ def mutated(draw: st.DrawFn, text: str) -> str:
                 tokens.insert(a, tokens[b])
             text = "".join(tokens)
     return text
+
+
+def consistent(checked: CheckedPolicy, facts: dict[str, Any]) -> dict[str, Any]:
+    """``facts`` made to agree with the policy's ``implies``: a yes/no fact that a counting value
+    implies is set true (the readers refuse facts that contradict an implication)."""
+    from policy_dsl import intake
+    from policy_dsl.facts import fact_table
+
+    table = fact_table(checked)
+    read = intake.read_facts({k: v for k, v in facts.items() if k not in _implied(table)}, table)
+    fixed = dict(facts)
+    for name, value in read.items():
+        for implied in table[name]["implies"]:
+            if fixed.get(implied) is False and intake.counts(value):
+                fixed[implied] = True
+    return fixed
+
+
+def _implied(table: dict[str, dict[str, Any]]) -> set[str]:
+    return {implied for info in table.values() for implied in info["implies"]}

@@ -82,7 +82,7 @@ class Backends:
     def facts(self) -> st.SearchStrategy[dict[str, Any]]:
         return s.fact_sets(
             fact_types(self.checked), enum_values(self.checked), literals_by_fact(self.checked)
-        )
+        ).map(lambda facts: s.consistent(self.checked, facts))
 
     def dates(self) -> st.SearchStrategy[dt.date]:
         return s.as_of_dates(s.rule_periods(self.checked))

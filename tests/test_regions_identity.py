@@ -92,7 +92,10 @@ def test_the_fingerprint_reads_constants_by_value() -> None:
     """Two versions number their constants differently; the fingerprint does not see the numbers."""
     text = DRAFT.read_text(encoding="utf-8")
     # a new constant early in the file shifts the numbering of every later one
-    extra = 'definition 新定义 "新定义" {\n    means 出口额 > 1美元\n    cite "差异化降低中小微外贸企业投保费率"\n}\n\n'
+    extra = (
+        'definition 新定义 "新定义" {\n    means 出口额 > 1美元\n'
+        '    cite "差异化降低中小微外贸企业投保费率"\n}\n\n'
+    )
     shifted = text.replace("definition 小微外贸企业", extra + "definition 小微外贸企业", 1)
     old = policy_dsl.load(DRAFT).compiled
     new = policy_dsl.loads(shifted, str(DRAFT)).compiled

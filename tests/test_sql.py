@@ -302,7 +302,7 @@ def rows_strategy(checked: CheckedPolicy, max_rows: int = 12) -> st.SearchStrate
         for name in checked.facts:
             if draw(st.booleans()):
                 facts[name] = draw(fact_value(checked, name))
-        return facts
+        return s.consistent(checked, facts)
 
     return st.lists(row(), min_size=1, max_size=max_rows)
 

@@ -160,7 +160,14 @@ def test_spreads_nulls_and_domains(draft: CheckedPolicy, draft_population: Path)
         assert 0.035 < nulls < 0.065, (name, nulls)
         known = [v for v in values if v is not None]
         kind = info.type.kind
-        if kind == "bool":
+        implied_by = [f for f, i in draft.facts.items() if name in {n.text for n in i.decl.implies}]
+        if kind == "bool" and implied_by:
+            # true wherever an implying fact counts (出口额 > 0 makes 是外贸企业 true), else a coin
+            for index, value in enumerate(values):
+                if any(_counts(table.column(f)[index].as_py()) for f in implied_by):
+                    assert value is not False, (name, index)
+            assert any(v is False for v in values), name  # still false where nothing implies it
+        elif kind == "bool":
             assert 0.45 < sum(known) / len(known) < 0.55, name
         elif kind == "enum":
             options = [v.name for v in draft.enums[info.type.param or ""].values]
@@ -361,3 +368,9 @@ def test_a_population_where_every_benefit_is_unknown(
     outcome = policy_dsl.load(DRAFT).compiled.evaluate(validate_facts(draft, {}), DAY, True)
     assert counts == {benefit["id"]: {benefit["status"]: 1} for benefit in outcome["benefits"]}
     assert counts["小微企业信保保费补贴"] == {"unknown": 1}
+
+
+def _counts(value: Any) -> bool:
+    from policy_dsl.intake import counts
+
+    return value is not None and counts(frozenset(value) if isinstance(value, list) else value)

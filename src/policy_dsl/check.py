@@ -527,6 +527,24 @@ class _Checker:
             if not self.claim_name(item.name, item, "fact"):
                 continue
             self.facts[item.name] = FactInfo(item, self.resolve_type(item.type))
+        for name, info in self.facts.items():
+            for implied in info.decl.implies:
+                target = self.facts.get(implied.text)
+                if target is None:
+                    if implied.text not in self.names_refused:
+                        self.error(
+                            f"`{name}` implies `{implied.text}`, which is not a fact",
+                            implied.pos,
+                            hint=did_you_mean(implied.text, self.facts) or "declare it with `fact … : bool`",
+                        )
+                elif implied.text == name:
+                    self.error(f"`{name}` implies itself", implied.pos, hint="drop this `implies`")
+                elif target.type != t.BOOL:
+                    self.error(
+                        f"`{name}` implies `{implied.text}`, which is {target.type}, not a yes/no fact",
+                        implied.pos,
+                        hint="`implies` names bool facts that this fact's value makes true",
+                    )
 
     def resolve_type(self, ref: m.TypeRef) -> Type:
         if ref.kind in {"enum", "set"}:

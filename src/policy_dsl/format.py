@@ -47,7 +47,7 @@ def fmt(policy: m.PolicyFile) -> str:
 
 def _is_one_line(item: m.Node) -> bool:
     if isinstance(item, m.FactDecl):
-        return item.label is None and item.description is None
+        return item.label is None and item.description is None and not item.implies
     return True
 
 
@@ -253,7 +253,7 @@ def _type_text(ref: m.TypeRef) -> str:
 
 def _write_fact(w: _Writer, f: m.FactDecl, depth: int) -> None:
     head = f"fact {f.name}: {_type_text(f.type)}"
-    if f.label is None and f.description is None:
+    if f.label is None and f.description is None and not f.implies:
         w.line(depth, head, f)
         return
     w.line(depth, head + " {", f)
@@ -261,6 +261,8 @@ def _write_fact(w: _Writer, f: m.FactDecl, depth: int) -> None:
         w.line(depth + 1, f"label {quote(f.label.value)}", f.label)
     if f.description is not None:
         w.line(depth + 1, f"description {quote(f.description.value)}", f.description)
+    if f.implies:
+        w.line(depth + 1, "implies " + ", ".join(n.text for n in f.implies), f.implies[0])
     w.close(depth, f)
 
 

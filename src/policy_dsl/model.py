@@ -238,6 +238,8 @@ class FactDecl(Node):
     type: TypeRef
     label: Text | None = None
     description: Text | None = None
+    #: Yes/no facts that must be true when this one holds a value that counts (see check.holds).
+    implies: tuple[Name, ...] = _tuple()
     pos: SourcePosition = _pos()
 
 

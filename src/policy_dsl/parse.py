@@ -59,6 +59,7 @@ KEYWORDS = [
     "fact",
     "label",
     "description",
+    "implies",
     "bool",
     "integer",
     "decimal",
@@ -569,7 +570,11 @@ class _ToModel:
     def fact_decl(self, span: _Span | None, children: list[Any]) -> m.FactDecl:
         name, type_ref, *parts = children
         fields = self._fields("fact", parts)
-        return m.FactDecl(self._ident(name), type_ref, **fields, pos=self._pos(span))
+        implies = tuple(n for p in parts if isinstance(p, _Field) and p.key == "implies" for n in p.value)
+        return m.FactDecl(self._ident(name), type_ref, **fields, implies=implies, pos=self._pos(span))
+
+    def implies(self, span: _Span | None, children: list[Token]) -> _Field:
+        return _Field("implies", tuple(self._name(t) for t in children), self._pos(span))
 
     def _type(kind: str) -> Callable[..., m.TypeRef]:  # type: ignore[misc]
         def build(self: _ToModel, span: _Span | None, children: list[Token]) -> m.TypeRef:

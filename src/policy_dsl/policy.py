@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -112,13 +113,93 @@ def read_source(path: str | Path) -> SourceFile:
     return SourceFile(shown, text, encoding)
 
 
+class _DuplicateKey(Exception):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object's pairs as a dict; a key given twice is an error (JSON would keep the last)."""
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise _DuplicateKey
+    return result
+
+
+def _no_constant(name: str) -> Any:
+    raise json.JSONDecodeError(f"{name} is not a JSON number", name, 0)
+
+
 def read_json(source: SourceFile, what: str) -> Any:
-    """The JSON in ``source``, numbers as exact Decimals; a syntax error points at its line and column."""
+    """The JSON in ``source``, numbers as exact Decimals; a syntax error points at its line and column,
+    and so does a key given twice in one object (JSON parsers keep the last and lose the first)."""
     try:
-        return json.loads(source.text, parse_float=Decimal)
+        return json.loads(
+            source.text,
+            parse_float=Decimal,
+            parse_int=_integer,
+            object_pairs_hook=_unique_keys,
+            parse_constant=_no_constant,
+        )
     except json.JSONDecodeError as exc:
+        if exc.doc != source.text:  # NaN, Infinity: found by the scanner, at its own position
+            exc = json.JSONDecodeError(exc.msg, source.text, _constant_index(source.text))
         pos = SourcePosition(source, exc.lineno, exc.colno, exc.lineno, exc.colno + 1)
         raise PolicyLoadError([Diagnostic(f"{what} are not valid JSON: {exc.msg}", pos)]) from None
+    except _DuplicateKey:
+        raise PolicyLoadError(_duplicate_keys(source, what)) from None
+    except RecursionError:
+        raise PolicyLoadError([Diagnostic(f"{what} are nested too deeply to read", _start(source))]) from None
+
+
+def _start(source: SourceFile) -> SourcePosition:
+    return SourcePosition(source, 1, 1, 1, 2)
+
+
+def _integer(text: str) -> int | Decimal:
+    """A JSON integer; one too long for Python's int (over 4300 digits) stays an exact Decimal."""
+    return int(text) if len(text) <= 4000 else Decimal(text)
+
+
+def _constant_index(text: str) -> int:
+    found = re.search(r"-?\b(?:NaN|Infinity)\b", text)
+    return found.start() if found else 0
+
+
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]')
+
+
+def _duplicate_keys(source: SourceFile, what: str) -> list[Diagnostic]:
+    """Every key given twice in one object, where it is given again (the text is valid JSON)."""
+    text = source.text
+    stack: list[dict[str, int] | None] = []  # per open object its keys (and where); None for an array
+    found: list[Diagnostic] = []
+    tokens = list(_JSON_TOKEN.finditer(text))
+    for index, token in enumerate(tokens):
+        lexeme = token.group()
+        if lexeme in ("{", "["):
+            stack.append({} if lexeme == "{" else None)
+        elif lexeme in ("}", "]"):
+            stack.pop()
+        elif lexeme.startswith('"') and stack and stack[-1] is not None:
+            following = tokens[index + 1].group() if index + 1 < len(tokens) else ""
+            if following != ":":
+                continue  # a value, not a key
+            key = json.loads(lexeme)
+            line = text.count("\n", 0, token.start()) + 1
+            column = token.start() - (text.rfind("\n", 0, token.start()) + 1) + 1
+            keys = stack[-1]
+            if key in keys:
+                pos = SourcePosition(source, line, column, line, column + len(lexeme))
+                found.append(
+                    Diagnostic(
+                        f"{what}: the key `{key}` is given twice in one object (first on line {keys[key]})",
+                        pos,
+                        hint="give each key once: JSON readers keep only the last",
+                    )
+                )
+            else:
+                keys[key] = line
+    return found
 
 
 def loads(text: str, path: str = "<string>") -> Policy:

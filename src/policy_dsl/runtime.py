@@ -1,13 +1,15 @@
 """Runtime support for compiled policies: three-valued logic and outcome assembly.
 
-This module imports nothing from policy_dsl. ``policy compile`` copies its source into the
-standalone module it writes, and in-process evaluation runs the very same code, so both
-give the same outcomes. Values are exact: money is a Decimal amount in the fact's declared
-currency, dates are ``datetime.date``; ``None`` stands for an unknown (missing) fact.
+This module imports nothing from policy_dsl. ``policy compile`` copies its source, after that of
+:mod:`policy_dsl.intake` (which reads the facts), into the standalone module it writes, and
+in-process evaluation runs the very same code, so both give the same outcomes. Values are exact:
+money is a Decimal amount in the fact's declared currency, dates are ``datetime.date``; ``None``
+stands for an unknown (missing) fact.
 """
 
 import datetime as _dt
 from decimal import ROUND_HALF_UP as _ROUND_HALF_UP
+from decimal import Context as _Context
 from decimal import Decimal as _D
 from typing import Any as _Any
 
@@ -99,7 +101,9 @@ _MINOR_UNIT_DIGITS = {"JPY": 0}
 
 def _quantize(amount: _D, currency: str) -> _D:
     digits = _MINOR_UNIT_DIGITS.get(currency, 2)
-    return amount.quantize(_D(1).scaleb(-digits), rounding=_ROUND_HALF_UP)
+    # precision for every digit of the result: a huge amount must not overflow the default 28
+    context = _Context(prec=max(28, amount.adjusted() + digits + 2))
+    return amount.quantize(_D(1).scaleb(-digits), rounding=_ROUND_HALF_UP, context=context)
 
 
 def _money(amount: _Any, currency: _Any) -> _Any:
@@ -225,14 +229,23 @@ def _duty_outcome(
     }
 
 
-def evaluate(facts: dict[str, _Any], as_of: _Any = None, adopted: bool = False) -> dict[str, _Any]:
+def evaluate(
+    facts: _Any, as_of: _Any = None, adopted: bool = False, allow_float: bool = False
+) -> dict[str, _Any]:
     """The outcome of every benefit and duty for an enterprise described by ``facts``.
 
-    ``facts`` maps fact names to exact values (see ``FACTS``); a missing fact is unknown.
-    ``as_of`` is the date of evaluation (default: today). Outside a rule's period (by default the
-    document's validity) the rule is ``not_in_force``; so is every rule of a draft, which has no
-    force, unless ``adopted`` asks to evaluate the draft as if it were adopted as written.
+    ``facts`` maps fact names to values, read by ``read_facts`` (see ``FACTS`` and the facts
+    contract): a missing fact is unknown, a fact that does not fit raises ``FactsError``; floats
+    only with ``allow_float``. ``as_of`` is the date of evaluation (default: today). Outside a
+    rule's period (by default the document's validity) the rule is ``not_in_force``; so is every
+    rule of a draft, which has no force, unless ``adopted`` asks to evaluate the draft as if it
+    were adopted as written.
     """
+    return _evaluate(read_facts(facts, FACTS, allow_float), as_of, adopted)
+
+
+def _evaluate(facts: dict[str, _Any], as_of: _Any = None, adopted: bool = False) -> dict[str, _Any]:
+    """``evaluate`` for facts already read (exact values, as ``read_facts`` returns them)."""
     if as_of is None:
         as_of = _dt.date.today()
     force = POLICY.get("status") != "draft" or bool(adopted)
@@ -269,6 +282,7 @@ def to_json(value: _Any) -> _Any:
 
 # Filled in by the compiler for each policy:
 POLICY: dict[str, _Any] = {}
+FACTS: dict[str, dict[str, _Any]] = {}
 ATOMS: tuple[tuple[str, str, _Any], ...] = ()
 BENEFITS: tuple[dict[str, _Any], ...] = ()
 DUTIES: tuple[dict[str, _Any], ...] = ()
@@ -276,3 +290,7 @@ DUTIES: tuple[dict[str, _Any], ...] = ()
 
 def _decide(facts: dict[str, _Any], trace: dict[int, _Any]) -> tuple[tuple[_Any, ...], tuple[_Any, ...]]:
     raise NotImplementedError("generated per policy by policy_dsl.compile")
+
+
+def read_facts(facts: _Any, table: _Any = None, allow_float: bool = False) -> dict[str, _Any]:
+    raise NotImplementedError("policy_dsl.intake.read_facts, spliced in by policy_dsl.compile")

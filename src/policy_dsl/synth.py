@@ -251,10 +251,36 @@ def synthesis_sql(checked: CheckedPolicy, n: int, seed: int = 0, text_sets: bool
         columns.append(
             f"CASE WHEN {h} % 1000 < {NULL_PER_MILLE} THEN NULL ELSE {value} END AS {d.ident(name)}"
         )
-    return (
+    query = (
         f"WITH draws AS (SELECT {', '.join(hashes)} FROM range({int(n)}) AS r(i))\n"
         f"SELECT {', '.join(columns)} FROM draws"
     )
+    # the population agrees with the policy's `implies`: a yes/no fact another fact's counting
+    # value implies is not false (the readers refuse such contradictions)
+    implied: dict[str, list[str]] = {}
+    for name, info in checked.facts.items():
+        for target in info.decl.implies:
+            if target.text in checked.facts:
+                implied.setdefault(target.text, []).append(_counts_sql(info.type, d.ident(name), text_sets))
+    if not implied:
+        return query
+    replaced = ", ".join(
+        f"CASE WHEN {d.ident(target)} IS FALSE AND ({' OR '.join(tests)}) THEN TRUE "
+        f"ELSE {d.ident(target)} END AS {d.ident(target)}"
+        for target, tests in implied.items()
+    )
+    return f"SELECT * REPLACE ({replaced}) FROM ({query})"
+
+
+def _counts_sql(type_: Type, column: str, text_sets: bool) -> str:
+    """SQL for :func:`policy_dsl.intake.counts`: the value makes the facts it implies true."""
+    if type_.kind == "bool":
+        return f"{column} IS TRUE"
+    if type_.kind in {"integer", "decimal", "money", "percent", "duration"}:
+        return f"{column} > 0"
+    if type_.kind == "set":
+        return f"{column} <> ''" if text_sets else f"len({column}) > 0"
+    return f"{column} IS NOT NULL"
 
 
 def synthesize(checked: CheckedPolicy, n: int, output: str, seed: int = 0) -> int:

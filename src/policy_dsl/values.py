@@ -13,48 +13,16 @@ from decimal import Decimal, InvalidOperation
 
 import attrs
 
-#: Currency words of the document, mapped to ISO 4217 codes.
-CURRENCY_WORDS: dict[str, str] = {
-    "美元": "USD",
-    "元": "CNY",
-    "人民币": "CNY",
-    "RMB": "CNY",
-    "欧元": "EUR",
-    "日元": "JPY",
-    "港元": "HKD",
-    "USD": "USD",
-    "CNY": "CNY",
-    "EUR": "EUR",
-    "JPY": "JPY",
-    "HKD": "HKD",
-}
+# The tables of currency words, units of time and 万 / 亿 are the facts contract's: one place.
+from policy_dsl.intake import CURRENCY_WORDS as CURRENCY_WORDS
+from policy_dsl.intake import DURATION_UNITS as DURATION_UNITS
+from policy_dsl.intake import MULTIPLIERS as MULTIPLIERS
+
 #: How each currency is written back in the document's notation.
 CURRENCY_CHINESE: dict[str, str] = {"USD": "美元", "CNY": "元", "EUR": "欧元", "JPY": "日元", "HKD": "港元"}
 #: Digits after the decimal point in each currency's minor unit.
 MINOR_UNIT_DIGITS: dict[str, int] = {"USD": 2, "CNY": 2, "EUR": 2, "JPY": 0, "HKD": 2}
 
-#: Duration unit words, mapped to the canonical unit names.
-DURATION_UNITS: dict[str, str] = {
-    "个工作日": "working_days",
-    "工作日": "working_days",
-    "working_days": "working_days",
-    "working day": "working_days",
-    "working days": "working_days",
-    "天": "days",
-    "日": "days",
-    "day": "days",
-    "days": "days",
-    "周": "weeks",
-    "week": "weeks",
-    "weeks": "weeks",
-    "个月": "months",
-    "月": "months",
-    "month": "months",
-    "months": "months",
-    "年": "years",
-    "year": "years",
-    "years": "years",
-}
 DURATION_CHINESE: dict[str, str] = {
     "working_days": "个工作日",
     "days": "天",
@@ -62,8 +30,6 @@ DURATION_CHINESE: dict[str, str] = {
     "months": "个月",
     "years": "年",
 }
-
-MULTIPLIERS: dict[str, int] = {"万": 10**4, "亿": 10**8}
 
 
 class ValueSyntaxError(ValueError):
@@ -106,10 +72,10 @@ Value = bool | int | Decimal | Money | Percent | Duration | dt.date
 
 
 _NUMBER = r"(?P<num>\d+(?:\.\d+)?)\s*(?P<mult>[万亿])?"
-_MONEY_RE = re.compile(_NUMBER + r"\s*(?P<cur>美元|人民币|元|欧元|日元|港元|USD|CNY|RMB|EUR|JPY|HKD)\s*$")
-_CODE_FIRST_RE = re.compile(
-    r"^\s*(?P<cur>USD|CNY|RMB|EUR|JPY|HKD)\s*(?P<num>\d+(?:\.\d+)?)\s*(?P<mult>[万亿])?\s*$"
-)
+_CURRENCIES = "|".join(sorted(CURRENCY_WORDS, key=len, reverse=True))
+_CODES = "|".join(word for word in CURRENCY_WORDS if word.isascii())
+_MONEY_RE = re.compile(_NUMBER + r"\s*(?P<cur>" + _CURRENCIES + r")\s*$")
+_CODE_FIRST_RE = re.compile(r"^\s*(?P<cur>" + _CODES + r")\s*(?P<num>\d+(?:\.\d+)?)\s*(?P<mult>[万亿])?\s*$")
 _PERCENT_RE = re.compile(r"^\s*(?P<num>\d+(?:\.\d+)?)\s*[%％]\s*$")
 _DURATION_WORDS = (
     r"个工作日|工作日|个月|天|日|年|周|working[ \t]+days?|working_days|days?|weeks?|months?|years?"

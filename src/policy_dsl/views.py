@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from policy_dsl import intake
 from policy_dsl.check import CheckedPolicy
 from policy_dsl.evaluate import (
     BenefitOutcome,
@@ -83,9 +84,13 @@ def agency_table(checked: CheckedPolicy, output: str = "text") -> str:
 
 # ---------------------------------------------------------------- facts schema
 
-_MONEY_PATTERN = r"^\s*\d+(\.\d+)?\s*[万亿]?\s*(美元|人民币|元|欧元|日元|港元|USD|CNY|RMB|EUR|JPY|HKD)?\s*$"
-_DATE_PATTERN = r"^\s*(\d{4}-\d{1,2}-\d{1,2}|\d{4}年\d{1,2}月\d{1,2}日)\s*$"
-_DECIMAL_PATTERN = r"^\s*\d+(\.\d+)?[万亿]?\s*$"
+# Every pattern is made by policy_dsl.intake from the tables its reader uses: the schema accepts
+# exactly the text `policy eval` and the standalone module read (tests/test_contract.py).
+
+
+def _amount_schema(pattern: str) -> dict[str, Any]:
+    """An amount that cannot be negative: a JSON number ≥ 0 or text in ``pattern``."""
+    return {"anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": pattern}]}
 
 
 def _fact_schema(checked: CheckedPolicy, name: str) -> dict[str, Any]:
@@ -95,38 +100,59 @@ def _fact_schema(checked: CheckedPolicy, name: str) -> dict[str, Any]:
     if kind == "bool":
         schema = {"type": "boolean"}
     elif kind == "integer":
-        schema = {"oneOf": [{"type": "integer"}, {"type": "string", "pattern": _DECIMAL_PATTERN}]}
+        schema = {"anyOf": [{"type": "integer"}, {"type": "string", "pattern": intake.integer_pattern(True)}]}
     elif kind == "decimal":
-        schema = {"oneOf": [{"type": "number"}, {"type": "string", "pattern": _DECIMAL_PATTERN}]}
+        schema = {"anyOf": [{"type": "number"}, {"type": "string", "pattern": intake.amount_pattern(True)}]}
     elif kind == "money":
+        currency = param or ""
         schema = {
-            "oneOf": [
+            "anyOf": [
                 {
                     "type": "string",
-                    "pattern": _MONEY_PATTERN,
-                    "description": f"an amount in {param}, e.g. 500万",
+                    "pattern": intake.money_pattern(currency),
+                    "description": f"an amount in {currency}, e.g. 500万 or 500万 {currency}",
                 },
-                {"type": "number"},
+                {"type": "number", "minimum": 0},
                 {
                     "type": "object",
                     "properties": {
-                        "amount": {"type": "string", "pattern": r"^\d+(\.\d+)?$"},
-                        "currency": {"const": param},
+                        "amount": _amount_schema(intake.amount_pattern(False)),
+                        "currency": {"enum": intake.currency_words(currency)},
                     },
                     "required": ["amount", "currency"],
                     "additionalProperties": False,
                 },
             ],
-            "x-currency": param,
+            "x-currency": currency,
         }
     elif kind == "percent":
-        schema = {
-            "oneOf": [{"type": "number"}, {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*[%％]?\s*$"}]
-        }
+        schema = {"anyOf": [{"type": "number"}, {"type": "string", "pattern": intake.percent_pattern()}]}
     elif kind == "date":
-        schema = {"type": "string", "pattern": _DATE_PATTERN, "format": "date"}
+        schema = {"type": "string", "pattern": intake.date_pattern()}
     elif kind == "duration":
-        schema = {"oneOf": [{"type": "integer"}, {"type": "string"}], "x-unit": param}
+        unit = param or ""
+        schema = {
+            "anyOf": [
+                {"type": "integer", "minimum": 0},
+                {"type": "string", "pattern": intake.integer_pattern(False)},
+                {"type": "string", "pattern": intake.duration_pattern(unit)},
+                {
+                    "type": "object",
+                    "properties": {
+                        "value": {
+                            "anyOf": [
+                                {"type": "integer", "minimum": 0},
+                                {"type": "string", "pattern": intake.natural_pattern()},
+                            ]
+                        },
+                        "unit": {"enum": intake.duration_words(unit)},
+                    },
+                    "required": ["value", "unit"],
+                    "additionalProperties": False,
+                },
+            ],
+            "x-unit": unit,
+        }
     else:
         values = [v.name for v in checked.enums[param or ""].values]
         schema = (
@@ -144,7 +170,12 @@ def _fact_schema(checked: CheckedPolicy, name: str) -> dict[str, Any]:
 
 
 def facts_schema(checked: CheckedPolicy) -> dict[str, Any]:
-    """A JSON Schema (2020-12) of the facts object an application must supply; every fact is optional."""
+    """A JSON Schema (2020-12) of the facts object an application must supply; every fact is optional.
+
+    Its patterns are matched whole. A date's pattern admits 2022-02-30, which the reader refuses
+    ("no such date"), as no pattern checks the calendar; and the reader also takes null (None) for
+    unknown, which the schema leaves out: leave the fact out instead.
+    """
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": f"Facts for {checked.title}",
