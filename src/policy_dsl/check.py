@@ -168,7 +168,20 @@ def check(
     if registries is None:
         registries = load_registries(policy, location)
     checker = _Checker(policy, location, registries)
-    return checker.run()
+    try:
+        return checker.run()
+    except RecursionError:
+        # the parser nests without limit (its loop is not recursive); the checker's walks are
+        raise PolicyCheckError(
+            [
+                Diagnostic(
+                    "a condition is nested too deeply to check",
+                    policy.pos,
+                    hint="write it with fewer nested parentheses or `not`s, or name parts of it "
+                    "as definitions",
+                )
+            ]
+        ) from None
 
 
 # ---------------------------------------------------------------- the checker
@@ -404,7 +417,14 @@ class _Checker:
                         hint="add `effective 2023-02-08` or `effective publication` with the `date`",
                     )
             else:
-                end = period_end(start, value)
+                try:
+                    end = period_end(start, value)
+                except (ValueError, OverflowError):  # past 9999-12-31
+                    self.error(
+                        "the document's validity would end after the year 9999",
+                        header.valid.pos,
+                        hint="check the number of years or months",
+                    )
         elif header.until is not None:
             if not _is_date(header.until):
                 self.error("`until` takes a date", header.until.pos)

@@ -66,7 +66,7 @@ _RUN_IN_END = re.compile(r"[。：:]")
 def chinese_number(text: str) -> int | None:
     """The value of a number written in Chinese or Arabic numerals (十一 → 11, 一百零五 → 105, 1 0 → 10)."""
     text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
-    if not text:
+    if not text or len(text) > 12:  # no document numbers its parts beyond 12 digits
         return None
     if text.isdigit():
         return int(text)

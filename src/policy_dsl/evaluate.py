@@ -122,7 +122,12 @@ class Outcome:
         """The same outcome keeping only benefits of the given statuses (``eligible``,
         ``not_eligible``, ``unknown``); duties are kept by the matching status (owed, not owed, unknown)."""
         wanted = set(statuses)
-        duty_words = {"applies": "eligible", "does_not_apply": "not_eligible", "unknown": "unknown"}
+        duty_words = {
+            "applies": "eligible",
+            "does_not_apply": "not_eligible",
+            "unknown": "unknown",
+            NOT_IN_FORCE: NOT_IN_FORCE,
+        }
         benefits = tuple(b for b in self.benefits if b.status in wanted)
         duties = tuple(d for d in self.duties if duty_words[d.status] in wanted)
         raw = dict(self.raw)

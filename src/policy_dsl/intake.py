@@ -324,6 +324,8 @@ def _number(value: _Any, signed: bool, what: str = "amounts") -> _D:
             raise _Bad(f"expected a number, got {_shown(value)}")
         number = _scaled(found.group(2), found.group(3))
         if found.group(1):
+            if not signed:  # even "-0": the schema's pattern for amounts has no sign
+                raise _Bad(f"{what} cannot be negative, got {_shown(value)}")
             number = -number
     else:
         number = _D(value)

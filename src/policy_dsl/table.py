@@ -213,6 +213,8 @@ def evaluate_file(
             rows, tallies = _count(con, results, statuses)
     except duckdb.Error as exc:
         raise _population_error(str(exc)) from None
+    except UnicodeDecodeError as exc:  # DuckDB's message about a cell that is not UTF-8
+        raise _population_error(f"a value is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     counts: dict[str, dict[str, int]] = {}
     for name in statuses:
         eligible, known = tallies[name]

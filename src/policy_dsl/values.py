@@ -86,8 +86,19 @@ _ISO_DATE_RE = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*$")
 _CN_DATE_RE = re.compile(r"^\s*(\d{4})年(\d{1,2})月(\d{1,2})日\s*$")
 
 
+#: The most digits a number in a policy may have: more than any amount, rate or count needs, and
+#: few enough that every later stage (SQL DECIMAL(38), Python's int/str conversion) handles it.
+MAX_DIGITS = 30
+
+
+def _digits_checked(num: str) -> str:
+    if sum(ch.isdigit() for ch in num) > MAX_DIGITS:
+        raise ValueSyntaxError(f"a number of more than {MAX_DIGITS} digits: {num[:12]}…")
+    return num
+
+
 def _scaled(num: str, mult: str | None) -> Decimal:
-    value = Decimal(num)
+    value = Decimal(_digits_checked(num))
     if mult:
         value *= MULTIPLIERS[mult]
     return value
@@ -112,7 +123,7 @@ def parse_percent(text: str) -> Percent:
     match = _PERCENT_RE.match(text)
     if not match:
         raise ValueSyntaxError(f"not a percentage: {text!r} (write e.g. 100%)")
-    return Percent(Decimal(match["num"]))
+    return Percent(Decimal(_digits_checked(match["num"])))
 
 
 def parse_duration(text: str) -> Duration:
@@ -120,7 +131,7 @@ def parse_duration(text: str) -> Duration:
     if not match:
         raise ValueSyntaxError(f"not a duration: {text!r} (write e.g. 3个工作日 or 30 days)")
     unit = re.sub(r"[ \t]+", " ", match["unit"])
-    return Duration(int(match["num"]), DURATION_UNITS[unit])
+    return Duration(int(_digits_checked(match["num"])), DURATION_UNITS[unit])
 
 
 def parse_number(text: str) -> int | Decimal:
