@@ -228,6 +228,9 @@ def full_facts(policy: policy_dsl.Policy) -> dict[str, Any]:
             facts[name] = policy.checked.enums[info.type.param or ""].values[0].name
         elif info.type.kind == "set":
             facts[name] = ["CE"]
+    for name, info in policy.checked.facts.items():  # consistent with the policy's `implies`
+        if name in facts:
+            facts.update((implied.text, True) for implied in info.decl.implies)
     return validate_facts(policy.checked, facts)
 
 
