@@ -167,21 +167,57 @@ def check(
     location = path or policy.pos.path
     if registries is None:
         registries = load_registries(policy, location)
+    oversized = _oversized_conditions(policy)
+    if oversized:  # every later walk of a condition is recursive: refuse them before any
+        raise PolicyCheckError(oversized)
     checker = _Checker(policy, location, registries)
-    try:
-        return checker.run()
-    except RecursionError:
-        # the parser nests without limit (its loop is not recursive); the checker's walks are
-        raise PolicyCheckError(
-            [
-                Diagnostic(
-                    "a condition is nested too deeply to check",
-                    policy.pos,
-                    hint="write it with fewer nested parentheses or `not`s, or name parts of it "
-                    "as definitions",
+    return checker.run()
+
+
+#: The most tests one condition may hold, and the deepest it may nest (parentheses, `not`, and /
+#: or). Real conditions hold a few tests, a few levels deep; these limits keep every stage after the
+#: parser (whose loop is not recursive) fast and within Python's recursion limit.
+MAX_CONDITION_TESTS = 1000
+MAX_CONDITION_DEPTH = 100
+
+
+def _oversized_conditions(policy: m.PolicyFile) -> list[Diagnostic]:
+    """A condition over :data:`MAX_CONDITION_TESTS` tests or :data:`MAX_CONDITION_DEPTH` levels,
+    measured without recursion, each reported once where it starts."""
+    found: list[Diagnostic] = []
+    for unit in (policy.document_unit(), *policy.units()):
+        for rule in unit.rules:
+            condition = rule.means if isinstance(rule, m.Definition) else getattr(rule, "when", None)
+            if condition is None:
+                continue
+            tests, deepest = 0, 0
+            stack: list[tuple[m.Node, int]] = [(condition, 1)]
+            while stack:
+                node, depth = stack.pop()
+                deepest = max(deepest, depth)
+                if isinstance(node, m.Not):
+                    stack.append((node.operand, depth + 1))
+                elif isinstance(node, m.And | m.Or):
+                    stack.extend((operand, depth + 1) for operand in node.operands)
+                else:
+                    tests += 1
+            if deepest > MAX_CONDITION_DEPTH:
+                found.append(
+                    Diagnostic(
+                        f"this condition nests {deepest} levels deep; at most {MAX_CONDITION_DEPTH}",
+                        condition.pos,
+                        hint="name parts of it as definitions, or drop redundant parentheses and `not`s",
+                    )
                 )
-            ]
-        ) from None
+            elif tests > MAX_CONDITION_TESTS:
+                found.append(
+                    Diagnostic(
+                        f"this condition holds {tests} tests; at most {MAX_CONDITION_TESTS}",
+                        condition.pos,
+                        hint="name parts of it as definitions",
+                    )
+                )
+    return found
 
 
 # ---------------------------------------------------------------- the checker

@@ -608,13 +608,19 @@ class _ExpressionCompiler(Visitor):
     ) -> None:
         self.generator = generator
         self.leaves = leaves
+        self.listed = set(leaves)  # what `leaves` holds, for membership tests in constant time
         self.owner = owner
         self.negative = False  # inside an odd number of `not`s
         self.negated: set[int] = set()
 
+    def add_leaf(self, leaf: tuple[int, str | None]) -> None:
+        if leaf not in self.listed:
+            self.listed.add(leaf)
+            self.leaves.append(leaf)
+
     def leaf(self, node: m.Node, expr: ast.expr) -> ast.expr:
         atom = self.generator.new_atom(format_condition(node), node, self.owner)
-        self.leaves.append((atom, None))
+        self.add_leaf((atom, None))
         if self.negative:
             self.negated.add(atom)
         return _call("_record", ast.Name("trace", ast.Load()), ast.Constant(atom), expr)
@@ -635,11 +641,10 @@ class _ExpressionCompiler(Visitor):
             for index, _ in generator.definition_leaves[node.name]:
                 if (index in inner) != self.negative:
                     self.negated.add(index)
-            if (atom, None) not in self.leaves:
-                self.leaves.append((atom, None))
+            if (atom, None) not in self.listed:
+                self.add_leaf((atom, None))
                 for leaf in generator.definition_leaves[node.name]:
-                    if leaf not in self.leaves:
-                        self.leaves.append(leaf)
+                    self.add_leaf(leaf)
             return ast.Name(generator.definition_vars[node.name], ast.Load())
         return self.leaf(node, _call("_truth", self.operand(node)))
 

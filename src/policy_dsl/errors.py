@@ -45,6 +45,12 @@ class Diagnostic:
             end = max(pos.end_column - 1, start + 1) if pos.end_line == pos.line else len(line)
             end = max(end, start + 1)
             shown = line.expandtabs(1)
+            if len(shown) > _LONGEST_SHOWN:  # a window around the span, marked with …
+                left = max(start - _CONTEXT, 0)
+                right = min(max(end, start + 1) + _CONTEXT, len(shown), left + _LONGEST_SHOWN)
+                prefix = "…" if left > 0 else ""
+                shown = prefix + shown[left:right] + ("…" if right < len(line) else "")
+                start, end = start - left + len(prefix), min(end, right) - left + len(prefix)
             caret_pad = display_width(shown[:start])
             caret_len = max(display_width(shown[start:end]), 1)
             out.append(f"{pad} |")
@@ -53,6 +59,12 @@ class Diagnostic:
         if self.hint:
             out.append(f"  = hint: {self.hint}")
         return "\n".join(out)
+
+
+#: A source line longer than this is shown as a window around the span (a minified or generated
+#: file can hold a whole policy on one line).
+_LONGEST_SHOWN = 200
+_CONTEXT = 60
 
 
 class PolicyError(Exception):
