@@ -84,9 +84,9 @@ def conforms(schema: dict[str, Any], value: Any) -> bool:
         return False
     if "enum" in schema and not any(value == v and type(value) is type(v) for v in schema["enum"]):
         return False
-    kind = schema.get("type")
+    kinds = schema.get("type")
     is_number = isinstance(value, int | Decimal) and not isinstance(value, bool)
-    if kind is not None:
+    if kinds is not None:
         ok = {
             "boolean": isinstance(value, bool),
             "integer": is_number and value == int(value),
@@ -95,8 +95,8 @@ def conforms(schema: dict[str, Any], value: Any) -> bool:
             "object": isinstance(value, dict),
             "array": isinstance(value, list),
             "null": value is None,
-        }[kind]
-        if not ok:
+        }
+        if not any(ok[kind] for kind in ([kinds] if isinstance(kinds, str) else kinds)):
             return False
     if "minimum" in schema and is_number and value < schema["minimum"]:
         return False
@@ -194,7 +194,7 @@ STRAY = st.text(st.sampled_from("0123456789０５.-万亿元美%％年月日天 
 def values_for(info: dict[str, Any]) -> st.SearchStrategy[Any]:
     """Values in the notations, near misses and other types, for a fact of the facts table."""
     kind, unit, enum = info["type"], info["unit"], info["values"]
-    common: list[st.SearchStrategy[Any]] = [NUMBERS, STRAY, st.booleans(), number_text()]
+    common: list[st.SearchStrategy[Any]] = [NUMBERS, STRAY, st.booleans(), number_text(), st.none()]
     if kind == "money":
         amount = st.one_of(NUMBERS, number_text(mult=True), STRAY)
         currency = st.sampled_from([*intake.CURRENCY_WORDS, "GBP", 5])
@@ -454,3 +454,63 @@ def test_contradicted_implications_are_errors_in_every_reader(
         assert "implies it is true" in library[0]
         with pytest.raises(FactsError):
             implying.evaluate(facts, as_of=dt.date(2022, 7, 1))
+
+
+# ---------------------------------------------------------------- the population path
+
+POPULATION_POLICY = """policy "合同" { source "s.txt" }
+enum 类别 { 一类, 二类 }
+fact 美元额: money USD
+fact 天数: duration days
+fact 分类: 类别
+fact 多类: set of 类别
+measure （一） "措施" {
+    cite "给予补贴。"
+    benefit 补贴 "补贴" {
+        kind subsidy
+        when 美元额 > 1美元 and 天数 > 1 days and 分类 in {一类} and 多类 includes 二类
+        cite "给予补贴。"
+    }
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def population_policy(tmp_path_factory: pytest.TempPathFactory) -> policy_dsl.Policy:
+    directory = tmp_path_factory.mktemp("population")
+    (directory / "s.txt").write_text("标题\n（一）措施\n给予补贴。\n", encoding="utf-8")
+    (directory / "p.policy").write_text(POPULATION_POLICY, encoding="utf-8")
+    return policy_dsl.load(directory / "p.policy")
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("1,-5,3,一类,二类", "fact `美元额`: amounts cannot be negative, got -5"),
+        ("1,5,-3,一类,二类", "fact `天数`: durations cannot be negative, got -3"),
+        ("1,5,3,五类,二类", "fact `分类`: unknown value 五类; one of 一类, 二类"),
+        ("1,5,3,一类,二类;三类", "fact `多类`: unknown value 三类; one of 一类, 二类"),
+        ("1,5,3,一类,二类", None),
+        ("1,,,,", None),
+    ],
+)
+def test_the_population_path_refuses_what_eval_refuses(
+    population_policy: policy_dsl.Policy, tmp_path: Path, row: str, message: str | None
+) -> None:
+    from policy_dsl.table import evaluate_file
+
+    path = tmp_path / "population.csv"
+    path.write_text("id,美元额,天数,分类,多类\n" + row + "\n", encoding="utf-8")
+    facts = dict(zip(["美元额", "天数", "分类", "多类"], row.split(",")[1:], strict=True))
+    as_facts = {k: (v.split(";") if k == "多类" else v) for k, v in facts.items() if v}
+    if message is None:
+        rows, _ = evaluate_file(population_policy.checked, str(path), None, dt.date(2022, 7, 1))
+        assert rows == 1
+        validate_facts(population_policy.checked, as_facts)
+        return
+    with pytest.raises(PolicyLoadError) as caught:
+        evaluate_file(population_policy.checked, str(path), None, dt.date(2022, 7, 1))
+    assert message in str(caught.value)
+    with pytest.raises(FactsError) as refused:  # and eval refuses the same enterprise
+        validate_facts(population_policy.checked, as_facts)
+    assert message.split(":")[0] in str(refused.value)

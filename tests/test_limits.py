@@ -4,6 +4,8 @@ Each is a clear error at the condition or literal, never a crash or a hang."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import policy_dsl
@@ -71,3 +73,28 @@ def test_a_long_line_is_shown_as_a_window_around_the_span() -> None:
     assert shown.startswith("1 | …") and shown.endswith("…") and "错误" in shown
     assert caret.index("^") == shown.index("错")  # what precedes 错 is one column a character
     assert caret.count("^") == 4
+
+
+def test_files_larger_than_their_kind_may_be_are_refused_at_once(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from policy_dsl.cli import policy
+    from policy_dsl.source import MAX_DOCUMENT_BYTES, MAX_POLICY_BYTES
+
+    big = tmp_path / "big.policy"
+    big.write_text(HEAD + "// " + "x" * MAX_POLICY_BYTES + "\n", encoding="utf-8")
+    run = CliRunner().invoke(policy, ["check", str(big)])
+    assert run.exit_code == 2
+    assert "is larger than 1 MiB" in run.stderr and "Traceback" not in run.stderr
+    # a source text may be longer than a policy, up to its own limit
+    (tmp_path / "s.txt").write_text("标题\n" + "文" * (MAX_DOCUMENT_BYTES // 3 + 10), encoding="utf-8")
+    small = tmp_path / "p.policy"
+    small.write_text('policy "p" {\n    status final\n    source "s.txt"\n}\n', encoding="utf-8")
+    run = CliRunner().invoke(policy, ["check", str(small)])
+    assert run.exit_code == 2
+    assert "source text `s.txt` cannot be read: is larger than 4 MiB" in run.stderr
+    (tmp_path / "s.txt").write_text("标题\n", encoding="utf-8")
+    stdin = CliRunner().invoke(
+        policy, ["eval", str(small), "--facts", "-"], input="{" + " " * MAX_POLICY_BYTES + "}"
+    )
+    assert stdin.exit_code == 2 and "the most a facts file may be" in stdin.stderr

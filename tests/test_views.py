@@ -47,9 +47,10 @@ def test_schema_describes_every_fact() -> None:
     assert schema["additionalProperties"] is False
     properties = schema["properties"]
     assert set(properties) == {"出口额", "分类", "投保", "保费", "注册"}
-    assert properties["分类"]["enum"] == ["一类", "二类", "三类", "四类"]
+    assert properties["分类"]["enum"] == ["一类", "二类", "三类", "四类", None]  # null: unknown
     assert properties["注册"]["items"]["enum"] == ["FDA", "EMA"]
-    assert properties["投保"]["type"] == "boolean"
+    assert properties["注册"]["type"] == ["array", "null"]
+    assert properties["投保"]["type"] == ["boolean", "null"]
     assert properties["出口额"]["x-currency"] == "USD"
 
 

@@ -15,11 +15,11 @@ from typing import IO, Any
 import click
 
 from policy_dsl import model as m
-from policy_dsl.errors import Diagnostic, PolicyError
+from policy_dsl.errors import Diagnostic, PolicyError, PolicyLoadError
 from policy_dsl.format import fmt
 from policy_dsl.parse import parse
 from policy_dsl.policy import Policy, load, read_json, read_source
-from policy_dsl.source import SourceFile
+from policy_dsl.source import MAX_POLICY_BYTES, SourceFile
 from policy_dsl.values import ValueSyntaxError, parse_date
 
 
@@ -152,7 +152,11 @@ def _check_registry(parsed: m.PolicyFile) -> str:
 
 def _read_facts(spec: str) -> tuple[Any, SourceFile]:
     if spec == "-":
-        text = sys.stdin.read()
+        text = sys.stdin.read(MAX_POLICY_BYTES + 1)
+        if len(text) > MAX_POLICY_BYTES:
+            limit = MAX_POLICY_BYTES >> 20
+            too_long = Diagnostic(f"<stdin>: longer than {limit} MiB, the most a facts file may be")
+            raise PolicyFailure(PolicyLoadError([too_long]))
         source = SourceFile("<stdin>", text)
     else:
         source = read_source(spec)

@@ -25,7 +25,14 @@ from policy_dsl.format import fmt
 from policy_dsl.model import PolicyFile
 from policy_dsl.parse import parse
 from policy_dsl.registry import load_registries
-from policy_dsl.source import SourceFile, SourcePosition, UnreadableText, decode_text
+from policy_dsl.source import (
+    MAX_POLICY_BYTES,
+    SourceFile,
+    SourcePosition,
+    UnreadableText,
+    decode_text,
+    read_limited,
+)
 
 
 class Policy:
@@ -90,11 +97,14 @@ class Policy:
         return fmt(self.file)
 
 
-def read_bytes(path: str | Path, what: str = "a policy file") -> bytes:
-    """The bytes of a file a user named; a missing, unreadable or directory path is a PolicyLoadError."""
+def read_bytes(path: str | Path, what: str = "a policy file", limit: int = MAX_POLICY_BYTES) -> bytes:
+    """The bytes of a file a user named; a missing, unreadable, directory or too large path (over
+    ``limit`` bytes) is a PolicyLoadError."""
     shown = str(path)
     try:
-        return Path(path).read_bytes()
+        return read_limited(path, limit)
+    except UnreadableText as exc:
+        raise PolicyLoadError([Diagnostic(f"{shown}: {exc}")]) from None
     except FileNotFoundError:
         raise PolicyLoadError([Diagnostic(f"{shown}: no such file")]) from None
     except IsADirectoryError:

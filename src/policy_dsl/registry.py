@@ -15,7 +15,7 @@ import attrs
 from policy_dsl import model as m
 from policy_dsl.errors import Diagnostic, PolicyError
 from policy_dsl.parse import parse
-from policy_dsl.source import SourceFile
+from policy_dsl.source import MAX_POLICY_BYTES, SourceFile
 
 
 @attrs.frozen
@@ -41,7 +41,7 @@ def _load(use: m.UseRegistry, base: Path) -> Registry:
     written = use.path.value
     location = base / written
     try:
-        source = SourceFile.read(location)
+        source = SourceFile.read(location, MAX_POLICY_BYTES)
     except FileNotFoundError:
         return Registry(written, None, (Diagnostic(f"agency registry `{written}` not found", use.path.pos),))
     except (OSError, ValueError) as exc:

@@ -18,9 +18,10 @@ class SourceFile:
     encoding: str = "UTF-8"
 
     @classmethod
-    def read(cls, path: str | Path) -> SourceFile:
-        """Read and decode a text file; raises :class:`UnreadableText` if it is not text."""
-        raw = Path(path).read_bytes()
+    def read(cls, path: str | Path, limit: int | None = None) -> SourceFile:
+        """Read and decode a text file; raises :class:`UnreadableText` if it is not text or is
+        longer than ``limit`` bytes (default :data:`MAX_DOCUMENT_BYTES`)."""
+        raw = read_limited(path, MAX_DOCUMENT_BYTES if limit is None else limit)
         text, encoding = decode_text(raw)
         return cls(str(path), text, encoding)
 
@@ -30,6 +31,22 @@ class SourceFile:
         if 1 <= number <= len(lines):
             return lines[number - 1]
         return ""
+
+
+#: The longest file of each kind read whole: a policy file (or registry, or facts file) — the
+#: largest shipped is 60 KB — and a document's source text. Past them a file is refused at once
+#: rather than parsed for minutes; population files are streamed and have no such limit.
+MAX_POLICY_BYTES = 1 << 20
+MAX_DOCUMENT_BYTES = 4 << 20
+
+
+def read_limited(path: str | Path, limit: int) -> bytes:
+    """The bytes of ``path``, refused (:class:`UnreadableText`) when it holds more than ``limit``."""
+    with open(path, "rb") as handle:
+        raw = handle.read(limit + 1)
+    if len(raw) > limit:
+        raise UnreadableText(f"is larger than {limit // (1 << 20)} MiB, the most this kind of file may be")
+    return raw
 
 
 class UnreadableText(ValueError):

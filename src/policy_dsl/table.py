@@ -36,6 +36,15 @@ def _connect() -> Any:
     return duckdb.connect()
 
 
+def describe(con: Any, relation: str) -> list[Any]:
+    """The columns of ``relation`` (name, type, …), as DuckDB describes them."""
+    try:
+        described: list[Any] = con.sql(f"SELECT * FROM {relation} LIMIT 0").description
+    except RuntimeError:  # DuckDB's Python binding, on a column name that is not text
+        raise _population_error("a column name is not UTF-8 text") from None
+    return described
+
+
 def facts_view(
     con: Any, checked: CheckedPolicy, view: str, relation: str, keep: list[str], present: dict[str, str]
 ) -> None:
@@ -44,17 +53,46 @@ def facts_view(
     d = Dialect("duckdb")
     parts = list(keep)
     for name, info in checked.facts.items():
+        column = d.ident(name)
         if name not in present:
-            parts.append(f"CAST(NULL AS {d.sql_type(info.type)}) AS {d.ident(name)}")
-        elif info.type.kind == "set" and present[name].upper() in {"VARCHAR", "STRING"}:
-            column = d.ident(name)  # "" is the empty set (a quoted empty field in CSV), NULL unknown
-            parts.append(
-                f"CASE WHEN {column} = '' THEN CAST([] AS VARCHAR[]) "
-                f"ELSE string_split({column}, ';') END AS {column}"
-            )
-        else:
-            parts.append(d.ident(name))
+            parts.append(f"CAST(NULL AS {d.sql_type(info.type)}) AS {column}")
+            continue
+        value = column
+        if info.type.kind == "set" and present[name].upper() in {"VARCHAR", "STRING"}:
+            # "" is the empty set (a quoted empty field in CSV), NULL unknown
+            value = f"CASE WHEN {column} = '' THEN CAST([] AS VARCHAR[]) ELSE string_split({column}, ';') END"
+        parts.append(f"{_guarded(checked, name, value, d)} AS {column}")
     con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {', '.join(parts)} FROM {relation}")
+
+
+def _guarded(checked: CheckedPolicy, name: str, value: str, d: Dialect) -> str:
+    """``value`` checked as the facts contract reads one enterprise's facts (policy_dsl.intake): an
+    amount of money or a duration is not negative, an enum holds one of its values, a set only its
+    values. A row that breaks it stops the query with DuckDB's ``error()``, naming the fact."""
+    info = checked.facts[name]
+    kind = info.type.kind
+    label = d.string(f"fact `{name}`: ")
+    if kind in {"money", "duration"}:
+        what = "amounts" if kind == "money" else "durations"
+        number = f"CAST({value} AS {d.sql_type(info.type)})"
+        problem = f"{label} || '{what} cannot be negative, got ' || CAST({value} AS VARCHAR)"
+        return f"CASE WHEN {number} < 0 THEN error({problem}) ELSE {value} END"
+    if kind in {"enum", "set"}:
+        enum = checked.enums.get(info.type.param or "")
+        if enum is None:
+            return value
+        values = [v.name for v in enum.values]
+        listed = "[" + ", ".join(d.string(v) for v in values) + "]"
+        one_of = d.string("; one of " + ", ".join(values))
+        if kind == "enum":
+            test = f"NOT list_contains({listed}, CAST({value} AS VARCHAR))"
+            shown = f"CAST({value} AS VARCHAR)"
+        else:
+            test = f"NOT list_has_all({listed}, {value})"
+            shown = f"array_to_string(list_filter({value}, lambda v: NOT list_contains({listed}, v)), ', ')"
+        problem = f"{label} || 'unknown value ' || {shown} || {one_of}"
+        return f"CASE WHEN {test} THEN error({problem}) ELSE {value} END"
+    return value
 
 
 def population_file(path: str) -> Path:
@@ -86,7 +124,7 @@ def population_source(con: Any, source: Path, facts: Mapping[str, str]) -> str:
     literal = "'" + str(source).replace("'", "''") + "'"
     if reader == "read_parquet":
         return f"{reader}({literal})"
-    described = con.sql(f"SELECT * FROM {reader}({literal}) LIMIT 0").description
+    described = describe(con, f"{reader}({literal})")
     d = Dialect("duckdb")
     if reader == "read_csv_auto":
         text = [column[0] for column in described if column[0] in facts]
@@ -104,7 +142,7 @@ def population_source(con: Any, source: Path, facts: Mapping[str, str]) -> str:
 def _facts_view(con: Any, checked: CheckedPolicy, relation: str) -> tuple[str, tuple[str, ...]]:
     """A view ``facts`` with every fact column (NULL where the input has none) and the rest kept."""
     d = Dialect("duckdb")
-    described = con.sql(f"SELECT * FROM {relation} LIMIT 0").description
+    described = describe(con, relation)
     present = {column[0]: str(column[1]) for column in described}
     keep = tuple(c for c in present if c not in checked.facts)
     # the result columns, by the case-blind name DuckDB matches them on

@@ -160,6 +160,7 @@ def _fact_schema(checked: CheckedPolicy, name: str) -> dict[str, Any]:
             if kind == "enum"
             else {"type": "array", "items": {"enum": values}, "uniqueItems": True}
         )
+    _nullable(schema)  # null, like a fact left out, is unknown
     decl = info.decl
     if decl.label is not None:
         schema["title"] = decl.label.value
@@ -169,12 +170,23 @@ def _fact_schema(checked: CheckedPolicy, name: str) -> dict[str, Any]:
     return schema
 
 
+def _nullable(schema: dict[str, Any]) -> None:
+    """Let ``schema`` take null too, keeping its shape (an enum lists null; a type becomes a list)."""
+    if "anyOf" in schema:
+        schema["anyOf"].append({"type": "null"})
+    elif "enum" in schema:
+        schema["enum"].append(None)
+    else:
+        schema["type"] = [schema["type"], "null"]
+
+
 def facts_schema(checked: CheckedPolicy) -> dict[str, Any]:
     """A JSON Schema (2020-12) of the facts object an application must supply; every fact is optional.
 
     Its patterns are matched whole. A date's pattern admits 2022-02-30, which the reader refuses
-    ("no such date"), as no pattern checks the calendar; and the reader also takes null (None) for
-    unknown, which the schema leaves out: leave the fact out instead.
+    ("no such date"), as no pattern checks the calendar. null is unknown, like a fact left out.
+    The facts' ``implies`` (one fact's value makes another true) are not in the schema: the readers
+    check them.
     """
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",

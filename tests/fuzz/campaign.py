@@ -532,7 +532,12 @@ def _parquet_bytes(rng: random.Random, columns: list[str], table: list[list[Any]
         arrays.append(array)
         names.append(name)
     out = io.BytesIO()
-    pq.write_table(pa.Table.from_arrays(arrays, names=names), out)
+    try:
+        pq.write_table(pa.Table.from_arrays(arrays, names=names), out)
+    except pa.ArrowException:  # a type Parquet cannot hold (a struct with no fields): all text instead
+        out = io.BytesIO()
+        text = [pa.array([None if v is None else str(v) for v in a.to_pylist()], pa.string()) for a in arrays]
+        pq.write_table(pa.Table.from_arrays(text, names=names), out)
     data = out.getvalue()
     return mu.mutate_bytes(rng, data) if rng.random() < 0.1 else data
 

@@ -40,7 +40,7 @@ from policy_dsl.diff.rulediff import RuleChange, diff_rules
 from policy_dsl.document import Document, DocumentMeasure, read_document
 from policy_dsl.errors import Diagnostic, PolicyLoadError
 from policy_dsl.policy import Policy, load, read_bytes
-from policy_dsl.source import UnreadableText, decode_text
+from policy_dsl.source import MAX_DOCUMENT_BYTES, UnreadableText, decode_text
 
 #: 2.0: measures and chapters named by their labels as written (（六）, 二、, 第5条), not bare numerals;
 #: new: facts, chapters, each version's validity / repeals / precedence, merge and split parts, the
@@ -228,7 +228,7 @@ def decode(raw: bytes, path: str) -> tuple[str, str]:
 
 def read_plain(path: str | Path) -> tuple[Document, str, str]:
     shown = str(path)
-    text, encoding = decode(read_bytes(path, "a policy document"), shown)
+    text, encoding = decode(read_bytes(path, "a policy document", MAX_DOCUMENT_BYTES), shown)
     document = read_document(text)
     if not document.measures:
         raise PolicyLoadError(

@@ -25,6 +25,7 @@ from policy_dsl.source import display_width
 from policy_dsl.sql import Dialect, compile_sql, has_amount
 from policy_dsl.table import (
     PLAIN_VALUES_HINT,
+    describe,
     facts_view,
     is_conversion_error,
     population_file,
@@ -174,7 +175,7 @@ def population_diff(
         con.execute(
             f"CREATE TEMP TABLE population_input AS SELECT *, row_number() OVER () AS {ROW} FROM {relation}"
         )
-        described = con.sql("SELECT * FROM population_input LIMIT 0").description
+        described = describe(con, "population_input")
         present = {column[0]: str(column[1]) for column in described if column[0] != ROW_NAME}
         id_column = next((c for c in ID_COLUMNS if c in present), None)
         known = set(old.checked.facts) | set(new.checked.facts)
