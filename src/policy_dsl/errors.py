@@ -6,11 +6,11 @@ diagnostics and raise once, so a user sees every problem in one run, in source o
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 import attrs
 
+from policy_dsl.intake import did_you_mean as _closest
 from policy_dsl.source import SourcePosition, display_width
 
 
@@ -115,17 +115,8 @@ class PolicyLoadError(PolicyError):
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
-    """A hint naming the closest candidate (or the few equally close ones), or None when none is close."""
-    pool: Sequence[str] = sorted(set(candidates))
-    close = difflib.get_close_matches(name, pool, n=3, cutoff=0.5)
-    if not close:
-        return None
+    """A hint naming the closest candidate (or the few equally close ones), or None when none is close.
 
-    def score(candidate: str) -> float:
-        return difflib.SequenceMatcher(None, name, candidate).ratio()
-
-    best = score(close[0])
-    close = [c for c in close if best - score(c) < 0.05]
-    if len(close) == 1:
-        return f"did you mean `{close[0]}`?"
-    return "did you mean one of " + ", ".join(f"`{c}`" for c in close) + "?"
+    One implementation: the standalone module's reader (:mod:`policy_dsl.intake`) carries it too."""
+    hint: str | None = _closest(name, candidates)
+    return hint
