@@ -7,7 +7,9 @@ a valid result, never another exception, within the time limit.
 
 A reproducer whose ``status`` is not ``fixed…`` is a known, unfixed crash: its test is a strict
 xfail, so it fails as soon as src/ is fixed — then set its status to ``fixed`` (and say how), and it
-becomes a regression test.
+becomes a regression test. (An unfixed hang is a plain xfail: whether it passes the time limit can
+depend on the machine.) An input too large to keep is skipped; its ``crash.json`` says how to
+regenerate it.
 """
 
 from __future__ import annotations
@@ -36,7 +38,9 @@ def _param(directory: Path) -> object:
         return pytest.param(directory, id=directory.name, marks=[pytest.mark.skip(reason=reason)])
     if not meta["status"].startswith("fixed"):
         reason = f"{meta['status']}: {meta['exception'][:120]}"
-        marks.append(pytest.mark.xfail(reason=reason, strict=True))
+        # a hang is a matter of time: one just over the limit here may finish on a faster machine
+        strict = "|Hang|" not in meta["key"]
+        marks.append(pytest.mark.xfail(reason=reason, strict=strict))
     return pytest.param(directory, id=directory.name, marks=marks)
 
 

@@ -92,7 +92,7 @@ def test_files_larger_than_their_kind_may_be_are_refused_at_once(tmp_path: Path)
     small.write_text('policy "p" {\n    status final\n    source "s.txt"\n}\n', encoding="utf-8")
     run = CliRunner().invoke(policy, ["check", str(small)])
     assert run.exit_code == 2
-    assert "source text `s.txt` cannot be read: is larger than 4 MiB" in run.stderr
+    assert "source text `s.txt` cannot be read: is larger than 1 MiB" in run.stderr
     (tmp_path / "s.txt").write_text("标题\n", encoding="utf-8")
     stdin = CliRunner().invoke(
         policy, ["eval", str(small), "--facts", "-"], input="{" + " " * MAX_POLICY_BYTES + "}"

@@ -16,6 +16,7 @@ class SourceFile:
     text: str
     #: How the file was stored: "UTF-8", "UTF-8 with BOM", "GB18030", each with ", CRLF" if it had them.
     encoding: str = "UTF-8"
+    _split: list[str] | None = attrs.field(default=None, init=False, repr=False)
 
     @classmethod
     def read(cls, path: str | Path, limit: int | None = None) -> SourceFile:
@@ -27,17 +28,25 @@ class SourceFile:
 
     def line(self, number: int) -> str:
         """Line ``number`` (1-based) without its line ending, or "" if out of range."""
-        lines = self.text.split("\n")
+        lines = self._lines()
         if 1 <= number <= len(lines):
             return lines[number - 1]
         return ""
+
+    def _lines(self) -> list[str]:
+        """The text split into lines once (a file with thousands of diagnostics asks thousands of times)."""
+        cached = self._split
+        if cached is None:
+            cached = self.text.split("\n")
+            object.__setattr__(self, "_split", cached)
+        return cached
 
 
 #: The longest file of each kind read whole: a policy file (or registry, or facts file) — the
 #: largest shipped is 60 KB — and a document's source text. Past them a file is refused at once
 #: rather than parsed for minutes; population files are streamed and have no such limit.
 MAX_POLICY_BYTES = 1 << 20
-MAX_DOCUMENT_BYTES = 4 << 20
+MAX_DOCUMENT_BYTES = 1 << 20
 
 
 def read_limited(path: str | Path, limit: int) -> bytes:

@@ -8,6 +8,7 @@ frozen :class:`MeasureChange` record, in the manner of sqlglot's diff edits.
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import functools
 from collections.abc import Sequence
@@ -92,13 +93,48 @@ def similarity(a: DocumentMeasure, b: DocumentMeasure) -> float:
     return _ratio(normalize_text(a.title) + _body(a), normalize_text(b.title) + _body(b))
 
 
+def _at_least(a: str, b: str, threshold: float) -> bool:
+    """Whether ``_ratio(a, b) >= threshold``, deciding on the cheap upper bounds first (the length
+    ratio, then the shared characters: each bounds the ratio from above) and comparing only pairs
+    that could reach it. Exactly the same answer as computing the ratio."""
+    if a == b:
+        return True
+    longer = max(len(a), len(b))
+    if longer and 2 * min(len(a), len(b)) / (len(a) + len(b)) < threshold:
+        return False
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    if matcher.real_quick_ratio() < threshold or matcher.quick_ratio() < threshold:
+        return False
+    return _ratio(a, b) >= threshold
+
+
+def _similarity_above(left: str, right: str, threshold: float) -> float:
+    """:func:`similarity` of two normalized texts, or 0.0 when it is certainly below ``threshold``."""
+    return _ratio(left, right) if _at_least(left, right, threshold) else 0.0
+
+
 def contained(part: DocumentMeasure, whole: DocumentMeasure) -> float:
     """The share of ``part``'s sentences that reappear (nearly) word for word in ``whole``."""
-    sentences = [normalize_text(s.text) for s in part.sentences]
+    return _share_found(_sentences(part), _sentences(whole))
+
+
+def _sentences(measure: DocumentMeasure) -> list[str]:
+    return [normalize_text(s.text) for s in measure.sentences]
+
+
+def _share_found(sentences: Sequence[str], targets: Sequence[str]) -> float:
     if not sentences:
         return 0.0
-    targets = [normalize_text(s.text) for s in whole.sentences]
-    found = sum(1 for s in sentences if any(_ratio(s, t) >= 0.8 for t in targets))
+    exact = set(targets)
+    by_length = sorted(targets, key=len)
+    lengths = [len(t) for t in by_length]
+
+    def near(s: str) -> bool:
+        # a ratio of at least 0.8 needs lengths within [2/3, 3/2] of each other (2·min/(sum) ≥ 0.8)
+        low, high = bisect.bisect_left(lengths, len(s) * 2 / 3), bisect.bisect_right(lengths, len(s) * 3 / 2)
+        return any(_at_least(s, t, 0.8) for t in by_length[low:high])
+
+    found = sum(1 for s in sentences if s in exact or near(s))
     return found / len(sentences)
 
 
@@ -136,16 +172,22 @@ def align(old: Document, new: Document) -> Alignment:
         pair_of_old[i] = j
         pair_of_new[j] = i
 
+    # each measure's text normalized once (a pass over every pair would redo it for each)
+    old_bodies, new_bodies = [_body(o) for o in olds], [_body(n) for n in news]
+    old_keys = [normalize_text(o.title) + body for o, body in zip(olds, old_bodies, strict=True)]
+    new_keys = [normalize_text(n.title) + body for n, body in zip(news, new_bodies, strict=True)]
+    old_sentences, new_sentences = [_sentences(o) for o in olds], [_sentences(n) for n in news]
     # 1. identical bodies
-    for i, o in enumerate(olds):
-        for j, n in enumerate(news):
-            if j not in pair_of_new and _body(o) == _body(n) and _body(o):
+    for i in range(len(olds)):
+        for j in range(len(news)):
+            if j not in pair_of_new and old_bodies[i] == new_bodies[j] and old_bodies[i]:
                 pair(i, j)
                 break
-    # 2. most similar pairs first
+    # 2. most similar pairs first (a pair that cannot reach the threshold is never paired: its
+    # exact similarity is not computed)
     scored = sorted(
         (
-            (-similarity(o, n), i, j)
+            (-_similarity_above(old_keys[i], new_keys[j], MATCH_THRESHOLD), i, j)
             for i, o in enumerate(olds)
             if i not in pair_of_old
             for j, n in enumerate(news)
@@ -159,19 +201,19 @@ def align(old: Document, new: Document) -> Alignment:
             pair(i, j)
     # 3. merges: unmatched old measures whose sentences live on inside a new measure
     merged_into: dict[int, list[int]] = {}
-    for i, o in enumerate(olds):
+    for i in range(len(olds)):
         if i in pair_of_old:
             continue
-        hosts = [(contained(o, n), j) for j, n in enumerate(news)]
+        hosts = [(_share_found(old_sentences[i], new_sentences[j]), j) for j in range(len(news))]
         share, j = max(hosts, default=(0.0, -1))
         if share >= CONTAINED_THRESHOLD:
             merged_into.setdefault(j, []).append(i)
     # 4. splits: unmatched new measures made of sentences of one old measure
     split_from: dict[int, list[int]] = {}
-    for j, n in enumerate(news):
+    for j in range(len(news)):
         if j in pair_of_new or j in merged_into:
             continue
-        sources = [(contained(n, o), i) for i, o in enumerate(olds)]
+        sources = [(_share_found(new_sentences[j], old_sentences[i]), i) for i in range(len(olds))]
         share, i = max(sources, default=(0.0, -1))
         if share >= CONTAINED_THRESHOLD and (i in pair_of_old or i in split_from):
             split_from.setdefault(i, []).append(j)
