@@ -17,7 +17,8 @@ Nothing here asserts a time: the figures are printed for docs/performance.md. Fo
     hand-vectorised version of one rule in pyarrow.compute and of four rules in numpy over arrays
     already in memory (the ceiling; the numpy one checked against the SQL's count);
 (d) whole processes: ``policy eval --population`` on the larger population (wall time and peak
-    memory) and ``policy-diff`` of the draft against the example revision.
+    memory), ``policy-diff --population`` of the draft against the example revision on it (counts
+    and money only, the default, and with ``--ids all``), and ``policy-diff`` of the two versions.
 """
 
 from __future__ import annotations
@@ -605,12 +606,24 @@ def main() -> None:
         ]
         eval_wall, eval_peak = run_process([*command, "--as-of", DAY.isoformat()])
         diff_wall, diff_peak = run_process([str(BIN / "policy-diff"), str(DRAFT), str(REVISION)])
+        # the draft against the revision on a population synthesized from the revision (the draft's
+        # population lacks the revision's new facts, which would leave its new benefits unknown):
+        # counts and money only (the default), then with every id listed
+        revised = directory / f"revision-population-{n2}.parquet"
+        synthesize(policy_dsl.load(REVISION).checked, n2, str(revised), seed=0)
+        population_diff = [str(BIN / "policy-diff"), str(DRAFT), str(REVISION), "--population", str(revised)]
+        pop_wall, pop_peak = run_process([*population_diff, "--as-of", DAY.isoformat()])
+        ids_wall, ids_peak = run_process([*population_diff, "--as-of", DAY.isoformat(), "--ids", "all"])
         liuhe_wall, liuhe_peak = run_process([str(BIN / "policy-diff"), str(LIUHE_OLD), str(LARGEST)])
         show(
             "(d) whole processes",
             [
                 (f"policy eval --population ({n2:,}): wall seconds", eval_wall, "s", None),
                 (f"policy eval --population ({n2:,}): peak memory", eval_peak / 2**20, "MiB", None),
+                (f"policy-diff --population ({n2:,}), counts and money: wall seconds", pop_wall, "s", None),
+                (f"policy-diff --population ({n2:,}): peak memory", pop_peak / 2**20, "MiB", None),
+                (f"policy-diff --population ({n2:,}) --ids all: wall seconds", ids_wall, "s", None),
+                (f"policy-diff --population ({n2:,}) --ids all: peak memory", ids_peak / 2**20, "MiB", None),
                 ("policy-diff draft revision-example: wall seconds", diff_wall, "s", None),
                 ("policy-diff draft revision-example: peak memory", diff_peak / 2**20, "MiB", None),
                 ("policy-diff liuhe old new (real pair, 94 rules): wall seconds", liuhe_wall, "s", None),

@@ -24,7 +24,7 @@ DAY = dt.date(2022, 7, 1)
 
 @pytest.fixture(scope="module")
 def result() -> Any:
-    diff = population_diff(diff_paths(OLD, NEW), OLD, NEW, str(POPULATION), DAY)
+    diff = population_diff(diff_paths(OLD, NEW), OLD, NEW, str(POPULATION), DAY, ids="all")
     assert diff.population is not None
     return diff.population
 
@@ -84,12 +84,25 @@ def test_every_count_agrees_with_python_row_by_row(result: Any) -> None:
                 kind = _classify(before.get(benefit), after.get(benefit))
                 if kind is not None:
                     expected.setdefault(benefit, {}).setdefault(kind, []).append(ident)
-    got = {b.id: {k: list(v) for k, v in b.ids.items()} for b in result.benefits if b.ids}
+    got = {
+        b.id: {k: list(v) for k, v in b.ids.items()} for b in result.benefits if b.ids and b.kind == "benefit"
+    }
     assert got == expected
 
 
 def test_json_report_has_the_population() -> None:
-    args = [OLD, NEW, "--population", str(POPULATION), "--as-of", "2022-07-01", "--format", "json"]
+    args = [
+        OLD,
+        NEW,
+        "--population",
+        str(POPULATION),
+        "--as-of",
+        "2022-07-01",
+        "--format",
+        "json",
+        "--ids",
+        "all",
+    ]
     run = CliRunner().invoke(policy_diff, args)
     assert run.exit_code == 1, run.stderr
     data = json.loads(run.stdout)
@@ -106,7 +119,7 @@ def test_parquet_population_and_row_numbers(tmp_path: Path) -> None:
     source = str(POPULATION).replace("'", "''")
     target = str(parquet).replace("'", "''")
     duckdb.sql(f"COPY (SELECT * EXCLUDE (id) FROM read_csv_auto('{source}')) TO '{target}' (FORMAT PARQUET)")
-    diff = population_diff(diff_paths(OLD, NEW), OLD, NEW, str(parquet), DAY)
+    diff = population_diff(diff_paths(OLD, NEW), OLD, NEW, str(parquet), DAY, ids=5)
     assert diff.population is not None
     benefit = next(b for b in diff.population.benefits if b.id == "小微企业信保保费补贴")
     assert benefit.ids["gained"] == ("row 4", "row 5")  # no id column: rows are numbered from 1
@@ -155,8 +168,10 @@ def test_benefits_named_like_internal_columns(tmp_path: Path) -> None:
     text = text.replace("benefit 差异化降低投保费率 ", "benefit __id ")
     renamed = tmp_path / "draft.policy"
     renamed.write_text(text, encoding="utf-8")
-    before = population_diff(diff_paths(OLD, NEW), OLD, NEW, str(POPULATION), DAY).population
-    after = population_diff(diff_paths(str(renamed), NEW), str(renamed), NEW, str(POPULATION), DAY).population
+    before = population_diff(diff_paths(OLD, NEW), OLD, NEW, str(POPULATION), DAY, ids="all").population
+    after = population_diff(
+        diff_paths(str(renamed), NEW), str(renamed), NEW, str(POPULATION), DAY, ids="all"
+    ).population
     assert before is not None and after is not None
     was = {b.id: b for b in before.benefits}
     now = {b.id: b for b in after.benefits}

@@ -184,7 +184,21 @@ def _read_facts(spec: str) -> tuple[Any, SourceFile]:
     is_flag=True,
     help="Evaluate a draft as if adopted as written (a draft has no force otherwise).",
 )
-@click.option("--format", "output", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "json", "html"]),
+    default="text",
+    show_default=True,
+    help="html: with --population, one page with charts.",
+)
+@click.option(
+    "--by",
+    "by",
+    multiple=True,
+    help="With --population: count and sum per group of these columns (comma-separated or repeated); "
+    "bands of a numeric fact as 出口额:500万美元,5000万美元.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Show where each condition is written.")
 @click.option(
     "--only",
@@ -201,17 +215,23 @@ def eval_command(
     as_of: str | None,
     adopted: bool,
     output: str,
+    by: tuple[str, ...],
     verbose: bool,
     only: tuple[str, ...],
 ) -> None:
     """Evaluate FILE for one enterprise (--facts): every benefit, why, and which clause says so;
-    or for a whole population (--population), counting each benefit's outcomes."""
-    date = _as_of(as_of)
+    or for a whole population (--population), counting each benefit's and duty's outcomes and
+    summing the amounts (per group with --by)."""
     if (facts_path is None) == (population is None):
         raise click.UsageError("give exactly one of --facts and --population")
+    if population is None and output == "html":
+        raise click.UsageError("--format html is for --population runs; for one enterprise use text or json")
+    if population is None and by:
+        raise click.UsageError("--by groups a population: give it with --population")
+    date = _as_of(as_of)
     policy_obj = _load(file)
     if population is not None:
-        _eval_population(policy_obj, population, output_file, date, output, adopted)
+        _eval_population(policy_obj, population, output_file, date, output, adopted, by)
         return
     assert facts_path is not None
     try:
@@ -234,26 +254,33 @@ def _eval_population(
     date: dt.date,
     output: str,
     adopted: bool = False,
+    by: tuple[str, ...] = (),
 ) -> None:
-    from policy_dsl.table import evaluate_file
+    from policy_dsl.impact import summary_text
+    from policy_dsl.table import population_summary
 
-    day = date
     try:
-        rows, counts = evaluate_file(
-            policy_obj.checked, population, output_file, day, progress=sys.stderr.isatty(), adopted=adopted
+        data = population_summary(
+            policy_obj.checked,
+            population,
+            output_file,
+            date,
+            adopted,
+            by=by,
+            progress=sys.stderr.isatty(),
         )
     except PolicyError as error:
         raise PolicyFailure(error) from None
     if output == "json":
-        data = {"population": population, "as_of": day.isoformat(), "enterprises": rows, "benefits": counts}
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    elif output == "html":
+        import importlib
+
+        charts = importlib.import_module("policy_dsl.charts")  # drawn by policy_dsl.charts, loaded only here
+        page: str = charts.population_page(data, f"{policy_obj.checked.title} — {population}")
+        click.echo(page, nl=False)
     else:
-        click.echo(f"{population}: {rows} enterprises, as of {day.isoformat()}")
-        for name, tally in counts.items():
-            parts = ", ".join(
-                f"{tally.get(s, 0)} {s.replace('_', ' ')}" for s in ("eligible", "unknown", "not_eligible")
-            )
-            click.echo(f"  {name}: {parts}")
+        click.echo(summary_text(data), nl=False)
     if output_file is not None:
         click.echo(f"wrote {output_file}", err=True)
 
@@ -415,6 +442,15 @@ def synth_command(file: str, count: int, output: str, seed: int) -> None:
     click.echo(f"wrote {rows} enterprises to {output}", err=True)
 
 
+def _ids_option(ctx: click.Context, param: click.Parameter, value: str | None) -> int | str | None:
+    """``--ids N`` (a positive number) or ``--ids all``."""
+    if value is None or value == "all":
+        return value
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    raise click.BadParameter(f"{value!r}: give a positive number or `all`")
+
+
 @click.command("policy-diff", context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("old", type=click.Path(dir_okay=False))
 @click.argument("new", type=click.Path(dir_okay=False))
@@ -434,6 +470,20 @@ def synth_command(file: str, count: int, output: str, seed: int) -> None:
 )
 @click.option("--as-of", "as_of", help="Date on which the population is evaluated (default: see the report).")
 @click.option(
+    "--by",
+    "by",
+    multiple=True,
+    help="With --population: winners, losers and money per group of these columns (comma-separated or "
+    "repeated); bands of a numeric fact as 出口额:500万美元,5000万美元.",
+)
+@click.option(
+    "--ids",
+    "ids",
+    callback=_ids_option,
+    help="With --population: list up to N enterprise ids per benefit and kind of change, or `all` "
+    "(default: counts only).",
+)
+@click.option(
     "--color/--no-color", "color", default=None, help="Force colour on or off (default: on a terminal)."
 )
 @click.option(
@@ -450,6 +500,8 @@ def policy_diff(
     output_file: str | None,
     population: str | None,
     as_of: str | None,
+    by: tuple[str, ...],
+    ids: int | str | None,
     color: bool | None,
     all_regions: bool,
 ) -> None:
@@ -461,13 +513,15 @@ def policy_diff(
     from policy_dsl.diff.compare import diff_paths
     from policy_dsl.diff.report import render
 
+    if population is None and (by or ids is not None):
+        raise click.UsageError("--by and --ids are for the population layer: give --population FILE")
     day = _given_day(as_of)
     try:
         result = diff_paths(old, new)
         if population is not None:
             from policy_dsl.diff.population import population_diff
 
-            result = population_diff(result, old, new, population, day)
+            result = population_diff(result, old, new, population, day, by, ids)
     except PolicyError as error:
         raise PolicyFailure(error) from None
     use_color = color if color is not None else (output_file is None and sys.stdout.isatty())

@@ -1,6 +1,7 @@
 """Stage 4b: evaluate a whole population in DuckDB.
 
-Entry points: :func:`evaluate_table`, :func:`evaluate_file`.
+Entry points: :func:`evaluate_table`, :func:`evaluate_file`, :func:`population_summary` (counts,
+money per benefit and currency, groups: the budget impact of :mod:`policy_dsl.impact`).
 
 DuckDB (embedded, nothing to start) runs the SQL that :mod:`policy_dsl.sql` compiles from the
 checked model over an Arrow table, a pandas DataFrame, or a CSV / Parquet / JSON-lines file,
@@ -12,13 +13,28 @@ is unknown (NULL) for every row. Sets may be lists or ``;``-separated text.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from policy_dsl.check import CheckedPolicy
 from policy_dsl.errors import Diagnostic, PolicyLoadError
-from policy_dsl.sql import DECIMAL_SQL, Dialect, compile_sql, result_columns
+from policy_dsl.impact import (
+    BENEFIT,
+    GroupBy,
+    RuleSpec,
+    duties_view,
+    duty_names,
+    group_columns,
+    group_key,
+    missing_facts,
+    money_text,
+    parse_by,
+    resolve_by,
+    rule_specs,
+)
+from policy_dsl.sql import DECIMAL_SQL, MONEY_SQL, Dialect, compile_sql, result_columns
 
 READERS = {
     ".csv": "read_csv_auto",
@@ -139,14 +155,24 @@ def population_source(con: Any, source: Path, facts: Mapping[str, str]) -> str:
     return f"read_json({literal}, columns = {{{', '.join(columns)}}})"
 
 
-def _facts_view(con: Any, checked: CheckedPolicy, relation: str) -> tuple[str, tuple[str, ...]]:
-    """A view ``facts`` with every fact column (NULL where the input has none) and the rest kept."""
+def _facts_view(
+    con: Any,
+    checked: CheckedPolicy,
+    relation: str,
+    as_of: dt.date,
+    adopted: bool,
+    groups: Sequence[GroupBy] = (),
+    duties: bool = True,
+) -> tuple[str, tuple[str, ...]]:
+    """A view ``facts`` with every fact column (NULL where the input has none) and the rest kept,
+    the ``--by`` group keys (``#by0``, …), then (``duties``) a BOOLEAN column per duty
+    (``facts_duties``)."""
     d = Dialect("duckdb")
     described = describe(con, relation)
     present = {column[0]: str(column[1]) for column in described}
     keep = tuple(c for c in present if c not in checked.facts)
     # the result columns, by the case-blind name DuckDB matches them on
-    results = {name.casefold(): name for name in result_columns(checked)}
+    results = {name.casefold(): name for name in (*result_columns(checked), *duty_names(checked))}
     clashes = [c for c in keep if c.casefold() in results]
     if clashes:
         raise PolicyLoadError(
@@ -159,25 +185,43 @@ def _facts_view(con: Any, checked: CheckedPolicy, relation: str) -> tuple[str, t
                 for c in clashes
             ]
         )
-    facts_view(con, checked, "facts", relation, [d.ident(c) for c in keep], present)
-    return "facts", keep
+    keys = group_columns(groups)
+    expressions = [d.ident(c) for c in keep]
+    expressions += [f"{g.sql(d)} AS {d.ident(key)}" for g, key in zip(groups, keys, strict=True)]
+    facts_view(con, checked, "facts", relation, expressions, present)
+    if not duties:
+        return "facts", (*keep, *keys)
+    duties_view(con, checked, "facts_duties", "facts", (*keep, *keys), as_of, adopted)
+    return "facts_duties", (*keep, *keys, *duty_names(checked))
 
 
 def _query(
-    con: Any, checked: CheckedPolicy, relation: str, as_of: dt.date | None, adopted: bool = False
+    con: Any,
+    checked: CheckedPolicy,
+    relation: str,
+    as_of: dt.date | None,
+    adopted: bool = False,
+    groups: Sequence[GroupBy] = (),
+    duties: bool = True,
 ) -> str:
-    source, keep = _facts_view(con, checked, relation)
-    return compile_sql(checked, "duckdb", source=source, as_of=as_of, keep=keep, adopted=adopted)
+    day = as_of or dt.date.today()
+    source, keep = _facts_view(con, checked, relation, day, adopted, groups, duties)
+    return compile_sql(checked, "duckdb", source=source, as_of=day, keep=keep, adopted=adopted)
 
 
 def evaluate_table(
-    checked: CheckedPolicy, table: Any, as_of: dt.date | None = None, adopted: bool = False
+    checked: CheckedPolicy,
+    table: Any,
+    as_of: dt.date | None = None,
+    adopted: bool = False,
+    duties: bool = False,
 ) -> Any:
-    """Every benefit's status and amount for each row of an Arrow table or pandas DataFrame → Arrow table."""
+    """Every benefit's status and amount for each row of an Arrow table or pandas DataFrame → Arrow
+    table; with ``duties``, a BOOLEAN column per duty after the kept columns (TRUE owed)."""
     con = _connect()
     con.register("population_input", table)
     try:
-        relation = con.sql(_query(con, checked, "population_input", as_of, adopted))
+        relation = con.sql(_query(con, checked, "population_input", as_of, adopted, duties=duties))
         fetch = getattr(relation, "to_arrow_table", None) or relation.fetch_arrow_table
         return fetch()
     except Exception as exc:  # duckdb raises its own hierarchy; give the user one error type
@@ -214,11 +258,44 @@ def evaluate_file(
     progress: bool = False,
     adopted: bool = False,
 ) -> tuple[int, dict[str, dict[str, int]]]:
-    """Evaluate a population file; write the results if ``output`` is given: Parquet or CSV
-    (written by DuckDB), or an Arrow IPC file (``.arrow`` / ``.feather``, streamed through
-    pyarrow; the fastest to write and to read back).
+    """Evaluate a population file; write the results if ``output`` is given (see
+    :func:`population_summary`).
 
-    Returns the row count and, per benefit, the count of each status.
+    Returns the row count and, per benefit, the count of each status (a benefit not in force
+    counts as not eligible; statuses with no enterprise are left out).
+    """
+    summary = population_summary(checked, path, output, as_of, adopted, progress=progress)
+    counts: dict[str, dict[str, int]] = {}
+    for entry in summary["benefits"]:
+        if entry["kind"] != BENEFIT:
+            continue
+        tally = {
+            "eligible": entry["eligible"],
+            "not_eligible": entry["not_eligible"] + entry["not_in_force"],
+            "unknown": entry["unknown"],
+        }
+        counts[entry["benefit"]] = {k: v for k, v in tally.items() if v}
+    return summary["enterprises"], counts
+
+
+def population_summary(
+    checked: CheckedPolicy,
+    path: str,
+    output: str | None = None,
+    as_of: dt.date | None = None,
+    adopted: bool = False,
+    by: Sequence[str] = (),
+    progress: bool = False,
+) -> dict[str, Any]:
+    """Evaluate a population file in DuckDB and summarise it: per benefit and duty the count of each
+    status, per priced benefit the exact sum of its amounts and how many enterprises' amounts are
+    undetermined, totals per currency, the facts the rules read that the file lacks, and with
+    ``by`` (``--by`` specifications: columns, or bands of a numeric column) the same per group.
+
+    With ``output``, the results are written too: Parquet or CSV (by DuckDB), or an Arrow IPC file
+    (``.arrow`` / ``.feather``, streamed through pyarrow; the fastest to write and to read back);
+    a column per benefit, its amount, and a column per duty (TRUE owed). The summary is the dict
+    documented in docs/sql.md ("The summary").
     """
     import duckdb
 
@@ -230,56 +307,178 @@ def evaluate_file(
         )
     if output is not None and not Path(output).resolve().parent.is_dir():
         raise PolicyLoadError([Diagnostic(f"{output}: cannot be written: its directory does not exist")])
+    parsed = parse_by(by)
+    day = as_of or dt.date.today()
+    specs = rule_specs(checked, day, adopted)
     con = _connect()
     if progress:
         con.execute("SET enable_progress_bar = true")
-    statuses = [info.rule.name for info in checked.benefits]
     try:
         relation = population_source(con, source, {n: f.type.kind for n, f in checked.facts.items()})
         con.execute(f"CREATE TEMP VIEW population_input AS SELECT * FROM {relation}")
-        query = _query(con, checked, "population_input", as_of, adopted)
-        if output is not None and kind == "arrow":
-            rows, tallies = _write_arrow(con, query, output, statuses)
-        else:
-            if output is not None:
-                target = "'" + output.replace("'", "''") + "'"
-                fmt = "PARQUET" if kind == "parquet" else "CSV, HEADER"
-                con.execute(f"COPY ({query}) TO {target} (FORMAT {fmt})")  # streamed, never held whole
-                results = f"{READERS['.' + (kind or 'csv')]}({target})"  # counted from what was written
-            else:
-                results = f"({query})"
-            rows, tallies = _count(con, results, statuses)
+        present = {column[0]: str(column[1]) for column in describe(con, "population_input")}
+        groups = resolve_by(parsed, present, checked.facts, path)
+        query = _query(con, checked, "population_input", day, adopted, groups)
+        results = f"({query})"
+        if output is not None:
+            results = _write(con, query, output, kind, group_columns(groups))
+        data = _summarise(con, results, specs, groups)
     except duckdb.Error as exc:
         raise _population_error(str(exc)) from None
     except UnicodeDecodeError as exc:  # DuckDB's message about a cell that is not UTF-8
         raise _population_error(f"a value is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    counts: dict[str, dict[str, int]] = {}
-    for name in statuses:
-        eligible, known = tallies[name]
-        tally = {"eligible": eligible, "not_eligible": known - eligible, "unknown": rows - known}
-        counts[name] = {k: v for k, v in tally.items() if v}
-    return rows, counts
+    unknown = {b["benefit"]: b["unknown"] for b in data["benefits"]}
+    return {
+        "population": path,
+        "as_of": day.isoformat(),
+        "enterprises": data["enterprises"],
+        "missing_facts": missing_facts(specs, present, unknown),
+        "benefits": data["benefits"],
+        "totals": data["totals"],
+        "groups": data["groups"],
+    }
 
 
-def _count(con: Any, results: str, statuses: list[str]) -> tuple[int, dict[str, tuple[int, int]]]:
-    """Row count and, per status column, (TRUE count, non-NULL count): two cheap aggregates each."""
+def _write(con: Any, query: str, output: str, kind: str | None, keys: Sequence[str]) -> str:
+    """Write the results to ``output``; → the relation to summarise them from. Without group keys
+    the file is written as it is computed (streamed, never held whole) and read back; with them
+    the results are kept in a table, written without the keys, and summarised from the table."""
+    d = Dialect("duckdb")
+    results = f"({query})"
+    written = query
+    if keys:
+        con.execute(f"CREATE TEMP TABLE results AS {query}")
+        results = "results"
+        written = f"SELECT * EXCLUDE ({', '.join(d.ident(k) for k in keys)}) FROM results"
+    if kind == "arrow":
+        _write_arrow(con, written, output)
+        if keys:
+            return results
+        import pyarrow as pa
+        import pyarrow.ipc as ipc
+
+        con.register("written_results", ipc.open_file(pa.memory_map(output)).read_all())
+        return "written_results"
+    target = "'" + output.replace("'", "''") + "'"
+    fmt = "PARQUET" if kind == "parquet" else "CSV, HEADER"
+    con.execute(f"COPY ({written}) TO {target} (FORMAT {fmt})")
+    if keys:
+        return results
+    if kind == "parquet":
+        return f"read_parquet({target})"  # counted from what was written
+    return f"read_csv({target}, all_varchar = true)"  # cast back exactly by the summary
+
+
+def _summarise(
+    con: Any, results: str, specs: Sequence[RuleSpec], groups: Sequence[GroupBy]
+) -> dict[str, Any]:
+    """One aggregate over the results (grouping sets: the whole and each group, in one scan)."""
     d = Dialect("duckdb")
     selects = ["count(*)"]
-    for name in statuses:
-        # read back from a CSV, an all-NULL column is text: the cast makes it BOOLEAN again
-        status = f"CAST({d.ident(name)} AS BOOLEAN)"
-        selects += [f"coalesce(count_if({status}), 0)", f"count({status})"]  # count_if: NULL on no TRUE
-    row = con.execute(f"SELECT {', '.join(selects)} FROM {results}").fetchone()
-    assert row is not None
-    return int(row[0]), {n: (int(row[1 + 2 * i]), int(row[2 + 2 * i])) for i, n in enumerate(statuses)}
+    slots: dict[str, dict[str, int]] = {}
+
+    def add(spec: str, name: str, expression: str) -> None:
+        slots.setdefault(spec, {})[name] = len(selects)
+        selects.append(expression)
+
+    undetermined: dict[str, list[str]] = {}
+    for spec in specs:
+        status = f"CAST({d.ident(spec.id)} AS BOOLEAN)"  # a CSV read back is text
+        add(spec.id, "eligible", f"coalesce(count_if({status}), 0)")  # count_if: NULL on no TRUE
+        add(spec.id, "known", f"count({status})")
+        if spec.priced:
+            amount = f"CAST({d.ident(spec.id + ':amount')} AS {MONEY_SQL})"
+            add(spec.id, "sum", f"sum({amount})")
+            open_ = f"({status} IS NULL OR ({status} AND {amount} IS NULL))"
+            add(spec.id, "undetermined", f"coalesce(count_if({open_}), 0)")
+            undetermined.setdefault(spec.currency or "", []).append(open_)
+    for currency, conditions in undetermined.items():
+        add("#" + currency, "undetermined", f"coalesce(count_if({' OR '.join(conditions)}), 0)")
+    keys = [d.ident(k) for k in group_columns(groups)]
+    if keys:
+        grouping = f"grouping({keys[0]})"
+        sql = (
+            f"SELECT {grouping}, {', '.join(keys)}, {', '.join(selects)} FROM {results} "
+            f"GROUP BY GROUPING SETS ((), ({', '.join(keys)}))"
+        )
+        fetched = con.execute(sql).fetchall()
+        offset = 1 + len(keys)
+        total = next(row[offset:] for row in fetched if row[0])
+        parts = [(row[1:offset], row[offset:]) for row in fetched if not row[0]]
+    else:
+        found = con.execute(f"SELECT {', '.join(selects)} FROM {results}").fetchone()
+        assert found is not None  # an aggregate without GROUP BY gives one row
+        total, parts = found, []
+    rows = int(total[0])
+    benefits = []
+    sums: dict[str, Decimal] = {}
+    for spec in specs:
+        slot = slots[spec.id]
+        eligible, known = int(total[slot["eligible"]]), int(total[slot["known"]])
+        entry: dict[str, Any] = {
+            "benefit": spec.id,
+            "label": spec.label,
+            "kind": spec.kind,
+            "currency": spec.currency,
+            "eligible": eligible,
+            "not_eligible": known - eligible if spec.live else 0,
+            "unknown": rows - known,
+            "not_in_force": 0 if spec.live else rows,
+            "amount": None,
+        }
+        if spec.priced:
+            value = total[slot["sum"]] or Decimal(0)
+            sums[spec.currency or ""] = sums.get(spec.currency or "", Decimal(0)) + value
+            entry["amount"] = {
+                "total": money_text(value, spec.currency),
+                "undetermined": int(total[slot["undetermined"]]),
+            }
+        benefits.append(entry)
+    totals = [
+        {
+            "currency": currency or None,
+            "total": money_text(sums[currency], currency),
+            "undetermined": int(total[slots["#" + currency]["undetermined"]]),
+        }
+        for currency in sorted(sums)
+    ]
+    group_rows = []
+    for values, row in sorted(parts, key=lambda part: group_key(groups, part[0])):
+        row_benefits = []
+        row_sums: dict[str, Decimal] = {}
+        for spec in specs:
+            slot = slots[spec.id]
+            item: dict[str, Any] = {
+                "benefit": spec.id,
+                "eligible": int(row[slot["eligible"]]),
+                "amount": None,
+            }
+            if spec.priced:
+                value = row[slot["sum"]] or Decimal(0)
+                row_sums[spec.currency or ""] = row_sums.get(spec.currency or "", Decimal(0)) + value
+                item["amount"] = {"total": money_text(value, spec.currency)}
+            row_benefits.append(item)
+        group_rows.append(
+            {
+                "group": {g.column: g.show(v) for g, v in zip(groups, values, strict=True)},
+                "enterprises": int(row[0]),
+                "benefits": row_benefits,
+                "totals": [
+                    {"currency": c or None, "total": money_text(row_sums[c], c)} for c in sorted(row_sums)
+                ],
+            }
+        )
+    return {
+        "enterprises": rows,
+        "benefits": benefits,
+        "totals": totals,
+        "groups": {"by": [g.column for g in groups], "rows": group_rows} if groups else None,
+    }
 
 
-def _write_arrow(
-    con: Any, query: str, output: str, statuses: list[str]
-) -> tuple[int, dict[str, tuple[int, int]]]:
-    """Stream the results into an Arrow IPC file batch by batch, counting each status on the way."""
+def _write_arrow(con: Any, query: str, output: str) -> None:
+    """Stream the results into an Arrow IPC file batch by batch."""
     try:
-        import pyarrow.compute as pc
         import pyarrow.ipc as ipc
     except ImportError:
         raise PolicyLoadError(
@@ -290,8 +489,6 @@ def _write_arrow(
                 )
             ]
         ) from None
-    rows = 0
-    tallies = dict.fromkeys(statuses, (0, 0))
     relation = con.sql(query)
     stream = getattr(relation, "to_arrow_reader", None) or relation.fetch_arrow_reader  # DuckDB < 1.4
     batches = stream(1 << 16)
@@ -299,14 +496,5 @@ def _write_arrow(
         with ipc.new_file(output, batches.schema) as writer:
             for batch in batches:
                 writer.write_batch(batch)
-                rows += batch.num_rows
-                for name in statuses:
-                    column = batch.column(name)
-                    true, known = tallies[name]
-                    tallies[name] = (
-                        true + (pc.sum(column).as_py() or 0),
-                        known + len(column) - column.null_count,
-                    )
     except OSError as exc:
         raise PolicyLoadError([Diagnostic(f"{output}: cannot be written: {exc}")]) from None
-    return rows, tallies

@@ -21,6 +21,7 @@ import html
 import re
 from collections.abc import Iterable, Sequence
 
+from policy_dsl.charts import CHART_CSS, diff_population_section
 from policy_dsl.diff.align import DELETED, INSERTED, MeasureChange
 from policy_dsl.diff.compare import MeasureDiff, PolicyDiff, UnitsChange, VersionInfo
 from policy_dsl.diff.population import CHANGED as POP_CHANGED
@@ -218,7 +219,7 @@ def render_html(diff: PolicyDiff) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         '<meta name="generator" content="policy-diff">',
         f"<title>{_e('政策比较：' + title)}</title>",
-        f"<style>{_CSS}</style>",
+        f"<style>{_CSS}{CHART_CSS}</style>",
         "</head>",
         "<body>",
         "<main>",
@@ -354,6 +355,9 @@ def _population(population: PopulationDiff) -> str:
             "<h2>企业样本</h2>",
             f'<p class="note">{population.rows} 家企业（{_e(population.path)}），评估日期 '
             f"<time>{_e(population.as_of.isoformat())}</time>。</p>",
+            # the charts read the JSON report's dict, so they show whatever fields it has
+            diff_population_section(population.to_dict()),
+            "<h3>企业名单</h3>",
             '<table class="population"><thead><tr><th>政策利益</th><th>原版本符合</th><th>新版本符合</th>'
             f"{head}<th>企业</th></tr></thead><tbody>",
             body,

@@ -12,17 +12,35 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 import attrs
 
-from policy_dsl import model as m
-from policy_dsl.check import CheckedPolicy
 from policy_dsl.diff.compare import PolicyDiff
 from policy_dsl.errors import Diagnostic, PolicyLoadError
+from policy_dsl.impact import (
+    BENEFIT,
+    DUTY,
+    GroupBy,
+    RuleSpec,
+    duties_view,
+    duty_names,
+    group_columns,
+    group_key,
+    group_label,
+    missing_facts,
+    missing_lines,
+    money_shown,
+    money_text,
+    parse_by,
+    resolve_by,
+    rule_specs,
+)
 from policy_dsl.policy import load
 from policy_dsl.source import display_width
-from policy_dsl.sql import Dialect, compile_sql, has_amount
+from policy_dsl.sql import Dialect, compile_sql
 from policy_dsl.table import (
     PLAIN_VALUES_HINT,
     describe,
@@ -40,10 +58,24 @@ GAINED = "gained"
 LOST = "lost"
 CHANGED = "changed"
 UNKNOWN = "unknown"
-KINDS = (GAINED, LOST, CHANGED, UNKNOWN)
 ID_COLUMNS = ("id", "ID", "Id", "企业编号", "编号")
-#: How many enterprise ids the text report lists per benefit and kind (JSON lists all).
-SHOWN_IDS = 10
+#: ``--ids all``: every id of each benefit and kind.
+ALL_IDS = "all"
+
+
+@attrs.frozen
+class Amount:
+    """A benefit's money under each version: exact sums of the eligible enterprises' amounts, and how
+    many enterprises (eligible, or of unknown eligibility) have an amount that cannot be computed."""
+
+    old: Decimal
+    new: Decimal
+    undetermined_old: int
+    undetermined_new: int
+
+    @property
+    def change(self) -> Decimal:
+        return self.new - self.old
 
 
 @attrs.frozen
@@ -52,10 +84,19 @@ class BenefitPopulation:
     label: str
     eligible_old: int
     eligible_new: int
+    #: ids per kind, listed only with ``--ids`` (at most that many, in row order)
     ids: dict[str, tuple[str, ...]]
+    counts: dict[str, int] = attrs.field(factory=dict)
+    kind: str = BENEFIT  # or DUTY: eligible means owed
+    currency: str | None = None
+    amount: Amount | None = None
 
     def count(self, kind: str) -> int:
-        return len(self.ids.get(kind, ()))
+        return self.counts.get(kind, len(self.ids.get(kind, ())))
+
+    @property
+    def moved(self) -> bool:
+        return any(self.count(k) for k in KINDS)
 
 
 @attrs.frozen
@@ -64,56 +105,163 @@ class PopulationDiff:
     rows: int
     as_of: dt.date
     benefits: tuple[BenefitPopulation, ...]
+    #: facts a version reads that are not columns of the population (docs/diff.md, population)
+    missing: tuple[dict[str, Any], ...] = ()
+    #: per currency: old, new, change (decimal strings), undetermined {old, new}
+    totals: tuple[dict[str, Any], ...] = ()
+    #: ``{"by": [...], "rows": [...]}`` with ``--by``, else None
+    groups: dict[str, Any] | None = None
+    #: whether id lists were asked for (``--ids``): without, only counts are computed
+    listed: bool = False
 
     @property
     def different(self) -> bool:
-        return any(b.ids.get(k) for b in self.benefits for k in KINDS)
+        return any(b.moved for b in self.benefits)
 
     def to_dict(self) -> dict[str, Any]:
+        """The ``population`` object of the JSON report (schema 3.0, docs/diff.md)."""
         return {
             "path": self.path,
             "enterprises": self.rows,
             "as_of": self.as_of.isoformat(),
-            "benefits": [
-                {
-                    "benefit": b.id,
-                    "label": b.label,
-                    "eligible": {"old": b.eligible_old, "new": b.eligible_new},
-                    **{kind: {"count": b.count(kind), "ids": list(b.ids.get(kind, ()))} for kind in KINDS},
-                }
-                for b in self.benefits
-            ],
+            "missing_facts": [dict(entry) for entry in self.missing],
+            "benefits": [self._benefit(b) for b in self.benefits],
+            "totals": [dict(total) for total in self.totals],
+            "groups": self.groups,
         }
 
+    def _benefit(self, b: BenefitPopulation) -> dict[str, Any]:
+        def moved(kind: str) -> dict[str, Any]:
+            entry: dict[str, Any] = {"count": b.count(kind)}
+            if self.listed:
+                entry["ids"] = list(b.ids.get(kind, ()))
+            return entry
+
+        amount = None
+        if b.amount is not None:
+            amount = {
+                "old": money_text(b.amount.old, b.currency),
+                "new": money_text(b.amount.new, b.currency),
+                "change": money_text(b.amount.change, b.currency),
+                "undetermined": {"old": b.amount.undetermined_old, "new": b.amount.undetermined_new},
+            }
+        return {
+            "benefit": b.id,
+            "label": b.label,
+            "kind": b.kind,
+            "currency": b.currency,
+            "eligible": {"old": b.eligible_old, "new": b.eligible_new},
+            **{kind: moved(kind) for kind in KINDS},
+            "amount": amount,
+        }
+
+    def header_lines(self) -> list[str]:
+        """Why results are unknown, said once at the top of a report."""
+        return [f"population: {line}" for line in missing_lines(self.missing)]
+
     def summary_lines(self) -> list[str]:
-        moved = [b for b in self.benefits if any(b.count(k) for k in KINDS)]
+        moved = [b for b in self.benefits if b.moved]
         totals = {k: sum(b.count(k) for b in self.benefits) for k in KINDS}
-        return [
+        benefits = sum(1 for b in moved if b.kind == BENEFIT)
+        duties = len(moved) - benefits
+        line = (
             f"  population: {self.rows} enterprises from {self.path} as of {self.as_of.isoformat()}: "
-            f"{len(moved)} benefits move — {totals[GAINED]} gains, {totals[LOST]} losses, "
+            f"{benefits} benefits and {duties} duties move — {totals[GAINED]} gains, {totals[LOST]} losses, "
             f"{totals[CHANGED]} amount changes, {totals[UNKNOWN]} become or stop being unknown"
-        ]
+        )
+        money = "; ".join(
+            f"{t['currency'] or ''} {money_shown(t['old'])} → {money_shown(t['new'])} "
+            f"({money_shown(t['change'], signed=True)})".strip()
+            for t in self.totals
+        )
+        if money:
+            line += f"; amounts: {money}"
+        return [line]
 
     def detail_lines(self) -> list[str]:
         lines = ["Population (winners and losers)"]
         columns = f"{'old':>8} {'new':>8} {'gained':>8} {'lost':>8} {'changed':>8} {'unknown':>8}"
-        header = f"  {_pad('benefit', 40)} {columns}"
-        lines.append(header)
-        for b in self.benefits:
-            if not any(b.count(k) for k in KINDS):
+        for kind, heading in ((BENEFIT, "benefit"), (DUTY, "duty (owed)")):
+            rows = [b for b in self.benefits if b.kind == kind and b.moved]
+            if not rows:
                 continue
+            lines.append(f"  {_pad(heading, 40)} {columns}")
+            for b in rows:
+                lines.append(
+                    f"  {_pad(b.label, 40)} {b.eligible_old:>8} {b.eligible_new:>8} {b.count(GAINED):>8} "
+                    f"{b.count(LOST):>8} {b.count(CHANGED):>8} {b.count(UNKNOWN):>8}"
+                )
+                for moved in KINDS:
+                    ids = b.ids.get(moved, ())
+                    if ids:
+                        more = b.count(moved) - len(ids)
+                        lines.append(
+                            f"      {moved}: {', '.join(ids)}" + (f", … {more} more" if more else "")
+                        )
+        if not self.different:
+            lines.append("  no enterprise moves")
+        elif not self.listed:
             lines.append(
-                f"  {_pad(b.label, 40)} {b.eligible_old:>8} {b.eligible_new:>8} {b.count(GAINED):>8} "
-                f"{b.count(LOST):>8} {b.count(CHANGED):>8} {b.count(UNKNOWN):>8}"
+                "  (enterprise ids: --ids N lists up to N per benefit and kind, --ids all every one)"
             )
-            for kind in KINDS:
-                ids = b.ids.get(kind, ())
-                if ids:
-                    shown = ", ".join(ids[:SHOWN_IDS]) + (
-                        f", … {len(ids) - SHOWN_IDS} more" if len(ids) > SHOWN_IDS else ""
-                    )
-                    lines.append(f"      {kind}: {shown}")
+        lines += self._budget_lines()
+        lines += self._group_lines()
         return lines
+
+    def _budget_lines(self) -> list[str]:
+        priced = [b for b in self.benefits if b.amount is not None]
+        if not priced:
+            return []
+        lines = [
+            "",
+            "Budget impact (sums of the amounts of the enterprises eligible; undetermined: enterprises whose "
+            "amount cannot be computed)",
+            f"  {_pad('benefit', 40)} {'':<4} {'old':>16} {'new':>16} {'change':>16} {'undetermined':>14}",
+        ]
+        for b in priced:
+            a = b.amount
+            assert a is not None
+            lines.append(
+                f"  {_pad(b.label, 40)} {b.currency or '':<4} {_money(a.old, b.currency):>16} "
+                f"{_money(a.new, b.currency):>16} {_money(a.change, b.currency, True):>16} "
+                f"{f'{a.undetermined_old} / {a.undetermined_new}':>14}"
+            )
+        for t in self.totals:
+            undetermined = f"{t['undetermined']['old']} / {t['undetermined']['new']}"
+            lines.append(
+                f"  {_pad('total (enterprises undetermined)', 40)} {t['currency'] or '':<4} "
+                f"{money_shown(t['old']):>16} {money_shown(t['new']):>16} "
+                f"{money_shown(t['change'], signed=True):>16} {undetermined:>14}"
+            )
+        return lines
+
+    def _group_lines(self) -> list[str]:
+        if self.groups is None:
+            return []
+        labels = {b.id: b.label for b in self.benefits}
+        lines = ["", f"By {', '.join(self.groups['by'])}"]
+        for row in self.groups["rows"]:
+            gained = sum(b["gained"] for b in row["benefits"])
+            lost = sum(b["lost"] for b in row["benefits"])
+            money = "; ".join(
+                f"{t['currency'] or ''} {money_shown(t['old'])} → {money_shown(t['new'])} "
+                f"({money_shown(t['change'], signed=True)})".strip()
+                for t in row["totals"]
+            )
+            lines.append(
+                f"  {group_label(self.groups['by'], row['group'])}: {row['enterprises']} enterprises, "
+                f"{gained} gains, {lost} losses" + (f"; {money}" if money else "")
+            )
+            for b in row["benefits"]:
+                if b["gained"] or b["lost"]:
+                    lines.append(
+                        f"      {labels.get(b['benefit'], b['benefit'])}: +{b['gained']} −{b['lost']}"
+                    )
+        return lines
+
+
+def _money(value: Decimal, currency: str | None, signed: bool = False) -> str:
+    return money_shown(money_text(value, currency), signed)
 
 
 def _pad(text: str, width: int) -> str:
@@ -127,31 +275,22 @@ def _pad(text: str, width: int) -> str:
     return out + " " * max(width - display_width(out), 0)
 
 
-def _static_value(checked: CheckedPolicy | None, benefit: str) -> tuple[str, str]:
-    """A benefit's cap and rate as written: when they change, every enterprise eligible in both changes."""
-    if checked is None:
-        return ("", "")
-    for info in checked.benefits:
-        rule = info.rule
-        if rule.name == benefit and isinstance(rule, m.Benefit):
-            cap = repr(rule.cap.value) if rule.cap is not None else ""
-            rate = repr(rule.rate.rate.value) if rule.rate is not None else ""
-            return (cap, rate)
-    return ("", "")
-
-
-def _priced(checked: CheckedPolicy, benefit: str) -> bool:
-    """Whether the benefit has an amount column in ``checked``'s results (see :func:`has_amount`)."""
-    return any(
-        info.rule.name == benefit and isinstance(info.rule, m.Benefit) and has_amount(info.rule)
-        for info in checked.benefits
-    )
+#: What can happen to an enterprise's benefit or duty between the versions, in the report's order.
+KINDS = (CHANGED, UNKNOWN, GAINED, LOST)
 
 
 def population_diff(
-    diff: PolicyDiff, old_path: str, new_path: str, population_path: str, as_of: dt.date | None = None
+    diff: PolicyDiff,
+    old_path: str,
+    new_path: str,
+    population_path: str,
+    as_of: dt.date | None = None,
+    by: Sequence[str] = (),
+    ids: int | str | None = None,
 ) -> PolicyDiff:
-    """``diff`` with its population layer: every enterprise evaluated under both versions in DuckDB."""
+    """``diff`` with its population layer: every enterprise evaluated under both versions in DuckDB;
+    per benefit and duty the enterprises that move, per benefit the money, per currency the totals,
+    with ``by`` the same per group, and with ``ids`` (a number, or ``"all"``) the ids that move."""
     import duckdb
 
     if not (diff.old.encoded and diff.new.encoded):
@@ -159,12 +298,14 @@ def population_diff(
             [Diagnostic("--population needs two .policy encodings: plain texts have no rules to evaluate")]
         )
     source = population_file(population_path)
+    parsed = parse_by(by)
     old, new = load(old_path), load(new_path)
     day = as_of or diff.as_of or dt.date.today()
     con = duckdb.connect()
     if sys.stderr.isatty():
         con.execute("SET enable_progress_bar = true")
     d = Dialect("duckdb")
+    limit = None if ids is None else (0 if ids == ALL_IDS else int(ids))
     try:
         fact_kinds = {n: f.type.kind for n, f in old.checked.facts.items()}
         for name, fact in new.checked.facts.items():  # a fact whose kind changed is read as found
@@ -177,64 +318,48 @@ def population_diff(
         )
         described = describe(con, "population_input")
         present = {column[0]: str(column[1]) for column in described if column[0] != ROW_NAME}
+        facts = {**old.checked.facts, **new.checked.facts}
+        groups = resolve_by(parsed, present, facts, population_path)
         id_column = next((c for c in ID_COLUMNS if c in present), None)
-        known = set(old.checked.facts) | set(new.checked.facts)
-        unknown = sorted(c for c in present if c not in known and c != id_column)
+        grouped = {g.column for g in groups}
+        unknown = sorted(c for c in present if c not in facts and c != id_column and c not in grouped)
         if unknown:
             raise PolicyLoadError(
-                [Diagnostic(f"{population_path}: column `{c}` is a fact of neither version") for c in unknown]
+                [
+                    Diagnostic(
+                        f"{population_path}: column `{c}` is a fact of neither version",
+                        hint="a column that is not a fact can only group the enterprises: --by " + c,
+                    )
+                    for c in unknown
+                ]
             )
         id_sql = (
             f"CAST({d.ident(id_column)} AS VARCHAR)" if id_column else f"'row ' || CAST({ROW} AS VARCHAR)"
         )
+        keys = group_columns(groups)
         for tag, policy in (("old", old), ("new", new)):
-            keep = [f"{id_sql} AS {ID}", ROW]
-            facts_view(con, policy.checked, f"facts_{tag}", "population_input", keep, present)
+            keep = [ROW_NAME]
+            expressions = [ROW]
+            if tag == "old" and limit is not None:  # ids are made only when they are listed
+                keep.append(ID_NAME)
+                expressions.append(f"{id_sql} AS {ID}")
+            if tag == "new":
+                keep += keys
+                expressions += [f"{g.sql(d)} AS {d.ident(k)}" for g, k in zip(groups, keys, strict=True)]
+            facts_view(con, policy.checked, f"facts_{tag}", "population_input", expressions, present)
+            duties_view(con, policy.checked, f"duties_{tag}", f"facts_{tag}", keep, day, adopted=True)
             query = compile_sql(
                 policy.checked,
                 "duckdb",
-                source=f"facts_{tag}",
+                source=f"duties_{tag}",
                 as_of=day,
-                keep=(ID_NAME, ROW_NAME),
+                keep=(*keep, *duty_names(policy.checked)),
                 adopted=True,  # two versions compared as written, drafts included
             )
             con.execute(f"CREATE TEMP TABLE results_{tag} AS {query}")
-        rows = int(con.execute("SELECT count(*) FROM results_new").fetchone()[0])  # type: ignore[index]
-        labels: dict[str, str] = {}
-        for info in (*new.checked.benefits, *old.checked.benefits):
-            labels.setdefault(info.rule.name, info.rule.label.value if info.rule.label else info.rule.name)
-        old_ids = {info.rule.name for info in old.checked.benefits}
-        new_ids = {info.rule.name for info in new.checked.benefits}
-        # One pass counts every benefit's outcomes; ids are then listed (in row order) only for
-        # the benefits and kinds that have some: a join and a scan per benefit cost ~60 ms on a
-        # million rows, and most benefits do not move.
-        conditions = {
-            name: _benefit_conditions(d, name, name in old_ids, name in new_ids, old.checked, new.checked)
-            for name in labels
-        }
-        joined = f"FROM results_old AS o JOIN results_new AS n ON o.{ROW} = n.{ROW}"
-        counted = [
-            f"count_if(coalesce({condition}, FALSE))"
-            for per_kind in conditions.values()
-            for condition in per_kind.values()
-        ]
-        counts = con.execute(f"SELECT {', '.join(counted)} {joined}").fetchone()
-        assert counts is not None  # an aggregate without GROUP BY gives one row
-        benefits = []
-        width = 2 + len(KINDS)
-        for index, (name, label) in enumerate(labels.items()):
-            old_count, new_count, *moved = counts[index * width : (index + 1) * width]
-            kinds = [kind for kind, count in zip(KINDS, moved, strict=True) if count]
-            ids: dict[str, tuple[str, ...]] = {}
-            if kinds:
-                listed = [
-                    f"list(o.{ID} ORDER BY o.{ROW}) FILTER (WHERE coalesce({conditions[name][k]}, FALSE))"
-                    for k in kinds
-                ]
-                found = con.execute(f"SELECT {', '.join(listed)} {joined}").fetchone()
-                assert found is not None
-                ids = {kind: tuple(values or ()) for kind, values in zip(kinds, found, strict=True)}
-            benefits.append(BenefitPopulation(name, label, int(old_count), int(new_count), ids))
+        old_specs = {s.id: s for s in rule_specs(old.checked, day, adopted=True)}
+        new_specs = {s.id: s for s in rule_specs(new.checked, day, adopted=True)}
+        layer = _count(con, d, old_specs, new_specs, groups, limit)
     except duckdb.Error as exc:
         message = str(exc).splitlines()[0]
         hint = None
@@ -243,25 +368,249 @@ def population_diff(
         raise PolicyLoadError(
             [Diagnostic(f"{population_path}: cannot be evaluated: {message}", hint=hint)]
         ) from None
-    return attrs.evolve(diff, population=PopulationDiff(str(source), rows, day, tuple(benefits)))
+    rows, benefits, totals, group_rows, unknown_old, unknown_new = layer
+    missing = missing_facts(list(new_specs.values()), present, unknown_new)
+    named = {entry["fact"] for entry in missing}
+    missing += [
+        entry
+        for entry in missing_facts(list(old_specs.values()), present, unknown_old)
+        if entry["fact"] not in named
+    ]
+    population = PopulationDiff(
+        str(source),
+        rows,
+        day,
+        tuple(benefits),
+        tuple(missing),
+        tuple(totals),
+        {"by": [g.column for g in groups], "rows": group_rows} if groups else None,
+        limit is not None,
+    )
+    return attrs.evolve(diff, population=population)
 
 
-#: What can happen to an enterprise's benefit between the versions, in the report's order.
-KINDS = (CHANGED, UNKNOWN, GAINED, LOST)
+_Layer = tuple[
+    int, list[BenefitPopulation], list[dict[str, Any]], list[dict[str, Any]], dict[str, int], dict[str, int]
+]
 
 
-def _benefit_conditions(
-    d: Dialect, name: str, in_old: bool, in_new: bool, old: CheckedPolicy, new: CheckedPolicy
-) -> dict[str, str]:
-    """For one benefit over the joined results ``o`` and ``n``: eligible under the old version,
-    under the new one, then the condition of each of :data:`KINDS`."""
-    status, amount = d.ident(name), d.ident(f"{name}:amount")
-    o = f"o.{status}" if in_old else "FALSE"
-    n = f"n.{status}" if in_new else "FALSE"
-    oa = f"o.{amount}" if in_old and _priced(old, name) else "NULL"  # only priced benefits have one
-    na = f"n.{amount}" if in_new and _priced(new, name) else "NULL"
-    static_changed = in_old and in_new and _static_value(old, name) != _static_value(new, name)
+def _count(
+    con: Any,
+    d: Dialect,
+    old_specs: dict[str, RuleSpec],
+    new_specs: dict[str, RuleSpec],
+    groups: Sequence[GroupBy],
+    limit: int | None,
+) -> _Layer:
+    """One pass over the joined results counts every rule's outcomes and sums every amount (for
+    the whole population and, with grouping sets, per group); ids are listed in a second pass only
+    when asked for, and only for the rules and kinds that have some."""
+    names = list(dict.fromkeys([*new_specs, *old_specs]))
+    benefits_first = sorted(names, key=lambda n: (new_specs.get(n) or old_specs[n]).kind != BENEFIT)
+    selects = ["count(*)"]
+    slots: dict[str, dict[str, int]] = {}
+
+    def add(name: str, what: str, expression: str) -> None:
+        slots.setdefault(name, {})[what] = len(selects)
+        selects.append(expression)
+
+    conditions: dict[str, dict[str, str]] = {}
+    open_old: dict[str, list[str]] = {}
+    open_new: dict[str, list[str]] = {}
+    for name in benefits_first:
+        o_spec, n_spec = old_specs.get(name), new_specs.get(name)
+        c = _conditions(d, name, o_spec, n_spec)
+        conditions[name] = c
+        add(name, "old", f"coalesce(count_if(coalesce({c['old']}, FALSE)), 0)")
+        add(name, "new", f"coalesce(count_if(coalesce({c['new']}, FALSE)), 0)")
+        add(name, "known_old", f"count({c['old']})")
+        add(name, "known_new", f"count({c['new']})")
+        for kind in KINDS:
+            add(name, kind, f"coalesce(count_if(coalesce({c[kind]}, FALSE)), 0)")
+        if "amount_old" in c:
+            add(name, "sum_old", f"sum({c['amount_old']})")
+            add(name, "sum_new", f"sum({c['amount_new']})")
+            add(name, "open_old", f"coalesce(count_if({c['open_old']}), 0)")
+            add(name, "open_new", f"coalesce(count_if({c['open_new']}), 0)")
+            if o_spec is not None:
+                open_old.setdefault(o_spec.currency or "", []).append(c["open_old"])
+            if n_spec is not None:
+                open_new.setdefault(n_spec.currency or "", []).append(c["open_new"])
+    for code, opens in open_old.items():
+        add("#old" + code, "open", f"coalesce(count_if({' OR '.join(opens)}), 0)")
+    for code, opens in open_new.items():
+        add("#new" + code, "open", f"coalesce(count_if({' OR '.join(opens)}), 0)")
+    joined = f"FROM results_old AS o JOIN results_new AS n ON o.{ROW} = n.{ROW}"
+    keys = [f"n.{d.ident(k)}" for k in group_columns(groups)]
+    if keys:
+        fetched = con.execute(
+            f"SELECT grouping({keys[0]}), {', '.join(keys)}, {', '.join(selects)} {joined} "
+            f"GROUP BY GROUPING SETS ((), ({', '.join(keys)}))"
+        ).fetchall()
+        offset = 1 + len(keys)
+        total = next(row[offset:] for row in fetched if row[0])
+        parts = [(row[1:offset], row[offset:]) for row in fetched if not row[0]]
+    else:
+        found = con.execute(f"SELECT {', '.join(selects)} {joined}").fetchone()
+        assert found is not None  # an aggregate without GROUP BY gives one row
+        total, parts = found, []
+    rows = int(total[0])
+    listed = _list_ids(con, joined, conditions, slots, total, limit) if limit is not None else {}
+    benefits = []
+    sums: dict[str, dict[str, Decimal]] = {"old": {}, "new": {}}
+    for name in benefits_first:
+        o_spec, n_spec = old_specs.get(name), new_specs.get(name)
+        spec = n_spec or o_spec
+        assert spec is not None
+        slot = slots[name]
+        amount = None
+        currency = _currency(o_spec, n_spec)
+        if "sum_old" in slot:
+            for side, side_spec in (("old", o_spec), ("new", n_spec)):
+                if side_spec is not None:
+                    key = side_spec.currency or ""
+                    sums[side][key] = sums[side].get(key, Decimal(0)) + (total[slot[f"sum_{side}"]] or 0)
+            if currency != "#mixed":
+                amount = Amount(
+                    total[slot["sum_old"]] or Decimal(0),
+                    total[slot["sum_new"]] or Decimal(0),
+                    int(total[slot["open_old"]]),
+                    int(total[slot["open_new"]]),
+                )
+        benefits.append(
+            BenefitPopulation(
+                name,
+                spec.label,
+                int(total[slot["old"]]),
+                int(total[slot["new"]]),
+                listed.get(name, {}),
+                {kind: int(total[slot[kind]]) for kind in KINDS},
+                spec.kind,
+                None if currency == "#mixed" else currency,
+                amount,
+            )
+        )
+    totals = []
+    for code in sorted({*sums["old"], *sums["new"]}):
+        before = sums["old"].get(code, Decimal(0))
+        after = sums["new"].get(code, Decimal(0))
+        old_open = slots.get("#old" + code, {}).get("open")
+        new_open = slots.get("#new" + code, {}).get("open")
+        totals.append(
+            {
+                "currency": code or None,
+                "old": money_text(before, code),
+                "new": money_text(after, code),
+                "change": money_text(after - before, code),
+                "undetermined": {
+                    "old": int(total[old_open]) if old_open is not None else 0,
+                    "new": int(total[new_open]) if new_open is not None else 0,
+                },
+            }
+        )
+    group_rows = [
+        _group_row(groups, values, row, benefits_first, old_specs, new_specs, slots)
+        for values, row in sorted(parts, key=lambda part: group_key(groups, part[0]))
+    ]
+    unknown_old = {n: rows - int(total[slots[n]["known_old"]]) for n in old_specs}
+    unknown_new = {n: rows - int(total[slots[n]["known_new"]]) for n in new_specs}
+    return rows, benefits, totals, group_rows, unknown_old, unknown_new
+
+
+def _currency(old: RuleSpec | None, new: RuleSpec | None) -> str | None:
+    """A benefit's currency; ``#mixed`` when the versions pay it in different currencies."""
+    currencies = {s.currency for s in (old, new) if s is not None and s.currency is not None}
+    if len(currencies) > 1:
+        return "#mixed"
+    return next(iter(currencies), None)
+
+
+def _group_row(
+    groups: Sequence[GroupBy],
+    values: Sequence[Any],
+    row: Sequence[Any],
+    names: Sequence[str],
+    old_specs: dict[str, RuleSpec],
+    new_specs: dict[str, RuleSpec],
+    slots: dict[str, dict[str, int]],
+) -> dict[str, Any]:
+    benefits = []
+    sums: dict[str, list[Decimal]] = {}
+    for name in names:
+        slot = slots[name]
+        amount = None
+        if "sum_old" in slot:
+            currency = _currency(old_specs.get(name), new_specs.get(name))
+            before, after = row[slot["sum_old"]] or Decimal(0), row[slot["sum_new"]] or Decimal(0)
+            if currency != "#mixed":
+                amount = {
+                    "old": money_text(before, currency),
+                    "new": money_text(after, currency),
+                    "change": money_text(after - before, currency),
+                }
+                pair = sums.setdefault(currency or "", [Decimal(0), Decimal(0)])
+                pair[0] += before
+                pair[1] += after
+        benefits.append(
+            {
+                "benefit": name,
+                "eligible": {"old": int(row[slot["old"]]), "new": int(row[slot["new"]])},
+                "gained": int(row[slot[GAINED]]),
+                "lost": int(row[slot[LOST]]),
+                "amount": amount,
+            }
+        )
     return {
+        "group": {g.column: g.show(v) for g, v in zip(groups, values, strict=True)},
+        "enterprises": int(row[0]),
+        "benefits": benefits,
+        "totals": [
+            {
+                "currency": c or None,
+                "old": money_text(sums[c][0], c),
+                "new": money_text(sums[c][1], c),
+                "change": money_text(sums[c][1] - sums[c][0], c),
+            }
+            for c in sorted(sums)
+        ],
+    }
+
+
+def _list_ids(
+    con: Any,
+    joined: str,
+    conditions: dict[str, dict[str, str]],
+    slots: dict[str, dict[str, int]],
+    total: Sequence[Any],
+    limit: int,
+) -> dict[str, dict[str, tuple[str, ...]]]:
+    """Up to ``limit`` ids (0: all) per rule and kind, in row order, for the kinds that have some."""
+    wanted = [(name, kind) for name in conditions for kind in KINDS if total[slots[name][kind]]]
+    if not wanted:
+        return {}
+    listed = []
+    for name, kind in wanted:
+        items = f"list(o.{ID} ORDER BY o.{ROW}) FILTER (WHERE coalesce({conditions[name][kind]}, FALSE))"
+        listed.append(f"list_slice({items}, 1, {limit})" if limit else items)
+    found = con.execute(f"SELECT {', '.join(listed)} {joined}").fetchone()
+    assert found is not None
+    ids: dict[str, dict[str, tuple[str, ...]]] = {}
+    for (name, kind), values in zip(wanted, found, strict=True):
+        ids.setdefault(name, {})[kind] = tuple(values or ())
+    return ids
+
+
+def _conditions(d: Dialect, name: str, old: RuleSpec | None, new: RuleSpec | None) -> dict[str, str]:
+    """For one benefit or duty over the joined results ``o`` and ``n``: granted under the old
+    version, under the new one, the condition of each of :data:`KINDS`, and for a benefit with an
+    amount in either version its amount and its undetermined condition under each."""
+    status, amount = d.ident(name), d.ident(f"{name}:amount")
+    o = f"o.{status}" if old is not None else "FALSE"
+    n = f"n.{status}" if new is not None else "FALSE"
+    oa = f"o.{amount}" if old is not None and old.priced else "NULL"  # only priced benefits have one
+    na = f"n.{amount}" if new is not None and new.priced else "NULL"
+    static_changed = old is not None and new is not None and old.static != new.static
+    found = {
         "old": o,
         "new": n,
         CHANGED: f"({o} AND {n} AND ({'TRUE' if static_changed else 'FALSE'} OR {oa} IS DISTINCT FROM {na}))",
@@ -269,3 +618,13 @@ def _benefit_conditions(
         GAINED: f"(coalesce({n}, FALSE) AND {o} IS NOT NULL AND NOT {o})",
         LOST: f"(coalesce({o}, FALSE) AND {n} IS NOT NULL AND NOT {n})",
     }
+    if (old is not None and old.priced) or (new is not None and new.priced):
+        for side, spec, granted, value in (("old", old, o, oa), ("new", new, n, na)):
+            found[f"amount_{side}"] = value
+            if spec is None:
+                found[f"open_{side}"] = "FALSE"
+            elif spec.priced:  # eligibility unknown, or eligible with the rate's base unknown
+                found[f"open_{side}"] = f"({granted} IS NULL OR ({granted} AND {value} IS NULL))"
+            else:  # no amount in this version (only a cap, say): every enterprise it may grant
+                found[f"open_{side}"] = f"({granted} IS NOT FALSE)"
+    return found

@@ -505,6 +505,8 @@ def render_text(diff: PolicyDiff, color: bool = False, regions: int | None = TEX
             "outcomes: every combination of the cells the rules' constants cut; dates of evaluation "
             f"on and around every period's ends (benefits without a period: as of {diff.as_of.isoformat()})"
         )
+    if diff.population is not None:
+        lines.extend(diff.population.header_lines())  # type: ignore[attr-defined]
     lines.append("")
     lines.append(style.bold("Summary"))
     lines.extend(_summary_lines(diff))
@@ -573,6 +575,11 @@ def render_markdown(diff: PolicyDiff) -> str:
         out += ["| | old | new |", "| --- | --- | --- |"]
         out.extend(f"| {key} | {_md_escape(a)} | {_md_escape(b)} |" for key, a, b in changes)
         out.append("")
+    if diff.population is not None:
+        header_lines = diff.population.header_lines()  # type: ignore[attr-defined]
+        out.extend(f"- {_md_escape(line)}" for line in header_lines)
+        if header_lines:
+            out.append("")
     out.append("## Summary")
     out.append("")
     out.extend(f"- {_md_escape(line.strip())}" for line in _summary_lines(diff))
