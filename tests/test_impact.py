@@ -416,3 +416,19 @@ def test_an_empty_population_sums_to_zero(files: dict[str, Path], tmp_path: Path
     old, new = str(files["old.policy"]), str(files["new.policy"])
     layer = population_diff(diff_paths(old, new), old, new, str(empty), DAY, by=("所在区县",)).population
     assert layer.to_dict()["totals"][0]["change"] == "0.00"
+
+
+def test_markdown_carries_the_population_as_tables(files: dict[str, Path]) -> None:
+    from policy_dsl.diff.report import render
+
+    old, new = str(files["old.policy"]), str(files["new.policy"])
+    result = population_diff(
+        diff_paths(old, new), old, new, str(files["population.csv"]), DAY, by=("所在区县",), ids=0
+    )
+    text = render(result, "markdown")
+    section = text.split("## Population", 1)[1]
+    assert "```" not in section  # tables, not a preformatted block
+    assert "| 保费补贴 | CNY | 14,000.00 | 16,400.00 | +2,400.00 | 1 / 1 |" in section
+    assert "| **total** | CNY | 114,300.00 | 216,400.00 | +102,100.00 | 4 / 4 |" in section
+    assert "### By 所在区县" in section and "(unknown)" in section
+    assert "- 保费补贴, changed: A, B" in section  # the ids asked for (all)

@@ -655,12 +655,96 @@ def render_markdown(diff: PolicyDiff) -> str:
                 )
             out.append("")
     if diff.population is not None:
-        out += ["## Population", "", "```"]
-        out.extend(diff.population.detail_lines())  # type: ignore[attr-defined]
-        out += ["```", ""]
+        out += _md_population(diff.population.to_dict())  # type: ignore[attr-defined]
     if not diff.different:
         out.append("No differences.")
     return "\n".join(out).rstrip() + "\n"
+
+
+def _md_population(data: dict[str, Any]) -> list[str]:
+    """The population layer as Markdown tables: winners and losers, budget impact, groups."""
+    from policy_dsl.impact import group_label, money_shown
+
+    out = ["## Population", ""]
+    out.append(
+        f"{data['enterprises']} enterprises from `{_md_escape(str(data['path']))}`, as of {data['as_of']}."
+    )
+    out.append("")
+    labels = {b["benefit"]: b["label"] for b in data["benefits"]}
+    moved = [
+        b for b in data["benefits"] if any(b[k]["count"] for k in ("gained", "lost", "changed", "unknown"))
+    ]
+    if moved:
+        out += [
+            "| rule | kind | eligible or owed, old | new | gained | lost | changed | unknown |",
+            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for b in moved:
+            counts = " | ".join(str(b[k]["count"]) for k in ("gained", "lost", "changed", "unknown"))
+            out.append(
+                f"| {_md_escape(b['label'])} | {b['kind']} | {b['eligible']['old']} | "
+                f"{b['eligible']['new']} | {counts} |"
+            )
+        out.append("")
+        for b in moved:
+            for kind in ("gained", "lost", "changed", "unknown"):
+                ids = b[kind].get("ids")
+                if ids:
+                    more = b[kind]["count"] - len(ids)
+                    shown = ", ".join(_md_escape(str(i)) for i in ids) + (f", … {more} more" if more else "")
+                    out.append(f"- {_md_escape(b['label'])}, {kind}: {shown}")
+        if any(b[k].get("ids") for b in moved for k in ("gained", "lost", "changed", "unknown")):
+            out.append("")
+    else:
+        out += ["No enterprise moves.", ""]
+    priced = [b for b in data["benefits"] if b.get("amount")]
+    if priced:
+        out += [
+            "### Budget impact",
+            "",
+            "| benefit | currency | old | new | change | undetermined (old / new) |",
+            "| --- | --- | ---: | ---: | ---: | ---: |",
+        ]
+        for b in priced:
+            a = b["amount"]
+            out.append(
+                f"| {_md_escape(b['label'])} | {b['currency'] or ''} | {money_shown(a['old'])} | "
+                f"{money_shown(a['new'])} | {money_shown(a['change'], signed=True)} | "
+                f"{a['undetermined']['old']} / {a['undetermined']['new']} |"
+            )
+        for t in data["totals"]:
+            out.append(
+                f"| **total** | {t['currency'] or ''} | {money_shown(t['old'])} | {money_shown(t['new'])} | "
+                f"{money_shown(t['change'], signed=True)} | "
+                f"{t['undetermined']['old']} / {t['undetermined']['new']} |"
+            )
+        out.append("")
+    groups = data.get("groups")
+    if groups:
+        out += [f"### By {_md_escape(', '.join(groups['by']))}", ""]
+        out += [
+            "| group | enterprises | gains | losses | money, old → new (change) |",
+            "| --- | ---: | ---: | ---: | --- |",
+        ]
+        for row in groups["rows"]:
+            gained = sum(b["gained"] for b in row["benefits"])
+            lost = sum(b["lost"] for b in row["benefits"])
+            money = "; ".join(
+                f"{t['currency'] or ''} {money_shown(t['old'])} → {money_shown(t['new'])} "
+                f"({money_shown(t['change'], signed=True)})".strip()
+                for t in row["totals"]
+            )
+            label = _md_escape(group_label(groups["by"], row["group"]))
+            out.append(f"| {label} | {row['enterprises']} | {gained} | {lost} | {money} |")
+        out.append("")
+        for row in groups["rows"]:
+            label = group_label(groups["by"], row["group"])
+            for b in row["benefits"]:
+                if b["gained"] or b["lost"]:
+                    name = labels.get(b["benefit"], b["benefit"])
+                    out.append(f"- {_md_escape(label)}: {_md_escape(name)} +{b['gained']} −{b['lost']}")
+        out.append("")
+    return out
 
 
 def _md_rules(rules: Iterable[RuleChange]) -> list[str]:
