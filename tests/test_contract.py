@@ -89,7 +89,7 @@ def conforms(schema: dict[str, Any], value: Any) -> bool:
     if kinds is not None:
         ok = {
             "boolean": isinstance(value, bool),
-            "integer": is_number and value == int(value),
+            "integer": is_number and (isinstance(value, int) or value == value.to_integral_value()),
             "number": is_number,
             "string": isinstance(value, str),
             "object": isinstance(value, dict),
@@ -99,6 +99,10 @@ def conforms(schema: dict[str, Any], value: Any) -> bool:
         if not any(ok[kind] for kind in ([kinds] if isinstance(kinds, str) else kinds)):
             return False
     if "minimum" in schema and is_number and value < schema["minimum"]:
+        return False
+    if "exclusiveMaximum" in schema and is_number and value >= schema["exclusiveMaximum"]:
+        return False
+    if "exclusiveMinimum" in schema and is_number and value <= schema["exclusiveMinimum"]:
         return False
     if "pattern" in schema and isinstance(value, str) and re.fullmatch(schema["pattern"], value) is None:
         return False
@@ -514,3 +518,27 @@ def test_the_population_path_refuses_what_eval_refuses(
     with pytest.raises(FactsError) as refused:  # and eval refuses the same enterprise
         validate_facts(population_policy.checked, as_facts)
     assert message.split(":")[0] in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [
+        (10**38 - 1, True),
+        (10**38, False),
+        (-(10**38), False),
+        (Decimal("1E+999999"), False),
+        ("9" * 30, True),
+        ("9" * 31, False),
+        ("9" * 30 + "亿", True),
+    ],
+)
+def test_numbers_are_bounded_alike_in_the_reader_and_the_schema(
+    every_kind: policy_dsl.Policy, value: Any, accepted: bool
+) -> None:
+    """Past 10^38 no backend's DECIMAL holds a number (and 1E+999999 overflowed a rate)."""
+    checked = every_kind.checked
+    outcome, detail = read(checked, "小数", value)
+    assert (outcome == "ok") == accepted, detail
+    assert conforms(facts_schema(checked), {"小数": value}) == accepted
+    if not accepted and not isinstance(value, str):
+        assert "too large" in detail[0][0]

@@ -91,7 +91,12 @@ MULTIPLIERS: dict[str, int] = {"万": 10**4, "亿": 10**8}
 DIGIT = "[0-9０-９]"
 SPACE = "[ \\t\\u3000]*"
 _ZERO = "[0０]"
-_NUMBER = f"({DIGIT}+(?:\\.{DIGIT}+)?)"
+#: The digits of a whole part: at most 30 (a policy's literals have at most 30 digits too), so
+#: with 亿 a value stays under 10^38, what every backend's DECIMAL holds.
+_WHOLE = f"{DIGIT}{{1,30}}"
+#: Numbers given as numbers (int, Decimal, a JSON number) must be less than this in magnitude.
+LIMIT = 10**38
+_NUMBER = f"({_WHOLE}(?:\\.{DIGIT}+)?)"
 _MULT = "([万亿])?"
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
 
@@ -128,9 +133,9 @@ def amount_pattern(signed: bool) -> str:
 def integer_pattern(signed: bool) -> str:
     """A whole number: digits (``12``, ``12.0``), or a fraction 万 or 亿 make whole (``1.5万``)."""
     sign = "-?" if signed else ""
-    plain = f"{DIGIT}+(?:\\.{_ZERO}+)?"
-    wan = f"{DIGIT}+(?:\\.{DIGIT}{{1,4}}{_ZERO}*)?{SPACE}万"
-    yi = f"{DIGIT}+(?:\\.{DIGIT}{{1,8}}{_ZERO}*)?{SPACE}亿"
+    plain = f"{_WHOLE}(?:\\.{_ZERO}+)?"
+    wan = f"{_WHOLE}(?:\\.{DIGIT}{{1,4}}{_ZERO}*)?{SPACE}万"
+    yi = f"{_WHOLE}(?:\\.{DIGIT}{{1,8}}{_ZERO}*)?{SPACE}亿"
     return f"^{SPACE}{sign}(?:{plain}|{wan}|{yi}){SPACE}$"
 
 
@@ -150,12 +155,12 @@ def date_pattern() -> str:
 def duration_pattern(unit: str | None) -> str:
     """A length of time in ``unit`` (any unit for None): ``3个工作日``, ``30 days``."""
     words = duration_words(unit) if unit is not None else list(DURATION_UNITS)
-    return f"^{SPACE}({DIGIT}+){SPACE}({_words(words)}){SPACE}$"
+    return f"^{SPACE}({_WHOLE}){SPACE}({_words(words)}){SPACE}$"
 
 
 def natural_pattern() -> str:
     """Digits only: a duration's number in ``{"value": …, "unit": …}``."""
-    return f"^{SPACE}({DIGIT}+){SPACE}$"
+    return f"^{SPACE}({_WHOLE}){SPACE}$"
 
 
 _CACHE: dict[str, _Any] = {}
@@ -331,6 +336,8 @@ def _number(value: _Any, signed: bool, what: str = "amounts") -> _D:
         number = _D(value)
         if not number.is_finite():
             raise _Bad(f"expected a finite number, got {_shown(value)}")
+        if number.copy_abs() >= LIMIT:
+            raise _Bad(f"{_shown(value)} is too large: numbers must be less than 10^38 in magnitude")
     if not signed and number < 0:
         raise _Bad(f"{what} cannot be negative, got {_shown(value)}")
     return number

@@ -159,6 +159,9 @@ def read_json(source: SourceFile, what: str) -> Any:
         raise PolicyLoadError(_duplicate_keys(source, what)) from None
     except RecursionError:
         raise PolicyLoadError([Diagnostic(f"{what} are nested too deeply to read", _start(source))]) from None
+    except ArithmeticError:  # decimal.InvalidOperation / Overflow: an exponent no Decimal holds
+        problem = Diagnostic(f"{what} hold a number too large to read exactly", _start(source))
+        raise PolicyLoadError([problem]) from None
 
 
 def _start(source: SourceFile) -> SourcePosition:

@@ -489,12 +489,16 @@ def _write_arrow(con: Any, query: str, output: str) -> None:
                 )
             ]
         ) from None
+    import pyarrow as pa
+
     relation = con.sql(query)
     stream = getattr(relation, "to_arrow_reader", None) or relation.fetch_arrow_reader  # DuckDB < 1.4
-    batches = stream(1 << 16)
     try:
+        batches = stream(1 << 16)
         with ipc.new_file(output, batches.schema) as writer:
             for batch in batches:
                 writer.write_batch(batch)
     except OSError as exc:
         raise PolicyLoadError([Diagnostic(f"{output}: cannot be written: {exc}")]) from None
+    except pa.ArrowException as exc:  # a column Arrow cannot hold (nested too deeply, …)
+        raise _population_error(f"the results cannot be written as Arrow: {exc}") from None

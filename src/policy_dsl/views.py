@@ -160,6 +160,7 @@ def _fact_schema(checked: CheckedPolicy, name: str) -> dict[str, Any]:
             if kind == "enum"
             else {"type": "array", "items": {"enum": values}, "uniqueItems": True}
         )
+    _bounded(schema)
     _nullable(schema)  # null, like a fact left out, is unknown
     decl = info.decl
     if decl.label is not None:
@@ -168,6 +169,21 @@ def _fact_schema(checked: CheckedPolicy, name: str) -> dict[str, Any]:
         schema["description"] = decl.description.value
     schema["x-policy-type"] = str(info.type)
     return schema
+
+
+def _bounded(schema: dict[str, Any]) -> None:
+    """Every number in ``schema`` less than 10^38 in magnitude, as the reader requires (intake.LIMIT)."""
+    if schema.get("type") in ("integer", "number"):
+        schema["exclusiveMaximum"] = intake.LIMIT
+        if "minimum" not in schema:
+            schema["exclusiveMinimum"] = -intake.LIMIT
+    for value in schema.values():
+        if isinstance(value, dict):
+            _bounded(value)
+        elif isinstance(value, list):
+            for item in value:
+                if isinstance(item, dict):
+                    _bounded(item)
 
 
 def _nullable(schema: dict[str, Any]) -> None:
