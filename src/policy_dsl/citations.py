@@ -411,16 +411,27 @@ def _sentences(text: str) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
+@functools.lru_cache(maxsize=4)
+def _normalized(sentences: tuple[str, ...]) -> tuple[str, ...]:
+    """Each sentence normalized, once for all the citations a check compares with them."""
+    return tuple(normalize_text(sentence) for sentence in sentences)
+
+
 def closest_sentence(text: str, sentences: Sequence[str]) -> str | None:
     """A hint naming the source sentence most like ``text``; never the identical string."""
     wanted = normalize_text(text)
     best: tuple[float, str] | None = None
-    for sentence in sentences:
-        norm = normalize_text(sentence)
+    # the citation is the matcher's second sequence, indexed once; each sentence is the first (the
+    # longest common block has the same size either way round)
+    matcher = difflib.SequenceMatcher(None, autojunk=False)
+    matcher.set_seq2(wanted)
+    for sentence, norm in zip(sentences, _normalized(tuple(sentences)), strict=True):
         if norm == wanted:
             continue
-        matcher = difflib.SequenceMatcher(None, wanted, norm, autojunk=False)
-        ratio = matcher.find_longest_match(0, len(wanted), 0, len(norm)).size / max(len(wanted), 1)
+        if best is not None and min(len(norm), len(wanted)) / max(len(wanted), 1) <= best[0]:
+            continue  # cannot beat the best: a common block is no longer than either text
+        matcher.set_seq1(norm)
+        ratio = matcher.find_longest_match(0, len(norm), 0, len(wanted)).size / max(len(wanted), 1)
         if best is None or ratio > best[0]:
             best = (ratio, sentence)
     if best is None or best[0] < 0.4:
