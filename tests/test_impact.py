@@ -432,3 +432,16 @@ def test_markdown_carries_the_population_as_tables(files: dict[str, Path]) -> No
     assert "| **total** | CNY | 114,300.00 | 216,400.00 | +102,100.00 | 4 / 4 |" in section
     assert "### By 所在区县" in section and "(unknown)" in section
     assert "- 保费补贴, changed: A, B" in section  # the ids asked for (all)
+
+
+def test_enum_groups_follow_the_enum_order(files: dict[str, Path]) -> None:
+    """An enum's groups come in the order the enum declares its values (not their text's order),
+    NULL last; other columns in their values' order."""
+    from policy_dsl.impact import GroupBy, group_key
+
+    enum, plain = GroupBy("等级", order=("乙", "甲", "丙")), GroupBy("区县")
+    values = [("甲", "b"), (None, "a"), ("丙", "a"), ("乙", None), ("乙", "a")]
+    ordered = sorted(values, key=lambda v: group_key([enum, plain], v))
+    assert ordered == [("乙", "a"), ("乙", None), ("甲", "b"), ("丙", "a"), (None, "a")]
+    rows = _summary(files, by=("分类",))["groups"]["rows"]  # and through the population path
+    assert [r["group"]["分类"] for r in rows] == ["一类", "二类", None]

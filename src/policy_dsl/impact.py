@@ -188,6 +188,7 @@ class GroupBy:
     column: str
     bounds: tuple[Decimal, ...] = ()
     written: tuple[str, ...] = ()  # each bound as the user wrote it (the policy's notation)
+    order: tuple[str, ...] = ()  # an enum fact's values, in the order the enum declares them
 
     @property
     def banded(self) -> bool:
@@ -318,6 +319,7 @@ def resolve_by(
     present: Mapping[str, str],
     facts: Mapping[str, Any],
     population: str,
+    orders: Mapping[str, tuple[str, ...]] | None = None,
 ) -> list[GroupBy]:
     """The ``--by`` columns checked against the population's columns (``present``: name → DuckDB
     type) and the facts (name → FactInfo) of the versions: each must be a column; a band needs a
@@ -341,7 +343,7 @@ def resolve_by(
             hint = f"did you mean `{close[0]}`?" if close else "columns: " + ", ".join(present)
             raise _by_error(f"`{column}` is not a column of {population}", hint=hint)
         if not written:
-            groups.append(GroupBy(column))
+            groups.append(GroupBy(column, order=(orders or {}).get(column, ())))
             continue
         fact = facts.get(column)
         if fact is not None and fact.type.kind not in BANDED_KINDS:
@@ -355,14 +357,31 @@ def resolve_by(
     return groups
 
 
+def enum_orders(*policies: Any) -> dict[str, tuple[str, ...]]:
+    """Each enum fact of the checked ``policies``: its values in declaration order (the last
+    policy's declaration wins, as it does for the facts)."""
+    orders: dict[str, tuple[str, ...]] = {}
+    for checked in policies:
+        for name, info in checked.facts.items():
+            enum = checked.enums.get(info.type.param or "") if info.type.kind == "enum" else None
+            if enum is not None:
+                orders[name] = tuple(v.name for v in enum.values)
+    return orders
+
+
 def group_columns(groups: Sequence[GroupBy]) -> list[str]:
     """The internal names of the group keys in the results (``#`` is in no name of a policy)."""
     return [f"#by{index}" for index in range(len(groups))]
 
 
-def group_key(groups: Sequence[GroupBy], values: Sequence[Any]) -> tuple[tuple[bool, Any], ...]:
-    """A sort key for a group's row: bands in order, values in their order, NULL last."""
-    return tuple((value is None, value if value is not None else 0) for value in values)
+def group_key(groups: Sequence[GroupBy], values: Sequence[Any]) -> tuple[tuple[bool, int, Any], ...]:
+    """A sort key for a group's row: bands in order, an enum's values in its order, other values
+    in theirs, NULL last."""
+    key = []
+    for group, value in zip(groups, values, strict=False):
+        rank = group.order.index(value) if value in group.order else len(group.order)
+        key.append((value is None, rank, value if value is not None else 0))
+    return tuple(key)
 
 
 def group_label(columns: Sequence[str], group: Mapping[str, str | None]) -> str:

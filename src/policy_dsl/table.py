@@ -26,6 +26,7 @@ from policy_dsl.impact import (
     RuleSpec,
     duties_view,
     duty_names,
+    enum_orders,
     group_columns,
     group_key,
     missing_facts,
@@ -317,7 +318,7 @@ def population_summary(
         relation = population_source(con, source, {n: f.type.kind for n, f in checked.facts.items()})
         con.execute(f"CREATE TEMP VIEW population_input AS SELECT * FROM {relation}")
         present = {column[0]: str(column[1]) for column in describe(con, "population_input")}
-        groups = resolve_by(parsed, present, checked.facts, path)
+        groups = resolve_by(parsed, present, checked.facts, path, enum_orders(checked))
         query = _query(con, checked, "population_input", day, adopted, groups)
         results = f"({query})"
         if output is not None:

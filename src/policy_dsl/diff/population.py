@@ -27,6 +27,7 @@ from policy_dsl.impact import (
     RuleSpec,
     duties_view,
     duty_names,
+    enum_orders,
     group_columns,
     group_key,
     group_label,
@@ -319,7 +320,7 @@ def population_diff(
         described = describe(con, "population_input")
         present = {column[0]: str(column[1]) for column in described if column[0] != ROW_NAME}
         facts = {**old.checked.facts, **new.checked.facts}
-        groups = resolve_by(parsed, present, facts, population_path)
+        groups = resolve_by(parsed, present, facts, population_path, enum_orders(old.checked, new.checked))
         id_column = next((c for c in ID_COLUMNS if c in present), None)
         grouped = {g.column for g in groups}
         unknown = sorted(c for c in present if c not in facts and c != id_column and c not in grouped)
