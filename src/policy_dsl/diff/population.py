@@ -357,7 +357,9 @@ def population_diff(
                 keep=(*keep, *duty_names(policy.checked)),
                 adopted=True,  # two versions compared as written, drafts included
             )
-            con.execute(f"CREATE TEMP TABLE results_{tag} AS {query}")
+            # without ids the results are only counted: a view, read once by the counting query
+            stored = "VIEW" if limit is None else "TABLE"
+            con.execute(f"CREATE TEMP {stored} results_{tag} AS {query}")
         old_specs = {s.id: s for s in rule_specs(old.checked, day, adopted=True)}
         new_specs = {s.id: s for s in rule_specs(new.checked, day, adopted=True)}
         layer = _count(con, d, old_specs, new_specs, groups, limit)
@@ -441,26 +443,17 @@ def _count(
         add("#old" + code, "open", f"coalesce(count_if({' OR '.join(opens)}), 0)")
     for code, opens in open_new.items():
         add("#new" + code, "open", f"coalesce(count_if({' OR '.join(opens)}), 0)")
-    # Both results were written from one scan order of population_input (DuckDB keeps insertion
-    # order unless told otherwise), so row k of one is row k of the other: a positional join pairs
-    # them without hashing a million rows. Checked, never assumed: else the join on the row number.
-    joined = "FROM results_old AS o POSITIONAL JOIN results_new AS n"
-    misplaced = con.execute(f"SELECT count_if(o.{ROW} IS DISTINCT FROM n.{ROW}) {joined}").fetchone()
-    if misplaced is None or misplaced[0]:
-        joined = f"FROM results_old AS o JOIN results_new AS n ON o.{ROW} = n.{ROW}"
+    # Both results come from one scan order of population_input (DuckDB keeps insertion order
+    # unless told otherwise), so row k of one is row k of the other: a positional join pairs them
+    # without hashing a million rows. Checked in the same pass, never assumed: rows whose numbers
+    # differ are counted, and if there are any the counts are made again by the row number.
     keys = [f"n.{d.ident(k)}" for k in group_columns(groups)]
-    if keys:
-        fetched = con.execute(
-            f"SELECT grouping({keys[0]}), {', '.join(keys)}, {', '.join(selects)} {joined} "
-            f"GROUP BY GROUPING SETS ((), ({', '.join(keys)}))"
-        ).fetchall()
-        offset = 1 + len(keys)
-        total = next(row[offset:] for row in fetched if row[0])
-        parts = [(row[1:offset], row[offset:]) for row in fetched if not row[0]]
-    else:
-        found = con.execute(f"SELECT {', '.join(selects)} {joined}").fetchone()
-        assert found is not None  # an aggregate without GROUP BY gives one row
-        total, parts = found, []
+    misplaced = f"count_if(o.{ROW} IS DISTINCT FROM n.{ROW})"
+    joined = "FROM results_old AS o POSITIONAL JOIN results_new AS n"
+    total, parts = _aggregate(con, [*selects, misplaced], keys, joined)
+    if total[-1]:
+        joined = f"FROM results_old AS o JOIN results_new AS n ON o.{ROW} = n.{ROW}"
+        total, parts = _aggregate(con, [*selects, misplaced], keys, joined)
     rows = int(total[0])
     listed = _list_ids(con, joined, conditions, slots, total, limit) if limit is not None else {}
     benefits = []
@@ -581,6 +574,23 @@ def _group_row(
             for c in sorted(sums)
         ],
     }
+
+
+def _aggregate(
+    con: Any, selects: Sequence[str], keys: Sequence[str], joined: str
+) -> tuple[Sequence[Any], list[tuple[Sequence[Any], Sequence[Any]]]]:
+    """The aggregates over every row, and per group of ``keys`` (when there are any)."""
+    if keys:
+        fetched = con.execute(
+            f"SELECT grouping({keys[0]}), {', '.join(keys)}, {', '.join(selects)} {joined} "
+            f"GROUP BY GROUPING SETS ((), ({', '.join(keys)}))"
+        ).fetchall()
+        offset = 1 + len(keys)
+        total = next(row[offset:] for row in fetched if row[0])
+        return total, [(row[1:offset], row[offset:]) for row in fetched if not row[0]]
+    found = con.execute(f"SELECT {', '.join(selects)} {joined}").fetchone()
+    assert found is not None  # an aggregate without GROUP BY gives one row
+    return found, []
 
 
 def _list_ids(
