@@ -196,7 +196,7 @@ def _midpoint(a: Any, b: Any, type_: Type) -> Any | None:
 
 def _below(a: Any, type_: Type) -> Any | None:
     if isinstance(a, dt.date):
-        return a - dt.timedelta(days=1)
+        return a - dt.timedelta(days=1) if a > dt.date.min else None  # no day before 0001-01-01
     if type_.kind in {"money", "percent", "duration", "integer", "decimal"}:
         if a <= 0:
             return None if type_.kind in {"money", "percent", "duration"} else a - 1
@@ -206,9 +206,9 @@ def _below(a: Any, type_: Type) -> Any | None:
     return None
 
 
-def _above(a: Any, type_: Type) -> Any:
+def _above(a: Any, type_: Type) -> Any | None:
     if isinstance(a, dt.date):
-        return a + dt.timedelta(days=1)
+        return a + dt.timedelta(days=1) if a < dt.date.max else None  # no day after 9999-12-31
     if type_.kind in {"integer", "duration"}:
         return int(a) * 2 if int(a) > 0 else int(a) + 1
     return Decimal(a) * 2 if a > 0 else Decimal(a) + 1
@@ -229,7 +229,9 @@ def ordered_cells(boundaries: Iterable[Any], type_: Type, default: Any) -> list[
             middle = _midpoint(point, points[index + 1], type_)
             if middle is not None:
                 cells.append(Cell(middle, point, False, points[index + 1], False))
-    cells.append(Cell(_above(points[-1], type_), points[-1], False, None, False))
+    above = _above(points[-1], type_)
+    if above is not None:
+        cells.append(Cell(above, points[-1], False, None, False))
     return cells
 
 
