@@ -43,6 +43,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--index", type=int, help="run one input (with --category) and print its traceback")
     parser.add_argument("--no-save", action="store_true", help="do not write reproducers")
     parser.add_argument("--timeout", type=float, default=TIMEOUT, help="seconds before an input is a hang")
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="run inputs in this process (faster to debug; a native crash then ends the run)",
+    )
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines")
     parser.add_argument(
         "--minimize", action="store_true", help="shrink the saved reproducers' inputs (same crash), then stop"
@@ -58,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.index is not None:
         if not args.category or len(args.category) != 1:
             parser.error("--index needs one --category")
-        case, result = draw_one(args.seed, args.category[0], args.index)
+        case, result = draw_one(args.seed, args.category[0], args.index, isolate=not args.in_process)
         print(f"{args.category[0]} #{args.index} (seed {args.seed}): {result.outcome} at {result.stage}")
         print(f"files: {sorted(case.files)}  params: {case.params}")
         if result.error is not None:
@@ -76,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         budget=args.budget,
         save=not args.no_save,
         timeout=args.timeout,
+        isolate=not args.in_process,
         progress=None if args.quiet else lambda line: print(line, flush=True),
     )
     campaign.run()
@@ -96,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     if campaign.harness_errors:
         print(f"\n{len(campaign.harness_errors)} inputs not drawn (a bug of the campaign; not counted):")
         print("\n".join("- " + line for line in campaign.harness_errors[:10]))
+    if campaign.worker is not None and campaign.worker.restarts:
+        print(f"\nthe child process running the inputs was restarted {campaign.worker.restarts} times")
     pending = len(known_crashes(pending_only=True))
     print(f"\nreproducers in tests/fuzz/crashes/: {len(known_crashes())}, {pending} of them not yet fixed")
     return 1 if campaign.new_findings else 0

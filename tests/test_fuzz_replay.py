@@ -77,3 +77,17 @@ def test_a_small_campaign_finds_no_new_crash() -> None:
     assert not new, "new crashes (run benchmarks/fuzz.py --seed 0 --inputs 200 to save them):\n" + "\n".join(
         new
     )
+
+
+def test_a_native_crash_ends_the_child_not_the_campaign() -> None:
+    """A segfault in native code (here a real one: reading address 0) is reported as a crash of its
+    input, and the next input runs in a new child process."""
+    from fuzz.campaign import Case, Worker
+
+    with Worker(timeout=5.0) as worker:
+        crashed = worker.run(Case("selftest-native-crash", "tests/examples/good", {}, {}))
+        assert crashed.outcome == "crash"
+        assert crashed.key == "selftest-native-crash|SIGSEGV|native code"
+        assert "SIGSEGV" in str(crashed.error)
+        after = worker.run(Case("selftest-native-crash", "tests/examples/good", {}, {}))
+        assert after.outcome == "crash" and worker.restarts == 1

@@ -267,7 +267,7 @@ def _eval_population(
             date,
             adopted,
             by=by,
-            progress=sys.stderr.isatty(),
+            progress=sys.stdout.isatty() and sys.stderr.isatty(),
         )
     except PolicyError as error:
         raise PolicyFailure(error) from None

@@ -47,10 +47,14 @@ READERS = {
 }
 
 
-def _connect() -> Any:
+def connect(progress: bool = False) -> Any:
+    """A DuckDB connection; its progress bar only when asked for. DuckDB's own default is on, and it
+    draws on standard output, where it would land in a report written to a file or a pipe."""
     import duckdb
 
-    return duckdb.connect()
+    con = duckdb.connect()
+    con.execute(f"SET enable_progress_bar = {'true' if progress else 'false'}")
+    return con
 
 
 def describe(con: Any, relation: str) -> list[Any]:
@@ -219,7 +223,7 @@ def evaluate_table(
 ) -> Any:
     """Every benefit's status and amount for each row of an Arrow table or pandas DataFrame → Arrow
     table; with ``duties``, a BOOLEAN column per duty after the kept columns (TRUE owed)."""
-    con = _connect()
+    con = connect()
     con.register("population_input", table)
     try:
         relation = con.sql(_query(con, checked, "population_input", as_of, adopted, duties=duties))
@@ -227,6 +231,8 @@ def evaluate_table(
         return fetch()
     except Exception as exc:  # duckdb raises its own hierarchy; give the user one error type
         raise _population_error(str(exc)) from None
+    finally:
+        con.close()  # now, not whenever the garbage collector gets to it (see _write_arrow)
 
 
 PLAIN_VALUES_HINT = (
@@ -311,9 +317,7 @@ def population_summary(
     parsed = parse_by(by)
     day = as_of or dt.date.today()
     specs = rule_specs(checked, day, adopted)
-    con = _connect()
-    if progress:
-        con.execute("SET enable_progress_bar = true")
+    con = connect(progress)
     try:
         relation = population_source(con, source, {n: f.type.kind for n, f in checked.facts.items()})
         con.execute(f"CREATE TEMP VIEW population_input AS SELECT * FROM {relation}")
@@ -328,6 +332,8 @@ def population_summary(
         raise _population_error(str(exc)) from None
     except UnicodeDecodeError as exc:  # DuckDB's message about a cell that is not UTF-8
         raise _population_error(f"a value is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    finally:
+        con.close()  # with what it registered (a memory-mapped results file): see _write_arrow
     unknown = {b["benefit"]: b["unknown"] for b in data["benefits"]}
     return {
         "population": path,
@@ -494,6 +500,7 @@ def _write_arrow(con: Any, query: str, output: str) -> None:
 
     relation = con.sql(query)
     stream = getattr(relation, "to_arrow_reader", None) or relation.fetch_arrow_reader  # DuckDB < 1.4
+    batches = None
     try:
         batches = stream(1 << 16)
         with ipc.new_file(output, batches.schema) as writer:
@@ -503,3 +510,8 @@ def _write_arrow(con: Any, query: str, output: str) -> None:
         raise PolicyLoadError([Diagnostic(f"{output}: cannot be written: {exc}")]) from None
     except pa.ArrowException as exc:  # a column Arrow cannot hold (nested too deeply, …)
         raise _population_error(f"the results cannot be written as Arrow: {exc}") from None
+    finally:
+        # A reader still open on a query of a connection that is gone is a use-after-free in
+        # native code: closed here, while the connection is alive, even when the query failed.
+        if batches is not None:
+            batches.close()

@@ -797,6 +797,14 @@ def run_cli(case: Case, folder: Path, stage: Stage) -> None:
         raise CliPolicyError("exit 2")
 
 
+def run_native_crash(case: Case, folder: Path, stage: Stage) -> None:
+    """Not a category: a real segfault (reading address 0), to test that :class:`Worker` survives one."""
+    import ctypes
+
+    stage("native crash")
+    ctypes.string_at(0)
+
+
 RUNNERS: dict[str, Callable[[Case, Path, Stage], None]] = {
     "policy": run_policy,
     "source": run_policy,
@@ -805,6 +813,7 @@ RUNNERS: dict[str, Callable[[Case, Path, Stage], None]] = {
     "population": run_population,
     "diff": run_diff,
     "cli": run_cli,
+    "selftest-native-crash": run_native_crash,
 }
 
 
@@ -872,6 +881,147 @@ def run_case(case: Case, workspace: Workspace, timeout: float = TIMEOUT) -> Resu
     return result
 
 
+# ---------------------------------------------------------------- a child process per campaign
+
+
+class NativeCrash(Exception):
+    """The child process running an input died of a signal: a crash inside native code (libarrow,
+    DuckDB), which no ``except`` can catch."""
+
+
+class ChildError(Exception):
+    """An exception raised in the child process, carried back by name and message."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(name, message)  # both in ``args``: it crosses the pipe by pickle
+        self.name = name
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def error_name(error: BaseException | None) -> str:
+    return error.name if isinstance(error, ChildError) else type(error).__name__
+
+
+def _serve(conn: Any, timeout: float) -> None:
+    """The child's loop: an input in — a :class:`Case`, or its name ``(seed, category, index)`` to
+    draw here (a case can hold values nested too deeply to pickle) — a picklable :class:`Result`
+    out, until ``None``. A native crash prints the Python stack it happened under on stderr."""
+    import faulthandler
+
+    faulthandler.enable()
+    workspace = Workspace()
+    drawer: Drawer | None = None
+    try:
+        while True:
+            task = conn.recv()
+            if task is None:
+                break
+            if isinstance(task, Case):
+                case = task
+            else:
+                drawer = drawer or Drawer(workspace)
+                seed, category, index = task
+                try:
+                    case = drawer.draw(category, case_rng(seed, category, index))
+                except Exception as exc:  # a bug of the campaign itself
+                    conn.send(Result("harness_error", "draw", ChildError(type(exc).__name__, str(exc))))
+                    continue
+            result = run_case(case, workspace, timeout)
+            if result.error is not None:
+                message = _scrub(str(result.error), workspace)
+                result.error = ChildError(type(result.error).__name__, message)
+            conn.send(result)
+    finally:
+        workspace.close()
+
+
+class Worker:
+    """Runs cases in a child process (``spawn``: a fresh interpreter, no inherited DuckDB threads).
+
+    A segfault in native code kills the child, not the campaign: the input is reported as a crash
+    keyed ``category|SIGSEGV|native code``, saved as a reproducer like any other, and a new child
+    takes the next input. A child that neither answers nor uses CPU for ``wall`` seconds (a
+    deadlock in native code) is killed and the input counted as a hang."""
+
+    def __init__(self, timeout: float = TIMEOUT, wall: float | None = None) -> None:
+        self.timeout = timeout
+        self.wall = wall if wall is not None else max(120.0, 20 * timeout)
+        self.process: Any = None
+        self.conn: Any = None
+        self.started = 0
+
+    @property
+    def restarts(self) -> int:
+        """Child processes started after the first: one per native crash or hang."""
+        return max(self.started - 1, 0)
+
+    def _start(self) -> None:
+        import multiprocessing
+
+        context = multiprocessing.get_context("spawn")
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=_serve, args=(child, self.timeout), daemon=True)
+        self.process.start()
+        child.close()
+
+    def run(self, case: Case | tuple[int, str, int]) -> Result:
+        """Run ``case``, or the input named ``(seed, category, index)``, in the child."""
+        category = case.category if isinstance(case, Case) else case[1]
+        if self.process is None or not self.process.is_alive():
+            self._start()
+            self.started += 1
+        try:
+            self.conn.send(case)
+            if self.conn.poll(self.wall):
+                result: Result = self.conn.recv()
+                return result
+            self.process.kill()
+            self.process.join()
+            self.process = None
+            return Result(
+                "hang",
+                "native code",
+                Hang(f"no answer in {self.wall:g} s of wall time"),
+                key=f"{category}|Hang|native code",
+                frame="(native code)",
+            )
+        except (EOFError, OSError, BrokenPipeError):
+            self.process.join(timeout=10)
+            code = self.process.exitcode
+            self.process = None
+            signame = signal.Signals(-code).name if code is not None and code < 0 else f"exit {code}"
+            error = NativeCrash(f"the process running the input died: {signame}")
+            return Result(
+                "crash",
+                "native code",
+                error,
+                key=f"{category}|{signame}|native code",
+                frame=f"(native code: {signame})",
+                trace=f"NativeCrash: {error}",
+            )
+
+    def close(self) -> None:
+        if self.process is not None and self.process.is_alive():
+            try:
+                self.conn.send(None)
+                self.process.join(timeout=10)
+            except (OSError, BrokenPipeError):
+                pass
+            if self.process.is_alive():
+                self.process.kill()
+                self.process.join()
+        self.process = None
+
+    def __enter__(self) -> Worker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def _scrub(text: str, workspace: Workspace) -> str:
     """No machine paths: the scratch folder and the installation's prefix are cut off."""
     text = text.replace(str(workspace.root), "<work>")
@@ -907,6 +1057,8 @@ def save_reproducer(
     digest = hashlib.sha1(result.key.encode("utf-8")).hexdigest()[:8]
     exc_name = result.key.split("|")[1]
     function = result.frame.split(":")[1] if result.frame.count(":") >= 1 else ""
+    if result.frame.startswith("(native code"):
+        function = "native"
     target = directory / _slug(f"{case.category}-{exc_name}-{function}-{digest}")
     target.mkdir(parents=True, exist_ok=True)
     omitted = {}
@@ -920,7 +1072,7 @@ def save_reproducer(
         "key": result.key,
         "category": case.category,
         "stage": result.stage,
-        "exception": f"{type(result.error).__name__}: {message[:400]}",
+        "exception": f"{error_name(result.error)}: {message[:400]}",
         "frame": result.frame,
         "seed": seed,
         "index": index,
@@ -1003,11 +1155,13 @@ class Campaign:
     budget: float | None = None
     save: bool = True
     timeout: float = TIMEOUT
+    isolate: bool = True  # inputs run in a child process (:class:`Worker`): native crashes are findings
     progress: Callable[[str], None] | None = None
     tallies: dict[str, Tally] = field(default_factory=dict)
     findings: dict[str, Finding] = field(default_factory=dict)
     harness_errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    worker: Worker | None = None
 
     def run(self) -> Campaign:
         workspace = Workspace()
@@ -1018,6 +1172,7 @@ class Campaign:
         self.tallies = {c: Tally() for c in self.categories}
         start = time.perf_counter()
         total = 0
+        self.worker = Worker(self.timeout) if self.isolate else None
         try:
             while True:
                 if self.inputs is not None and total >= self.inputs:
@@ -1033,30 +1188,42 @@ class Campaign:
                     self.progress(self.progress_line(total, time.perf_counter() - start))
         finally:
             self.seconds = time.perf_counter() - start
+            if self.worker is not None:
+                self.worker.close()
             workspace.close()
         return self
 
     def run_one(
         self, drawer: Drawer, workspace: Workspace, category: str, index: int, known: dict[str, Path]
     ) -> Result:
-        try:
-            case = drawer.draw(category, case_rng(self.seed, category, index))
-        except Exception as exc:  # a bug of the campaign itself: reported apart, never counted as an input
-            self.harness_errors.append(f"{category} #{index}: {type(exc).__name__}: {exc}"[:300])
-            return Result("harness_error", "draw", exc)
-        result = run_case(case, workspace, self.timeout)
+        case: Case | None = None
+        if self.worker is not None:
+            result = self.worker.run((self.seed, category, index))  # drawn in the child
+        else:
+            try:
+                case = drawer.draw(category, case_rng(self.seed, category, index))
+            except Exception as exc:
+                result = Result("harness_error", "draw", exc)
+            else:
+                result = run_case(case, workspace, self.timeout)
+        if result.outcome == "harness_error":  # a bug of the campaign itself: never counted as an input
+            message = f"{category} #{index}: {error_name(result.error)}: {result.error}"
+            self.harness_errors.append(message[:300])
+            return result
         self.tallies[category].add(result)
         if result.outcome in {"crash", "hang"}:
             finding = self.findings.get(result.key)
             if finding is not None:
                 finding.count += 1
                 return result
-            exception = f"{type(result.error).__name__}: {_scrub(str(result.error), workspace)[:200]}"
+            exception = f"{error_name(result.error)}: {_scrub(str(result.error), workspace)[:200]}"
             finding = Finding(result.key, category, index, result.stage, exception, result.frame)
             finding.known = result.key in known
             if finding.known:
                 finding.saved = known[result.key]
             elif self.save and result.key not in known_crashes():
+                if case is None:  # drawn again here, from its name, to be saved
+                    case = drawer.draw(category, case_rng(self.seed, category, index))
                 finding.saved = save_reproducer(case, result, self.seed, index, workspace)
             self.findings[result.key] = finding
             if self.progress is not None:
@@ -1170,6 +1337,9 @@ def minimize(directory: Path, budget: int = 300) -> tuple[int, int]:
 def replay(directory: Path, timeout: float = TIMEOUT) -> tuple[Result, dict[str, Any]]:
     """Run a saved reproducer through its category's runner, as the campaign ran it."""
     case, meta = load_reproducer(directory)
+    if meta["key"].endswith("|native code"):  # it may still kill its process: run it in a child
+        with Worker(timeout) as worker:
+            return worker.run(case), meta
     workspace = Workspace()
     try:
         return run_case(case, workspace, timeout), meta
@@ -1177,11 +1347,15 @@ def replay(directory: Path, timeout: float = TIMEOUT) -> tuple[Result, dict[str,
         workspace.close()
 
 
-def draw_one(seed: int, category: str, index: int) -> tuple[Case, Result]:
-    """One input by its name (seed, category, index): drawn and run again, for ``--index``."""
+def draw_one(seed: int, category: str, index: int, isolate: bool = True) -> tuple[Case, Result]:
+    """One input by its name (seed, category, index): drawn and run again, for ``--index`` (in a
+    child process, unless ``isolate`` is false, so that a native crash is reported, not suffered)."""
     workspace = Workspace()
     try:
         case = Drawer(workspace).draw(category, case_rng(seed, category, index))
+        if isolate:
+            with Worker() as worker:
+                return case, worker.run(case)
         return case, run_case(case, workspace)
     finally:
         workspace.close()

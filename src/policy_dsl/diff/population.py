@@ -41,9 +41,10 @@ from policy_dsl.impact import (
 )
 from policy_dsl.policy import load
 from policy_dsl.source import display_width
-from policy_dsl.sql import Dialect, compile_sql
+from policy_dsl.sql import Dialect, amount_column, compile_sql
 from policy_dsl.table import (
     PLAIN_VALUES_HINT,
+    connect,
     describe,
     facts_view,
     is_conversion_error,
@@ -54,6 +55,9 @@ from policy_dsl.table import (
 #: The columns the queries add: `#` can be in no name of a policy, so no fact or benefit collides.
 ROW_NAME, ID_NAME = "#row", "#id"
 ROW, ID = f'"{ROW_NAME}"', f'"{ID_NAME}"'
+#: In the one-pass results: the old version's result columns, and the population's own columns
+#: carried past the old version's evaluation for the new one's.
+OLD, RAW = "#old:", "#raw:"
 
 GAINED = "gained"
 LOST = "lost"
@@ -302,9 +306,7 @@ def population_diff(
     parsed = parse_by(by)
     old, new = load(old_path), load(new_path)
     day = as_of or diff.as_of or dt.date.today()
-    con = duckdb.connect()
-    if sys.stderr.isatty():
-        con.execute("SET enable_progress_bar = true")
+    con = connect(progress=sys.stdout.isatty() and sys.stderr.isatty())
     d = Dialect("duckdb")
     limit = None if ids is None else (0 if ids == ALL_IDS else int(ids))
     try:
@@ -313,12 +315,7 @@ def population_diff(
             same = fact_kinds.get(name, fact.type.kind) == fact.type.kind
             fact_kinds[name] = fact.type.kind if same else "changed"
         relation = population_source(con, source, fact_kinds)
-        # numbered once and kept, so that both versions read the very same rows in the same order
-        con.execute(
-            f"CREATE TEMP TABLE population_input AS SELECT *, row_number() OVER () AS {ROW} FROM {relation}"
-        )
-        described = describe(con, "population_input")
-        present = {column[0]: str(column[1]) for column in described if column[0] != ROW_NAME}
+        present = {column[0]: str(column[1]) for column in describe(con, relation)}
         facts = {**old.checked.facts, **new.checked.facts}
         groups = resolve_by(parsed, present, facts, population_path, enum_orders(old.checked, new.checked))
         id_column = next((c for c in ID_COLUMNS if c in present), None)
@@ -334,32 +331,7 @@ def population_diff(
                     for c in unknown
                 ]
             )
-        id_sql = (
-            f"CAST({d.ident(id_column)} AS VARCHAR)" if id_column else f"'row ' || CAST({ROW} AS VARCHAR)"
-        )
-        keys = group_columns(groups)
-        for tag, policy in (("old", old), ("new", new)):
-            keep = [ROW_NAME]
-            expressions = [ROW]
-            if tag == "old" and limit is not None:  # ids are made only when they are listed
-                keep.append(ID_NAME)
-                expressions.append(f"{id_sql} AS {ID}")
-            if tag == "new":
-                keep += keys
-                expressions += [f"{g.sql(d)} AS {d.ident(k)}" for g, k in zip(groups, keys, strict=True)]
-            facts_view(con, policy.checked, f"facts_{tag}", "population_input", expressions, present)
-            duties_view(con, policy.checked, f"duties_{tag}", f"facts_{tag}", keep, day, adopted=True)
-            query = compile_sql(
-                policy.checked,
-                "duckdb",
-                source=f"duties_{tag}",
-                as_of=day,
-                keep=(*keep, *duty_names(policy.checked)),
-                adopted=True,  # two versions compared as written, drafts included
-            )
-            # without ids the results are only counted: a view, read once by the counting query
-            stored = "VIEW" if limit is None else "TABLE"
-            con.execute(f"CREATE TEMP {stored} results_{tag} AS {query}")
+        _evaluate_both(con, d, old, new, relation, present, groups, id_column, limit is not None, day)
         old_specs = {s.id: s for s in rule_specs(old.checked, day, adopted=True)}
         new_specs = {s.id: s for s in rule_specs(new.checked, day, adopted=True)}
         layer = _count(con, d, old_specs, new_specs, groups, limit)
@@ -371,6 +343,8 @@ def population_diff(
         raise PolicyLoadError(
             [Diagnostic(f"{population_path}: cannot be evaluated: {message}", hint=hint)]
         ) from None
+    finally:
+        con.close()
     rows, benefits, totals, group_rows, unknown_old, unknown_new = layer
     missing = missing_facts(list(new_specs.values()), present, unknown_new)
     named = {entry["fact"] for entry in missing}
@@ -390,6 +364,76 @@ def population_diff(
         limit is not None,
     )
     return attrs.evolve(diff, population=population)
+
+
+def _evaluate_both(
+    con: Any,
+    d: Dialect,
+    old: Any,
+    new: Any,
+    relation: str,
+    present: dict[str, str],
+    groups: Sequence[GroupBy],
+    id_column: str | None,
+    listed: bool,
+    day: dt.date,
+) -> None:
+    """Create the view ``results``: each row of the population evaluated under the old version,
+    then, in the same row, under the new one — one pass over the file, nothing copied or joined.
+
+    The old version's results are renamed ``#old:<name>`` before the new version's are computed
+    beside them; the population's columns that the new version reads pass through the old
+    version's query as ``#raw:<column>`` and take their own names again after it. With ids listed,
+    each row carries its id and its number (the order ids are listed in)."""
+    carry = [*group_columns(groups)]
+    extra = [f"{g.sql(d)} AS {d.ident(k)}" for g, k in zip(groups, carry, strict=True)]
+    if listed:
+        id_sql = (
+            f"CAST({d.ident(id_column)} AS VARCHAR)" if id_column else f"'row ' || CAST({ROW} AS VARCHAR)"
+        )
+        carry += [ROW_NAME, ID_NAME]
+        extra += [f"row_number() OVER () AS {ROW}"]
+        con.execute(f"CREATE TEMP VIEW population_rows AS SELECT *, {', '.join(extra)} FROM {relation}")
+        con.execute(f"CREATE TEMP VIEW population_input AS SELECT *, {id_sql} AS {ID} FROM population_rows")
+    else:
+        con.execute(
+            f"CREATE TEMP VIEW population_input AS SELECT *{''.join(', ' + e for e in extra)} FROM {relation}"
+        )
+    raw = [c for c in present if c in new.checked.facts]
+    kept = [d.ident(c) for c in carry] + [f"{d.ident(c)} AS {d.ident(RAW + c)}" for c in raw]
+    facts_view(con, old.checked, "facts_old", "population_input", kept, present)
+    keep = [*carry, *(RAW + c for c in raw)]
+    duties_view(con, old.checked, "duties_old", "facts_old", keep, day, adopted=True)
+    query = compile_sql(
+        old.checked,
+        "duckdb",
+        source="duties_old",
+        as_of=day,
+        keep=(*keep, *duty_names(old.checked)),
+        adopted=True,  # two versions compared as written, drafts included
+    )
+    con.execute(f"CREATE TEMP VIEW results_old AS {query}")
+    produced = []
+    for spec in rule_specs(old.checked, day, adopted=True):
+        produced.append(spec.id)
+        if spec.priced:
+            produced.append(amount_column(spec.id))
+    renamed = [d.ident(c) for c in carry]
+    renamed += [f"{d.ident(c)} AS {d.ident(OLD + c)}" for c in produced]
+    renamed += [f"{d.ident(RAW + c)} AS {d.ident(c)}" for c in raw]
+    con.execute(f"CREATE TEMP VIEW old_results AS SELECT {', '.join(renamed)} FROM results_old")
+    carry += [OLD + c for c in produced]
+    facts_view(con, new.checked, "facts_new", "old_results", [d.ident(c) for c in carry], present)
+    duties_view(con, new.checked, "duties_new", "facts_new", carry, day, adopted=True)
+    query = compile_sql(
+        new.checked,
+        "duckdb",
+        source="duties_new",
+        as_of=day,
+        keep=(*carry, *duty_names(new.checked)),
+        adopted=True,
+    )
+    con.execute(f"CREATE TEMP VIEW results AS {query}")
 
 
 _Layer = tuple[
@@ -443,17 +487,9 @@ def _count(
         add("#old" + code, "open", f"coalesce(count_if({' OR '.join(opens)}), 0)")
     for code, opens in open_new.items():
         add("#new" + code, "open", f"coalesce(count_if({' OR '.join(opens)}), 0)")
-    # Both results come from one scan order of population_input (DuckDB keeps insertion order
-    # unless told otherwise), so row k of one is row k of the other: a positional join pairs them
-    # without hashing a million rows. Checked in the same pass, never assumed: rows whose numbers
-    # differ are counted, and if there are any the counts are made again by the row number.
-    keys = [f"n.{d.ident(k)}" for k in group_columns(groups)]
-    misplaced = f"count_if(o.{ROW} IS DISTINCT FROM n.{ROW})"
-    joined = "FROM results_old AS o POSITIONAL JOIN results_new AS n"
-    total, parts = _aggregate(con, [*selects, misplaced], keys, joined)
-    if total[-1]:
-        joined = f"FROM results_old AS o JOIN results_new AS n ON o.{ROW} = n.{ROW}"
-        total, parts = _aggregate(con, [*selects, misplaced], keys, joined)
+    keys = [d.ident(k) for k in group_columns(groups)]
+    joined = "FROM results"
+    total, parts = _aggregate(con, selects, keys, joined)
     rows = int(total[0])
     listed = _list_ids(con, joined, conditions, slots, total, limit) if limit is not None else {}
     benefits = []
@@ -607,7 +643,7 @@ def _list_ids(
         return {}
     listed = []
     for name, kind in wanted:
-        items = f"list(o.{ID} ORDER BY o.{ROW}) FILTER (WHERE coalesce({conditions[name][kind]}, FALSE))"
+        items = f"list({ID} ORDER BY {ROW}) FILTER (WHERE coalesce({conditions[name][kind]}, FALSE))"
         listed.append(f"list_slice({items}, 1, {limit})" if limit else items)
     found = con.execute(f"SELECT {', '.join(listed)} {joined}").fetchone()
     assert found is not None
@@ -618,14 +654,15 @@ def _list_ids(
 
 
 def _conditions(d: Dialect, name: str, old: RuleSpec | None, new: RuleSpec | None) -> dict[str, str]:
-    """For one benefit or duty over the joined results ``o`` and ``n``: granted under the old
-    version, under the new one, the condition of each of :data:`KINDS`, and for a benefit with an
-    amount in either version its amount and its undetermined condition under each."""
-    status, amount = d.ident(name), d.ident(f"{name}:amount")
-    o = f"o.{status}" if old is not None else "FALSE"
-    n = f"n.{status}" if new is not None else "FALSE"
-    oa = f"o.{amount}" if old is not None and old.priced else "NULL"  # only priced benefits have one
-    na = f"n.{amount}" if new is not None and new.priced else "NULL"
+    """For one benefit or duty over the one-pass results (the old version's columns ``#old:…``, the
+    new one's by their names): granted under the old version, under the new one, the condition of
+    each of :data:`KINDS`, and for a benefit with an amount in either version its amount and its
+    undetermined condition under each."""
+    o = d.ident(OLD + name) if old is not None else "FALSE"
+    n = d.ident(name) if new is not None else "FALSE"
+    # only priced benefits have an amount
+    oa = d.ident(OLD + amount_column(name)) if old is not None and old.priced else "NULL"
+    na = d.ident(amount_column(name)) if new is not None and new.priced else "NULL"
     static_changed = old is not None and new is not None and old.static != new.static
     found = {
         "old": o,
