@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -132,10 +132,12 @@ def duties_view(
     keep: Sequence[str],
     day: dt.date,
     adopted: bool,
+    only: Collection[str] | None = None,
 ) -> None:
     """Create ``view``: ``source``'s ``keep`` columns and facts, typed as the SQL types them, and a
-    BOOLEAN column per duty named by the duty — TRUE owed, FALSE not owed (or not in force), NULL
-    unknown — so that :func:`policy_dsl.sql.compile_sql` over ``view`` passes them through."""
+    BOOLEAN column per duty (of ``only``, if given) named by the duty — TRUE owed, FALSE not owed
+    (or not in force), NULL unknown — so that :func:`policy_dsl.sql.compile_sql` over ``view``
+    passes them through."""
     d = Dialect("duckdb")
     typed = [d.ident(k) for k in keep]
     typed += [f"CAST({d.ident(n)} AS {d.sql_type(f.type)}) AS {d.ident(n)}" for n, f in checked.facts.items()]
@@ -143,6 +145,8 @@ def duties_view(
     for info in checked.duties:
         rule = info.rule
         assert isinstance(rule, m.Duty)
+        if only is not None and rule.name not in only:
+            continue
         live = (not checked.validity.draft or adopted) and in_period(info.period, day)
         condition = condition_sql(checked, rule.when, d) if live else "FALSE"
         duties.append(f"{condition} AS {d.ident(rule.name)}")
@@ -153,8 +157,8 @@ def duties_view(
     )
 
 
-def duty_names(checked: CheckedPolicy) -> list[str]:
-    return [info.rule.name for info in checked.duties]
+def duty_names(checked: CheckedPolicy, only: Collection[str] | None = None) -> list[str]:
+    return [info.rule.name for info in checked.duties if only is None or info.rule.name in only]
 
 
 # ---------------------------------------------------------------- money

@@ -15,6 +15,7 @@ names of facts and rules come from a checked policy.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from decimal import Decimal
 
 import attrs
@@ -170,17 +171,18 @@ def has_amount(rule: m.Benefit) -> bool:
     return rule.rate is not None and rule.rate.base is not None and isinstance(rule.rate.rate.value, Percent)
 
 
-def _benefits(checked: CheckedPolicy) -> list[m.Benefit]:
-    rules = [info.rule for info in checked.benefits]
+def _benefits(checked: CheckedPolicy, only: Collection[str] | None = None) -> list[m.Benefit]:
+    """The benefits of ``checked`` in order; with ``only``, those named in it."""
+    rules = [info.rule for info in checked.benefits if only is None or info.rule.name in only]
     assert all(isinstance(rule, m.Benefit) for rule in rules)
     return rules  # type: ignore[return-value]
 
 
-def result_columns(checked: CheckedPolicy) -> list[str]:
-    """The columns :func:`compile_sql` adds after the kept ones: per benefit its status, and its
-    amount when it has one."""
+def result_columns(checked: CheckedPolicy, only: Collection[str] | None = None) -> list[str]:
+    """The columns :func:`compile_sql` adds after the kept ones: per benefit (of ``only``, if given)
+    its status, and its amount when it has one."""
     columns = []
-    for rule in _benefits(checked):
+    for rule in _benefits(checked, only):
         columns.append(status_column(rule.name))
         if has_amount(rule):
             columns.append(amount_column(rule.name))
@@ -201,13 +203,15 @@ def compile_sql(
     as_of: dt.date | None = None,
     keep: tuple[str, ...] = ("id",),
     adopted: bool = False,
+    only: Collection[str] | None = None,
 ) -> str:
     """A SELECT over ``source`` (a table or view with a column per fact, plus the ``keep`` columns)
     giving, per row, every benefit's eligibility on ``as_of`` (default: today) as a BOOLEAN column
     named by the benefit — TRUE eligible, FALSE not eligible, NULL unknown because a needed fact is
     NULL — and, for a benefit with an amount (:func:`has_amount`), the amount in a column
     ``<benefit>:amount``. A benefit not in force on that day (outside its period, or of a draft
-    not evaluated as ``adopted``) is FALSE."""
+    not evaluated as ``adopted``) is FALSE. With ``only``, just the benefits it names (the
+    others' conditions are not computed, and the facts only they read are not read)."""
     if dialect not in DIALECTS:
         raise ValueError(f"unknown SQL dialect {dialect!r}; one of {', '.join(DIALECTS)}")
     d = Dialect(dialect)
@@ -229,7 +233,7 @@ def compile_sql(
     columns = [d.ident(k) for k in keep]
     periods = {info.rule.name: info.period for info in checked.benefits}
     in_force = not checked.validity.draft or adopted
-    for rule in _benefits(checked):
+    for rule in _benefits(checked, only):
         live = in_force and _in_period(periods.get(rule.name), day)
         condition = condition_sql(checked, rule.when, d) if live else "FALSE"
         status = d.ident(status_column(rule.name))

@@ -19,6 +19,7 @@ from typing import Any
 import attrs
 
 from policy_dsl.diff.compare import PolicyDiff
+from policy_dsl.diff.regions import PRESENTATION
 from policy_dsl.errors import Diagnostic, PolicyLoadError
 from policy_dsl.impact import (
     BENEFIT,
@@ -331,10 +332,12 @@ def population_diff(
                     for c in unknown
                 ]
             )
-        _evaluate_both(con, d, old, new, relation, present, groups, id_column, limit is not None, day)
         old_specs = {s.id: s for s in rule_specs(old.checked, day, adopted=True)}
         new_specs = {s.id: s for s in rule_specs(new.checked, day, adopted=True)}
-        layer = _count(con, d, old_specs, new_specs, groups, limit)
+        unchanged = unchanged_rules(old, new, old_specs, new_specs)
+        listed = limit is not None
+        _evaluate_both(con, d, old, new, relation, present, groups, id_column, listed, day, unchanged)
+        layer = _count(con, d, old_specs, new_specs, groups, limit, unchanged)
     except duckdb.Error as exc:
         message = str(exc).splitlines()[0]
         hint = None
@@ -366,6 +369,40 @@ def population_diff(
     return attrs.evolve(diff, population=population)
 
 
+def unchanged_rules(
+    old: Any, new: Any, old_specs: dict[str, RuleSpec], new_specs: dict[str, RuleSpec]
+) -> set[str]:
+    """The benefits and duties that decide and grant the same for every enterprise under both
+    versions on the day: the same code deciding the condition (constants by value, see
+    :meth:`~policy_dsl.compile.CompiledPolicy.rule_fingerprint`), the same amounts, rate, cap and
+    period, in force alike, over facts of the same types. The population diff evaluates them once:
+    no enterprise can move on them."""
+
+    def rules(policy: Any) -> dict[str, tuple[str, int, dict[str, Any]]]:
+        found = {}
+        for kind, table in (("benefit", "BENEFITS"), ("duty", "DUTIES")):
+            for index, rule in enumerate(policy.compiled.namespace[table]):
+                found[rule["id"]] = (kind, index, rule)
+        return found
+
+    old_rules, new_rules = rules(old), rules(new)
+    same = set()
+    for name, o_spec in old_specs.items():
+        n_spec = new_specs.get(name)
+        if n_spec is None or attrs.evolve(o_spec, label="") != attrs.evolve(n_spec, label=""):
+            continue
+        if any(old.checked.facts[f].type != new.checked.facts[f].type for f in o_spec.needs):
+            continue
+        (o_kind, o_index, o_rule), (n_kind, n_index, n_rule) = old_rules[name], new_rules[name]
+        o_data = {k: v for k, v in o_rule.items() if k not in PRESENTATION}
+        n_data = {k: v for k, v in n_rule.items() if k not in PRESENTATION}
+        if o_kind != n_kind or o_data != n_data:
+            continue
+        if old.compiled.rule_fingerprint(o_kind, o_index) == new.compiled.rule_fingerprint(n_kind, n_index):
+            same.add(name)
+    return same
+
+
 def _evaluate_both(
     con: Any,
     d: Dialect,
@@ -377,6 +414,7 @@ def _evaluate_both(
     id_column: str | None,
     listed: bool,
     day: dt.date,
+    same: set[str],
 ) -> None:
     """Create the view ``results``: each row of the population evaluated under the old version,
     then, in the same row, under the new one — one pass over the file, nothing copied or joined.
@@ -384,7 +422,8 @@ def _evaluate_both(
     The old version's results are renamed ``#old:<name>`` before the new version's are computed
     beside them; the population's columns that the new version reads pass through the old
     version's query as ``#raw:<column>`` and take their own names again after it. With ids listed,
-    each row carries its id and its number (the order ids are listed in)."""
+    each row carries its id and its number (the order ids are listed in). The rules in ``same``
+    are computed under the new version only."""
     carry = [*group_columns(groups)]
     extra = [f"{g.sql(d)} AS {d.ident(k)}" for g, k in zip(groups, carry, strict=True)]
     if listed:
@@ -403,18 +442,22 @@ def _evaluate_both(
     kept = [d.ident(c) for c in carry] + [f"{d.ident(c)} AS {d.ident(RAW + c)}" for c in raw]
     facts_view(con, old.checked, "facts_old", "population_input", kept, present)
     keep = [*carry, *(RAW + c for c in raw)]
-    duties_view(con, old.checked, "duties_old", "facts_old", keep, day, adopted=True)
+    differ = [spec.id for spec in rule_specs(old.checked, day, adopted=True) if spec.id not in same]
+    duties_view(con, old.checked, "duties_old", "facts_old", keep, day, adopted=True, only=differ)
     query = compile_sql(
         old.checked,
         "duckdb",
         source="duties_old",
         as_of=day,
-        keep=(*keep, *duty_names(old.checked)),
+        keep=(*keep, *duty_names(old.checked, differ)),
         adopted=True,  # two versions compared as written, drafts included
+        only=differ,
     )
     con.execute(f"CREATE TEMP VIEW results_old AS {query}")
     produced = []
     for spec in rule_specs(old.checked, day, adopted=True):
+        if spec.id in same:
+            continue
         produced.append(spec.id)
         if spec.priced:
             produced.append(amount_column(spec.id))
@@ -448,10 +491,12 @@ def _count(
     new_specs: dict[str, RuleSpec],
     groups: Sequence[GroupBy],
     limit: int | None,
+    same: set[str] = frozenset(),  # type: ignore[assignment]
 ) -> _Layer:
-    """One pass over the joined results counts every rule's outcomes and sums every amount (for
-    the whole population and, with grouping sets, per group); ids are listed in a second pass only
-    when asked for, and only for the rules and kinds that have some."""
+    """One pass over the results counts every rule's outcomes and sums every amount (for the whole
+    population and, with grouping sets, per group); ids are listed in a second pass only when asked
+    for, and only for the rules and kinds that have some. A rule in ``same`` (computed once, see
+    :func:`unchanged_rules`) has its old figures read from the new ones, and no moves."""
     names = list(dict.fromkeys([*new_specs, *old_specs]))
     benefits_first = sorted(names, key=lambda n: (new_specs.get(n) or old_specs[n]).kind != BENEFIT)
     selects = ["count(*)"]
@@ -464,21 +509,32 @@ def _count(
     conditions: dict[str, dict[str, str]] = {}
     open_old: dict[str, list[str]] = {}
     open_new: dict[str, list[str]] = {}
+    add("#", "none", "0")  # the moves of a rule that is the same in both versions
     for name in benefits_first:
         o_spec, n_spec = old_specs.get(name), new_specs.get(name)
-        c = _conditions(d, name, o_spec, n_spec)
+        c = _conditions(d, name, o_spec, n_spec, name in same)
         conditions[name] = c
-        add(name, "old", f"coalesce(count_if(coalesce({c['old']}, FALSE)), 0)")
         add(name, "new", f"coalesce(count_if(coalesce({c['new']}, FALSE)), 0)")
-        add(name, "known_old", f"count({c['old']})")
         add(name, "known_new", f"count({c['new']})")
-        for kind in KINDS:
-            add(name, kind, f"coalesce(count_if(coalesce({c[kind]}, FALSE)), 0)")
+        if name in same:
+            slot = slots[name]
+            slot["old"], slot["known_old"] = slot["new"], slot["known_new"]
+            for kind in KINDS:
+                slot[kind] = slots["#"]["none"]
+        else:
+            add(name, "old", f"coalesce(count_if(coalesce({c['old']}, FALSE)), 0)")
+            add(name, "known_old", f"count({c['old']})")
+            for kind in KINDS:
+                add(name, kind, f"coalesce(count_if(coalesce({c[kind]}, FALSE)), 0)")
         if "amount_old" in c:
-            add(name, "sum_old", f"sum({c['amount_old']})")
             add(name, "sum_new", f"sum({c['amount_new']})")
-            add(name, "open_old", f"coalesce(count_if({c['open_old']}), 0)")
             add(name, "open_new", f"coalesce(count_if({c['open_new']}), 0)")
+            if name in same:
+                slot = slots[name]
+                slot["sum_old"], slot["open_old"] = slot["sum_new"], slot["open_new"]
+            else:
+                add(name, "sum_old", f"sum({c['amount_old']})")
+                add(name, "open_old", f"coalesce(count_if({c['open_old']}), 0)")
             if o_spec is not None:
                 open_old.setdefault(o_spec.currency or "", []).append(c["open_old"])
             if n_spec is not None:
@@ -653,15 +709,21 @@ def _list_ids(
     return ids
 
 
-def _conditions(d: Dialect, name: str, old: RuleSpec | None, new: RuleSpec | None) -> dict[str, str]:
+def _conditions(
+    d: Dialect, name: str, old: RuleSpec | None, new: RuleSpec | None, same: bool = False
+) -> dict[str, str]:
     """For one benefit or duty over the one-pass results (the old version's columns ``#old:…``, the
     new one's by their names): granted under the old version, under the new one, the condition of
     each of :data:`KINDS`, and for a benefit with an amount in either version its amount and its
-    undetermined condition under each."""
-    o = d.ident(OLD + name) if old is not None else "FALSE"
+    undetermined condition under each. A rule the same in both (``same``) is read from the new
+    version's columns for both."""
+    if same:  # one rule in both versions: the new version's columns stand for both
+        old = new
+    prefix = "" if same else OLD
+    o = d.ident(prefix + name) if old is not None else "FALSE"
     n = d.ident(name) if new is not None else "FALSE"
     # only priced benefits have an amount
-    oa = d.ident(OLD + amount_column(name)) if old is not None and old.priced else "NULL"
+    oa = d.ident(prefix + amount_column(name)) if old is not None and old.priced else "NULL"
     na = d.ident(amount_column(name)) if new is not None and new.priced else "NULL"
     static_changed = old is not None and new is not None and old.static != new.static
     found = {

@@ -355,7 +355,7 @@ def _as_of_domain(periods: Iterable[tuple[dt.date | None, dt.date | None]], fall
 
 
 #: Rule data that says how a rule is shown, not what it decides or grants.
-_PRESENTATION = frozenset(
+PRESENTATION = frozenset(
     {"id", "label", "measure", "own_period", "condition", "atoms", "negated", "citations", "agencies", "at"}
 )
 
@@ -388,7 +388,7 @@ class _Version:
         rule's condition (constants by value) and the rule's data other than its wording."""
         if self.compiled is None or self.rule is None or self.index is None:
             return None
-        data = tuple((k, v) for k, v in self.rule.items() if k not in _PRESENTATION)
+        data = tuple((k, v) for k, v in self.rule.items() if k not in PRESENTATION)
         return self.compiled.rule_fingerprint(self.kind, self.index), data
 
     def full_outcome(self, facts: dict[str, Any], as_of: dt.date) -> dict[str, Any] | None:
