@@ -389,6 +389,21 @@ def test_a_key_given_twice_is_an_error_naming_it_and_its_line() -> None:
     assert read_json(SourceFile("ok.json", '{"a": {"a": 1}, "b": [{"a": 1}, {"a": 2}]}'), "facts")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a": 1, "a": 2}\n}  "b": 3\n}',  # the reader stops in the first object; the rest is not JSON
+        '{"a": 1, "a": 2}]]]',
+        '{"\\u0061": 1, "a": 2}',  # the same key, written two ways
+    ],
+)
+def test_a_key_given_twice_before_text_that_is_not_json(text: str) -> None:
+    """Found by the fuzz campaign: the duplicate key's scan met closing brackets with nothing open."""
+    with pytest.raises(PolicyLoadError) as caught:
+        read_json(SourceFile("facts.json", text), "facts")
+    assert "given twice in one object" in caught.value.render()
+
+
 def test_nan_in_a_facts_file_is_not_json() -> None:
     with pytest.raises(PolicyLoadError, match="NaN is not a JSON number"):
         read_json(SourceFile("facts.json", '{"出口额": NaN}'), "facts")

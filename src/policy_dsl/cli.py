@@ -9,18 +9,21 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
-from policy_dsl import model as m
 from policy_dsl.errors import Diagnostic, PolicyError, PolicyLoadError
-from policy_dsl.format import fmt
-from policy_dsl.parse import parse
-from policy_dsl.policy import Policy, load, read_json, read_source
-from policy_dsl.source import MAX_POLICY_BYTES, SourceFile
-from policy_dsl.values import ValueSyntaxError, parse_date
+
+if TYPE_CHECKING:
+    from policy_dsl import model as m
+    from policy_dsl.policy import Policy
+    from policy_dsl.source import SourceFile
+
+# The library is imported by each command as it needs it, not here: `policy --help` starts in a
+# tenth of a second, and `policy eval --facts` never loads DuckDB or pyarrow.
 
 
 class PolicyFailure(click.ClickException):
@@ -37,6 +40,8 @@ class PolicyFailure(click.ClickException):
 
 
 def _load(path: str) -> Policy:
+    from policy_dsl.policy import load
+
     try:
         return load(path)
     except PolicyError as error:
@@ -51,6 +56,8 @@ def _given_day(value: str | None) -> dt.date | None:
 def _as_of(value: str | None) -> dt.date:
     """The day of evaluation: ``--as-of``, or today — said on stderr, so that no result silently
     depends on the day it was run (a rule's period, a document's validity)."""
+    from policy_dsl.values import ValueSyntaxError, parse_date
+
     if value is None:
         today = dt.date.today()
         click.echo(f"note: no --as-of given: evaluated as of today, {today.isoformat()}", err=True)
@@ -87,6 +94,10 @@ def check_command(files: tuple[str, ...]) -> None:
 
 
 def _check_one(path: str) -> tuple[str, tuple[Diagnostic, ...]]:
+    from policy_dsl import model as m
+    from policy_dsl.parse import parse
+    from policy_dsl.policy import read_source
+
     source = read_source(path)
     parsed = parse(source.text, source.path, source=source)
     if parsed.items and all(isinstance(item, m.Agency) for item in parsed.items):
@@ -123,6 +134,7 @@ def _plural(count: int, word: str) -> str:
 def _policy_from(parsed: m.PolicyFile, source: SourceFile) -> Policy:
     from policy_dsl.check import check
     from policy_dsl.compile import compile_policy
+    from policy_dsl.policy import Policy
     from policy_dsl.registry import load_registries
 
     checked = check(parsed, source.path, load_registries(parsed, source.path))
@@ -130,6 +142,7 @@ def _policy_from(parsed: m.PolicyFile, source: SourceFile) -> Policy:
 
 
 def _check_registry(parsed: m.PolicyFile) -> str:
+    from policy_dsl import model as m
     from policy_dsl.errors import PolicyCheckError
 
     seen: dict[str, str] = {}
@@ -151,6 +164,9 @@ def _check_registry(parsed: m.PolicyFile) -> str:
 
 
 def _read_facts(spec: str) -> tuple[Any, SourceFile]:
+    from policy_dsl.policy import read_json, read_source
+    from policy_dsl.source import MAX_POLICY_BYTES, SourceFile
+
     if spec == "-":
         text = sys.stdin.read(MAX_POLICY_BYTES + 1)
         if len(text) > MAX_POLICY_BYTES:
@@ -161,6 +177,30 @@ def _read_facts(spec: str) -> tuple[Any, SourceFile]:
     else:
         source = read_source(spec)
     return read_json(source, "facts"), source
+
+
+def _rule_options(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--benefit ID`` and ``--measure N``, repeatable: compute only those rules."""
+
+    def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
+        function = click.option(
+            "--measure",
+            "measures",
+            multiple=True,
+            metavar="N",
+            help=f"{what}: only the benefits and duties of this measure (（四）, 第5条, or its number); "
+            "repeatable.",
+        )(function)
+        return click.option(
+            "--benefit",
+            "benefits",
+            multiple=True,
+            metavar="ID",
+            help=f"{what}: only this benefit or duty (its id); repeatable. DuckDB then reads only the "
+            "columns these rules need.",
+        )(function)
+
+    return decorate
 
 
 @policy.command("eval")
@@ -207,6 +247,7 @@ def _read_facts(spec: str) -> tuple[Any, SourceFile]:
     type=click.Choice(["eligible", "unknown", "not_eligible", "not_in_force"]),
     help="Show only benefits (and duties) of this status; repeat for several.",
 )
+@_rule_options("With --population")
 def eval_command(
     file: str,
     facts_path: str | None,
@@ -218,6 +259,8 @@ def eval_command(
     by: tuple[str, ...],
     verbose: bool,
     only: tuple[str, ...],
+    benefits: tuple[str, ...],
+    measures: tuple[str, ...],
 ) -> None:
     """Evaluate FILE for one enterprise (--facts): every benefit, why, and which clause says so;
     or for a whole population (--population), counting each benefit's and duty's outcomes and
@@ -228,10 +271,15 @@ def eval_command(
         raise click.UsageError("--format html is for --population runs; for one enterprise use text or json")
     if population is None and by:
         raise click.UsageError("--by groups a population: give it with --population")
+    if population is None and (benefits or measures):
+        raise click.UsageError(
+            "--benefit and --measure choose the rules of a population run: for one enterprise every "
+            "benefit is evaluated (filter the output with --only, or read the JSON)"
+        )
     date = _as_of(as_of)
     policy_obj = _load(file)
     if population is not None:
-        _eval_population(policy_obj, population, output_file, date, output, adopted, by)
+        _eval_population(policy_obj, population, output_file, date, output, adopted, by, benefits, measures)
         return
     assert facts_path is not None
     try:
@@ -255,11 +303,15 @@ def _eval_population(
     output: str,
     adopted: bool = False,
     by: tuple[str, ...] = (),
+    benefits: tuple[str, ...] = (),
+    measures: tuple[str, ...] = (),
 ) -> None:
     from policy_dsl.impact import summary_text
+    from policy_dsl.selection import select_rules
     from policy_dsl.table import population_summary
 
     try:
+        only = select_rules([policy_obj.checked], benefits, measures)
         data = population_summary(
             policy_obj.checked,
             population,
@@ -268,6 +320,7 @@ def _eval_population(
             adopted,
             by=by,
             progress=sys.stdout.isatty() and sys.stderr.isatty(),
+            only=only,
         )
     except PolicyError as error:
         raise PolicyFailure(error) from None
@@ -293,6 +346,10 @@ def _eval_population(
 @click.option("--stdout", "to_stdout", is_flag=True, help="Print the canonical text instead of rewriting.")
 def fmt_command(files: tuple[str, ...], check_only: bool, to_stdout: bool) -> None:
     """Rewrite policy files in canonical form (comments are kept)."""
+    from policy_dsl.format import fmt
+    from policy_dsl.parse import parse
+    from policy_dsl.policy import read_source
+
     changed = False
     for path in files:
         try:
@@ -338,17 +395,30 @@ def fmt_command(files: tuple[str, ...], check_only: bool, to_stdout: bool) -> No
     is_flag=True,
     help="With --to sql: a draft as if adopted (a draft has no force: every benefit is FALSE otherwise).",
 )
+@_rule_options("With --to sql")
 def compile_command(
-    file: str, output: str, target: str, dialect: str, as_of: str | None, adopted: bool
+    file: str,
+    output: str,
+    target: str,
+    dialect: str,
+    as_of: str | None,
+    adopted: bool,
+    benefits: tuple[str, ...],
+    measures: tuple[str, ...],
 ) -> None:
     """Compile FILE to a standalone Python module (standard library only) or to one SQL query over a
     relation `facts` with a column per fact and an `id` column."""
+    if target != "sql" and (benefits or measures):
+        raise click.UsageError("--benefit and --measure choose the columns of a query: give --to sql")
     policy_obj = _load(file)
-    source = (
-        policy_obj.sql(dialect, _as_of(as_of), adopted) + ";\n"
-        if target == "sql"
-        else policy_obj.module_source()
-    )
+    try:
+        source = (
+            policy_obj.sql(dialect, _as_of(as_of), adopted, benefits, measures) + ";\n"
+            if target == "sql"
+            else policy_obj.module_source()
+        )
+    except PolicyError as error:
+        raise PolicyFailure(error) from None
     if output == "-":
         click.echo(source, nl=False)
     else:
@@ -492,6 +562,7 @@ def _ids_option(ctx: click.Context, param: click.Parameter, value: str | None) -
     is_flag=True,
     help="Text: list every outcome region of each benefit (default: two of each kind; JSON, HTML: all).",
 )
+@_rule_options("With --population")
 @click.version_option(package_name="policy_dsl")
 def policy_diff(
     old: str,
@@ -504,6 +575,8 @@ def policy_diff(
     ids: int | str | None,
     color: bool | None,
     all_regions: bool,
+    benefits: tuple[str, ...],
+    measures: tuple[str, ...],
 ) -> None:
     """Show what changed between two versions of a policy: text, rules, and who gains or loses what.
 
@@ -513,15 +586,17 @@ def policy_diff(
     from policy_dsl.diff.compare import diff_paths
     from policy_dsl.diff.report import render
 
-    if population is None and (by or ids is not None):
-        raise click.UsageError("--by and --ids are for the population layer: give --population FILE")
+    if population is None and (by or ids is not None or benefits or measures):
+        raise click.UsageError(
+            "--by, --ids, --benefit and --measure are for the population layer: give --population FILE"
+        )
     day = _given_day(as_of)
     try:
         result = diff_paths(old, new)
         if population is not None:
             from policy_dsl.diff.population import population_diff
 
-            result = population_diff(result, old, new, population, day, by, ids)
+            result = population_diff(result, old, new, population, day, by, ids, benefits, measures)
     except PolicyError as error:
         raise PolicyFailure(error) from None
     use_color = color if color is not None else (output_file is None and sys.stdout.isatty())

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -69,24 +69,45 @@ class Policy:
         """
         return evaluate(self.compiled, facts, as_of, source, adopted)
 
-    def evaluate_table(self, table: Any, as_of: dt.date | None = None, adopted: bool = False) -> Any:
+    def evaluate_table(
+        self,
+        table: Any,
+        as_of: dt.date | None = None,
+        adopted: bool = False,
+        benefits: Sequence[str] = (),
+        measures: Sequence[str] = (),
+    ) -> Any:
         """Every benefit's status and amount for each row of an Arrow table or pandas DataFrame.
 
         Runs the policy compiled to SQL in DuckDB, reading the table in place; returns an Arrow
         table with the input's non-fact columns (an ``id``, say), then per benefit a status column
         named by the benefit's id (BOOLEAN, NULL = unknown) and, for a benefit with an amount, an
         ``<id>:amount`` column. Money is exact as Arrow decimals or ``Decimal`` objects; a float
-        column is only as exact as its floats.
+        column is only as exact as its floats. With ``benefits`` (ids) or ``measures`` (labels or
+        numbers, see :mod:`policy_dsl.selection`), only those rules are computed, and only the
+        columns they read are read.
         """
+        from policy_dsl.selection import select_rules
         from policy_dsl.table import evaluate_table
 
-        return evaluate_table(self.checked, table, as_of, adopted=adopted)
+        only = select_rules([self.checked], benefits, measures)
+        return evaluate_table(self.checked, table, as_of, adopted=adopted, only=only)
 
-    def sql(self, dialect: str = "duckdb", as_of: dt.date | None = None, adopted: bool = False) -> str:
-        """The policy as one SQL query over a relation ``facts`` (a column per fact, plus ``id``)."""
+    def sql(
+        self,
+        dialect: str = "duckdb",
+        as_of: dt.date | None = None,
+        adopted: bool = False,
+        benefits: Sequence[str] = (),
+        measures: Sequence[str] = (),
+    ) -> str:
+        """The policy as one SQL query over a relation ``facts`` (a column per fact, plus ``id``);
+        with ``benefits`` or ``measures``, only those rules' columns."""
+        from policy_dsl.selection import select_rules
         from policy_dsl.sql import compile_sql
 
-        return compile_sql(self.checked, dialect, as_of=as_of, adopted=adopted)
+        only = select_rules([self.checked], benefits, measures)
+        return compile_sql(self.checked, dialect, as_of=as_of, adopted=adopted, only=only)
 
     def module_source(self) -> str:
         """A standalone Python module giving the same outcomes, with no import of policy_dsl."""
@@ -182,7 +203,9 @@ _JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}\[\]:,]')
 
 
 def _duplicate_keys(source: SourceFile, what: str) -> list[Diagnostic]:
-    """Every key given twice in one object, where it is given again (the text is valid JSON)."""
+    """Every key given twice in one object, where it is given again. The text may be valid JSON only
+    up to the object the reader stopped in (the rest is never trusted: a closing bracket with
+    nothing open is passed over)."""
     text = source.text
     stack: list[dict[str, int] | None] = []  # per open object its keys (and where); None for an array
     found: list[Diagnostic] = []
@@ -192,7 +215,8 @@ def _duplicate_keys(source: SourceFile, what: str) -> list[Diagnostic]:
         if lexeme in ("{", "["):
             stack.append({} if lexeme == "{" else None)
         elif lexeme in ("}", "]"):
-            stack.pop()
+            if stack:
+                stack.pop()
         elif lexeme.startswith('"') and stack and stack[-1] is not None:
             following = tokens[index + 1].group() if index + 1 < len(tokens) else ""
             if following != ":":
@@ -212,6 +236,8 @@ def _duplicate_keys(source: SourceFile, what: str) -> list[Diagnostic]:
                 )
             else:
                 keys[key] = line
+    if not found:  # the reader saw a key twice that this scan could not place
+        found.append(Diagnostic(f"{what}: a key is given twice in one object", _start(source)))
     return found
 
 

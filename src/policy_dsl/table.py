@@ -13,7 +13,7 @@ is unknown (NULL) for every row. Sets may be lists or ``;``-separated text.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -168,16 +168,18 @@ def _facts_view(
     adopted: bool,
     groups: Sequence[GroupBy] = (),
     duties: bool = True,
+    only: Collection[str] | None = None,
 ) -> tuple[str, tuple[str, ...]]:
     """A view ``facts`` with every fact column (NULL where the input has none) and the rest kept,
-    the ``--by`` group keys (``#by0``, …), then (``duties``) a BOOLEAN column per duty
-    (``facts_duties``)."""
+    the ``--by`` group keys (``#by0``, …), then (``duties``) a BOOLEAN column per duty (of
+    ``only``, if given) (``facts_duties``)."""
     d = Dialect("duckdb")
     described = describe(con, relation)
     present = {column[0]: str(column[1]) for column in described}
     keep = tuple(c for c in present if c not in checked.facts)
     # the result columns, by the case-blind name DuckDB matches them on
-    results = {name.casefold(): name for name in (*result_columns(checked), *duty_names(checked))}
+    produced = (*result_columns(checked, only), *duty_names(checked, only))
+    results = {name.casefold(): name for name in produced}
     clashes = [c for c in keep if c.casefold() in results]
     if clashes:
         raise PolicyLoadError(
@@ -196,8 +198,8 @@ def _facts_view(
     facts_view(con, checked, "facts", relation, expressions, present)
     if not duties:
         return "facts", (*keep, *keys)
-    duties_view(con, checked, "facts_duties", "facts", (*keep, *keys), as_of, adopted)
-    return "facts_duties", (*keep, *keys, *duty_names(checked))
+    duties_view(con, checked, "facts_duties", "facts", (*keep, *keys), as_of, adopted, only)
+    return "facts_duties", (*keep, *keys, *duty_names(checked, only))
 
 
 def _query(
@@ -208,10 +210,11 @@ def _query(
     adopted: bool = False,
     groups: Sequence[GroupBy] = (),
     duties: bool = True,
+    only: Collection[str] | None = None,
 ) -> str:
     day = as_of or dt.date.today()
-    source, keep = _facts_view(con, checked, relation, day, adopted, groups, duties)
-    return compile_sql(checked, "duckdb", source=source, as_of=day, keep=keep, adopted=adopted)
+    source, keep = _facts_view(con, checked, relation, day, adopted, groups, duties, only)
+    return compile_sql(checked, "duckdb", source=source, as_of=day, keep=keep, adopted=adopted, only=only)
 
 
 def evaluate_table(
@@ -220,13 +223,16 @@ def evaluate_table(
     as_of: dt.date | None = None,
     adopted: bool = False,
     duties: bool = False,
+    only: Collection[str] | None = None,
 ) -> Any:
     """Every benefit's status and amount for each row of an Arrow table or pandas DataFrame → Arrow
-    table; with ``duties``, a BOOLEAN column per duty after the kept columns (TRUE owed)."""
+    table; with ``duties``, a BOOLEAN column per duty after the kept columns (TRUE owed); with
+    ``only`` (see :func:`policy_dsl.selection.select_rules`), just those benefits and duties."""
     con = connect()
     con.register("population_input", table)
     try:
-        relation = con.sql(_query(con, checked, "population_input", as_of, adopted, duties=duties))
+        query = _query(con, checked, "population_input", as_of, adopted, duties=duties, only=only)
+        relation = con.sql(query)
         fetch = getattr(relation, "to_arrow_table", None) or relation.fetch_arrow_table
         return fetch()
     except Exception as exc:  # duckdb raises its own hierarchy; give the user one error type
@@ -264,6 +270,7 @@ def evaluate_file(
     as_of: dt.date | None = None,
     progress: bool = False,
     adopted: bool = False,
+    only: Collection[str] | None = None,
 ) -> tuple[int, dict[str, dict[str, int]]]:
     """Evaluate a population file; write the results if ``output`` is given (see
     :func:`population_summary`).
@@ -271,7 +278,7 @@ def evaluate_file(
     Returns the row count and, per benefit, the count of each status (a benefit not in force
     counts as not eligible; statuses with no enterprise are left out).
     """
-    summary = population_summary(checked, path, output, as_of, adopted, progress=progress)
+    summary = population_summary(checked, path, output, as_of, adopted, progress=progress, only=only)
     counts: dict[str, dict[str, int]] = {}
     for entry in summary["benefits"]:
         if entry["kind"] != BENEFIT:
@@ -293,6 +300,7 @@ def population_summary(
     adopted: bool = False,
     by: Sequence[str] = (),
     progress: bool = False,
+    only: Collection[str] | None = None,
 ) -> dict[str, Any]:
     """Evaluate a population file in DuckDB and summarise it: per benefit and duty the count of each
     status, per priced benefit the exact sum of its amounts and how many enterprises' amounts are
@@ -302,7 +310,9 @@ def population_summary(
     With ``output``, the results are written too: Parquet or CSV (by DuckDB), or an Arrow IPC file
     (``.arrow`` / ``.feather``, streamed through pyarrow; the fastest to write and to read back);
     a column per benefit, its amount, and a column per duty (TRUE owed). The summary is the dict
-    documented in docs/sql.md ("The summary").
+    documented in docs/sql.md ("The summary"). With ``only`` (ids, see
+    :func:`policy_dsl.selection.select_rules`), just those benefits and duties are computed,
+    summarised and written.
     """
     import duckdb
 
@@ -316,14 +326,14 @@ def population_summary(
         raise PolicyLoadError([Diagnostic(f"{output}: cannot be written: its directory does not exist")])
     parsed = parse_by(by)
     day = as_of or dt.date.today()
-    specs = rule_specs(checked, day, adopted)
+    specs = [spec for spec in rule_specs(checked, day, adopted) if only is None or spec.id in only]
     con = connect(progress)
     try:
         relation = population_source(con, source, {n: f.type.kind for n, f in checked.facts.items()})
         con.execute(f"CREATE TEMP VIEW population_input AS SELECT * FROM {relation}")
         present = {column[0]: str(column[1]) for column in describe(con, "population_input")}
         groups = resolve_by(parsed, present, checked.facts, path, enum_orders(checked))
-        query = _query(con, checked, "population_input", day, adopted, groups)
+        query = _query(con, checked, "population_input", day, adopted, groups, only=only)
         results = f"({query})"
         if output is not None:
             results = _write(con, query, output, kind, group_columns(groups))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -41,6 +41,7 @@ from policy_dsl.impact import (
     rule_specs,
 )
 from policy_dsl.policy import load
+from policy_dsl.selection import select_rules
 from policy_dsl.source import display_width
 from policy_dsl.sql import Dialect, amount_column, compile_sql
 from policy_dsl.table import (
@@ -119,17 +120,20 @@ class PopulationDiff:
     groups: dict[str, Any] | None = None
     #: whether id lists were asked for (``--ids``): without, only counts are computed
     listed: bool = False
+    #: the ids of the rules asked for (``--benefit``, ``--measure``); None: every rule
+    selected: tuple[str, ...] | None = None
 
     @property
     def different(self) -> bool:
         return any(b.moved for b in self.benefits)
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``population`` object of the JSON report (schema 3.0, docs/diff.md)."""
+        """The ``population`` object of the JSON report (schema 3.1, docs/diff.md)."""
         return {
             "path": self.path,
             "enterprises": self.rows,
             "as_of": self.as_of.isoformat(),
+            "selected": None if self.selected is None else list(self.selected),
             "missing_facts": [dict(entry) for entry in self.missing],
             "benefits": [self._benefit(b) for b in self.benefits],
             "totals": [dict(total) for total in self.totals],
@@ -182,6 +186,8 @@ class PopulationDiff:
         )
         if money:
             line += f"; amounts: {money}"
+        if self.selected is not None:
+            line += f" (only the {len(self.selected)} rules asked for: {', '.join(self.selected)})"
         return [line]
 
     def detail_lines(self) -> list[str]:
@@ -293,10 +299,14 @@ def population_diff(
     as_of: dt.date | None = None,
     by: Sequence[str] = (),
     ids: int | str | None = None,
+    benefits: Sequence[str] = (),
+    measures: Sequence[str] = (),
 ) -> PolicyDiff:
     """``diff`` with its population layer: every enterprise evaluated under both versions in DuckDB;
     per benefit and duty the enterprises that move, per benefit the money, per currency the totals,
-    with ``by`` the same per group, and with ``ids`` (a number, or ``"all"``) the ids that move."""
+    with ``by`` the same per group, and with ``ids`` (a number, or ``"all"``) the ids that move.
+    With ``benefits`` or ``measures`` (:func:`~policy_dsl.selection.select_rules`, over both
+    versions), only those rules are evaluated and reported."""
     import duckdb
 
     if not (diff.old.encoded and diff.new.encoded):
@@ -306,6 +316,7 @@ def population_diff(
     source = population_file(population_path)
     parsed = parse_by(by)
     old, new = load(old_path), load(new_path)
+    only = select_rules([old.checked, new.checked], benefits, measures)
     day = as_of or diff.as_of or dt.date.today()
     con = connect(progress=sys.stdout.isatty() and sys.stderr.isatty())
     d = Dialect("duckdb")
@@ -332,11 +343,16 @@ def population_diff(
                     for c in unknown
                 ]
             )
-        old_specs = {s.id: s for s in rule_specs(old.checked, day, adopted=True)}
-        new_specs = {s.id: s for s in rule_specs(new.checked, day, adopted=True)}
+        old_specs = {
+            s.id: s for s in rule_specs(old.checked, day, adopted=True) if only is None or s.id in only
+        }
+        new_specs = {
+            s.id: s for s in rule_specs(new.checked, day, adopted=True) if only is None or s.id in only
+        }
         unchanged = unchanged_rules(old, new, old_specs, new_specs)
         listed = limit is not None
-        _evaluate_both(con, d, old, new, relation, present, groups, id_column, listed, day, unchanged)
+        wanted = (old_specs.keys() - unchanged, new_specs.keys())
+        _evaluate_both(con, d, old, new, relation, present, groups, id_column, listed, day, wanted)
         layer = _count(con, d, old_specs, new_specs, groups, limit, unchanged)
     except duckdb.Error as exc:
         message = str(exc).splitlines()[0]
@@ -348,7 +364,7 @@ def population_diff(
         ) from None
     finally:
         con.close()
-    rows, benefits, totals, group_rows, unknown_old, unknown_new = layer
+    rows, moved, totals, group_rows, unknown_old, unknown_new = layer
     missing = missing_facts(list(new_specs.values()), present, unknown_new)
     named = {entry["fact"] for entry in missing}
     missing += [
@@ -360,11 +376,12 @@ def population_diff(
         str(source),
         rows,
         day,
-        tuple(benefits),
+        tuple(moved),
         tuple(missing),
         tuple(totals),
         {"by": [g.column for g in groups], "rows": group_rows} if groups else None,
         limit is not None,
+        None if only is None else tuple(b.id for b in moved),
     )
     return attrs.evolve(diff, population=population)
 
@@ -414,7 +431,7 @@ def _evaluate_both(
     id_column: str | None,
     listed: bool,
     day: dt.date,
-    same: set[str],
+    wanted: tuple[Collection[str], Collection[str]],
 ) -> None:
     """Create the view ``results``: each row of the population evaluated under the old version,
     then, in the same row, under the new one — one pass over the file, nothing copied or joined.
@@ -422,8 +439,8 @@ def _evaluate_both(
     The old version's results are renamed ``#old:<name>`` before the new version's are computed
     beside them; the population's columns that the new version reads pass through the old
     version's query as ``#raw:<column>`` and take their own names again after it. With ids listed,
-    each row carries its id and its number (the order ids are listed in). The rules in ``same``
-    are computed under the new version only."""
+    each row carries its id and its number (the order ids are listed in). ``wanted`` names the
+    rules computed under each version (a rule the same in both: under the new one only)."""
     carry = [*group_columns(groups)]
     extra = [f"{g.sql(d)} AS {d.ident(k)}" for g, k in zip(groups, carry, strict=True)]
     if listed:
@@ -442,7 +459,7 @@ def _evaluate_both(
     kept = [d.ident(c) for c in carry] + [f"{d.ident(c)} AS {d.ident(RAW + c)}" for c in raw]
     facts_view(con, old.checked, "facts_old", "population_input", kept, present)
     keep = [*carry, *(RAW + c for c in raw)]
-    differ = [spec.id for spec in rule_specs(old.checked, day, adopted=True) if spec.id not in same]
+    differ, chosen = wanted
     duties_view(con, old.checked, "duties_old", "facts_old", keep, day, adopted=True, only=differ)
     query = compile_sql(
         old.checked,
@@ -456,7 +473,7 @@ def _evaluate_both(
     con.execute(f"CREATE TEMP VIEW results_old AS {query}")
     produced = []
     for spec in rule_specs(old.checked, day, adopted=True):
-        if spec.id in same:
+        if spec.id not in differ:
             continue
         produced.append(spec.id)
         if spec.priced:
@@ -467,14 +484,15 @@ def _evaluate_both(
     con.execute(f"CREATE TEMP VIEW old_results AS SELECT {', '.join(renamed)} FROM results_old")
     carry += [OLD + c for c in produced]
     facts_view(con, new.checked, "facts_new", "old_results", [d.ident(c) for c in carry], present)
-    duties_view(con, new.checked, "duties_new", "facts_new", carry, day, adopted=True)
+    duties_view(con, new.checked, "duties_new", "facts_new", carry, day, adopted=True, only=chosen)
     query = compile_sql(
         new.checked,
         "duckdb",
         source="duties_new",
         as_of=day,
-        keep=(*carry, *duty_names(new.checked)),
+        keep=(*carry, *duty_names(new.checked, chosen)),
         adopted=True,
+        only=chosen,
     )
     con.execute(f"CREATE TEMP VIEW results AS {query}")
 
