@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.csv
 import pyarrow.parquet as pq
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -128,3 +129,45 @@ def test_duckdb_draws_no_progress_bar_unless_asked(progress: bool) -> None:
 
     con = connect(progress)
     assert con.execute("SELECT current_setting('enable_progress_bar')").fetchone() == (progress,)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_the_ids_file_holds_every_listed_id(tmp_path: Path, suffix: str) -> None:
+    """``--ids-file``: every (id, benefit, change) that ``--ids all`` lists (in no particular order),
+    written by DuckDB as it goes (nothing held in memory)."""
+    path = tmp_path / "population.parquet"
+    synthesize(new_policy.checked, 2000, str(path), seed=11)
+    listed = population_diff(DIFF, OLD, NEW, str(path), DAYS[0], ids="all").population
+    out = tmp_path / f"moved{suffix}"
+    counted = population_diff(DIFF, OLD, NEW, str(path), DAYS[0], ids_file=str(out)).population
+    assert listed is not None and counted is not None
+    table = pq.read_table(out) if suffix == ".parquet" else pa.csv.read_csv(out)
+    assert table.column_names == ["id", "benefit", "change"]
+    written: dict[str, dict[str, list[str]]] = {}
+    for row in table.to_pylist():
+        written.setdefault(row["benefit"], {}).setdefault(row["change"], []).append(str(row["id"]))
+    expected = {b.id: {k: sorted(v) for k, v in b.ids.items() if v} for b in listed.benefits if b.moved}
+    written = {name: {k: sorted(v) for k, v in kinds.items()} for name, kinds in written.items()}
+    assert written == expected and sum(len(v) for kinds in expected.values() for v in kinds.values()) > 100
+    assert [b.counts for b in counted.benefits] == [b.counts for b in listed.benefits]
+
+
+def test_an_ids_file_of_an_unknown_format_is_refused(tmp_path: Path) -> None:
+    from policy_dsl.errors import PolicyLoadError
+
+    path = tmp_path / "population.parquet"
+    synthesize(new_policy.checked, 10, str(path), seed=1)
+    with pytest.raises(PolicyLoadError, match="unknown ids file format"):
+        population_diff(DIFF, OLD, NEW, str(path), DAYS[0], ids_file=str(tmp_path / "ids.xlsx"))
+    with pytest.raises(PolicyLoadError, match="its directory does not exist"):
+        population_diff(DIFF, OLD, NEW, str(path), DAYS[0], ids_file=str(tmp_path / "no" / "ids.csv"))
+
+
+def test_an_ids_file_when_nothing_moves(tmp_path: Path) -> None:
+    path = tmp_path / "population.parquet"
+    synthesize(new_policy.checked, 50, str(path), seed=2)
+    out = tmp_path / "moved.parquet"
+    layer = population_diff(diff_paths(NEW, NEW), NEW, NEW, str(path), DAYS[0], ids_file=str(out)).population
+    assert layer is not None and not layer.different
+    table = pq.read_table(out)
+    assert table.column_names == ["id", "benefit", "change"] and table.num_rows == 0

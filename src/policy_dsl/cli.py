@@ -554,6 +554,12 @@ def _ids_option(ctx: click.Context, param: click.Parameter, value: str | None) -
     "(default: counts only).",
 )
 @click.option(
+    "--ids-file",
+    "ids_file",
+    help="With --population: write every enterprise that moves to this .csv or .parquet file (id, "
+    "benefit, change), streamed: for populations too large to list in the report.",
+)
+@click.option(
     "--color/--no-color", "color", default=None, help="Force colour on or off (default: on a terminal)."
 )
 @click.option(
@@ -577,6 +583,7 @@ def policy_diff(
     all_regions: bool,
     benefits: tuple[str, ...],
     measures: tuple[str, ...],
+    ids_file: str | None,
 ) -> None:
     """Show what changed between two versions of a policy: text, rules, and who gains or loses what.
 
@@ -586,9 +593,10 @@ def policy_diff(
     from policy_dsl.diff.compare import diff_paths
     from policy_dsl.diff.report import render
 
-    if population is None and (by or ids is not None or benefits or measures):
+    if population is None and (by or ids is not None or benefits or measures or ids_file):
         raise click.UsageError(
-            "--by, --ids, --benefit and --measure are for the population layer: give --population FILE"
+            "--by, --ids, --ids-file, --benefit and --measure are for the population layer: "
+            "give --population FILE"
         )
     day = _given_day(as_of)
     try:
@@ -596,7 +604,9 @@ def policy_diff(
         if population is not None:
             from policy_dsl.diff.population import population_diff
 
-            result = population_diff(result, old, new, population, day, by, ids, benefits, measures)
+            result = population_diff(result, old, new, population, day, by, ids, benefits, measures, ids_file)
+            if ids_file is not None:
+                click.echo(f"wrote {ids_file}", err=True)
     except PolicyError as error:
         raise PolicyFailure(error) from None
     use_color = color if color is not None else (output_file is None and sys.stdout.isatty())

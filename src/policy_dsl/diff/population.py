@@ -14,6 +14,7 @@ import datetime as dt
 import sys
 from collections.abc import Collection, Sequence
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -301,12 +302,15 @@ def population_diff(
     ids: int | str | None = None,
     benefits: Sequence[str] = (),
     measures: Sequence[str] = (),
+    ids_file: str | None = None,
 ) -> PolicyDiff:
     """``diff`` with its population layer: every enterprise evaluated under both versions in DuckDB;
     per benefit and duty the enterprises that move, per benefit the money, per currency the totals,
     with ``by`` the same per group, and with ``ids`` (a number, or ``"all"``) the ids that move.
     With ``benefits`` or ``measures`` (:func:`~policy_dsl.selection.select_rules`, over both
-    versions), only those rules are evaluated and reported."""
+    versions), only those rules are evaluated and reported. With ``ids_file`` (``.csv`` or
+    ``.parquet``), every enterprise that moves is written there, one row per benefit and kind of
+    change, in no particular order, as DuckDB streams them: no id is held in memory."""
     import duckdb
 
     if not (diff.old.encoded and diff.new.encoded):
@@ -321,6 +325,17 @@ def population_diff(
     con = connect(progress=sys.stdout.isatty() and sys.stderr.isatty())
     d = Dialect("duckdb")
     limit = None if ids is None else (0 if ids == ALL_IDS else int(ids))
+    ids_format = None
+    if ids_file is not None:
+        ids_format = IDS_FORMATS.get(Path(ids_file).suffix.lower())
+        if ids_format is None:
+            raise PolicyLoadError(
+                [Diagnostic(f"{ids_file}: unknown ids file format", hint="use .csv or .parquet")]
+            )
+        if not Path(ids_file).resolve().parent.is_dir():
+            raise PolicyLoadError(
+                [Diagnostic(f"{ids_file}: cannot be written: its directory does not exist")]
+            )
     try:
         fact_kinds = {n: f.type.kind for n, f in old.checked.facts.items()}
         for name, fact in new.checked.facts.items():  # a fact whose kind changed is read as found
@@ -350,10 +365,14 @@ def population_diff(
             s.id: s for s in rule_specs(new.checked, day, adopted=True) if only is None or s.id in only
         }
         unchanged = unchanged_rules(old, new, old_specs, new_specs)
-        listed = limit is not None
+        listed = limit is not None or ids_file is not None
+        # rows are numbered for the order of listed ids, and to name them when there is no id column
+        numbered = limit is not None or id_column is None
         wanted = (old_specs.keys() - unchanged, new_specs.keys())
-        _evaluate_both(con, d, old, new, relation, present, groups, id_column, listed, day, wanted)
-        layer = _count(con, d, old_specs, new_specs, groups, limit, unchanged)
+        _evaluate_both(
+            con, d, old, new, relation, present, groups, id_column, (listed, numbered), day, wanted
+        )
+        layer = _count(con, d, old_specs, new_specs, groups, limit, unchanged, ids_file, ids_format)
     except duckdb.Error as exc:
         message = str(exc).splitlines()[0]
         hint = None
@@ -429,7 +448,7 @@ def _evaluate_both(
     present: dict[str, str],
     groups: Sequence[GroupBy],
     id_column: str | None,
-    listed: bool,
+    ids: tuple[bool, bool],
     day: dt.date,
     wanted: tuple[Collection[str], Collection[str]],
 ) -> None:
@@ -438,9 +457,11 @@ def _evaluate_both(
 
     The old version's results are renamed ``#old:<name>`` before the new version's are computed
     beside them; the population's columns that the new version reads pass through the old
-    version's query as ``#raw:<column>`` and take their own names again after it. With ids listed,
-    each row carries its id and its number (the order ids are listed in). ``wanted`` names the
+    version's query as ``#raw:<column>`` and take their own names again after it. ``ids`` says
+    whether each row carries its id, and whether it is numbered (the order of listed ids, and the
+    name of a row when the population has no id column). ``wanted`` names the
     rules computed under each version (a rule the same in both: under the new one only)."""
+    listed, numbered = ids
     carry = [*group_columns(groups)]
     extra = [f"{g.sql(d)} AS {d.ident(k)}" for g, k in zip(groups, carry, strict=True)]
     if listed:
@@ -448,7 +469,7 @@ def _evaluate_both(
             f"CAST({d.ident(id_column)} AS VARCHAR)" if id_column else f"'row ' || CAST({ROW} AS VARCHAR)"
         )
         carry += [ROW_NAME, ID_NAME]
-        extra += [f"row_number() OVER () AS {ROW}"]
+        extra += [f"row_number() OVER () AS {ROW}" if numbered else f"NULL AS {ROW}"]
         con.execute(f"CREATE TEMP VIEW population_rows AS SELECT *, {', '.join(extra)} FROM {relation}")
         con.execute(f"CREATE TEMP VIEW population_input AS SELECT *, {id_sql} AS {ID} FROM population_rows")
     else:
@@ -510,6 +531,8 @@ def _count(
     groups: Sequence[GroupBy],
     limit: int | None,
     same: set[str] = frozenset(),  # type: ignore[assignment]
+    ids_file: str | None = None,
+    ids_format: str | None = None,
 ) -> _Layer:
     """One pass over the results counts every rule's outcomes and sums every amount (for the whole
     population and, with grouping sets, per group); ids are listed in a second pass only when asked
@@ -566,6 +589,8 @@ def _count(
     total, parts = _aggregate(con, selects, keys, joined)
     rows = int(total[0])
     listed = _list_ids(con, joined, conditions, slots, total, limit) if limit is not None else {}
+    if ids_file is not None:
+        _write_ids(con, joined, conditions, slots, total, ids_file, ids_format or "csv")
     benefits = []
     sums: dict[str, dict[str, Decimal]] = {"old": {}, "new": {}}
     for name in benefits_first:
@@ -703,6 +728,44 @@ def _aggregate(
     return found, []
 
 
+#: ``--ids-file``: the formats it can be written in, by suffix.
+IDS_FORMATS = {".csv": "CSV, HEADER", ".parquet": "PARQUET"}
+
+
+def _write_ids(
+    con: Any,
+    joined: str,
+    conditions: dict[str, dict[str, str]],
+    slots: dict[str, dict[str, int]],
+    total: Sequence[Any],
+    path: str,
+    fmt: str,
+) -> None:
+    """Every enterprise that moves, as rows (id, benefit, change) in no particular order, written by
+    DuckDB as it computes them (one more pass, over the rules and kinds that have some)."""
+    d = Dialect("duckdb")
+    wanted = [(name, kind) for name in conditions for kind in KINDS if total[slots[name][kind]]]
+    moves = ", ".join(
+        f"CASE WHEN coalesce({conditions[name][kind]}, FALSE) THEN {{'benefit': {d.string(name)}, "
+        f"'change': {d.string(kind)}}} END"
+        for name, kind in wanted
+    )
+    query = (
+        f"SELECT id, move.benefit AS benefit, move.change AS change FROM ("
+        f"SELECT {ID} AS id, unnest(list_filter([{moves}], lambda m: m IS NOT NULL)) AS move {joined})"
+    )
+    if not wanted:  # no enterprise moves: the file has its columns and no row
+        query = "SELECT CAST(NULL AS VARCHAR) AS id, CAST(NULL AS VARCHAR) AS benefit, "
+        query += "CAST(NULL AS VARCHAR) AS change WHERE FALSE"
+    target = "'" + path.replace("'", "''") + "'"
+    try:
+        # in no particular order: keeping the file's order would make DuckDB hold the rows back
+        con.execute("SET preserve_insertion_order = false")
+        con.execute(f"COPY ({query}) TO {target} (FORMAT {fmt})")
+    except OSError as exc:  # pragma: no cover - DuckDB reports I/O as its own errors
+        raise PolicyLoadError([Diagnostic(f"{path}: cannot be written: {exc}")]) from None
+
+
 def _list_ids(
     con: Any,
     joined: str,
@@ -717,8 +780,11 @@ def _list_ids(
         return {}
     listed = []
     for name, kind in wanted:
-        items = f"list({ID} ORDER BY {ROW}) FILTER (WHERE coalesce({conditions[name][kind]}, FALSE))"
-        listed.append(f"list_slice({items}, 1, {limit})" if limit else items)
+        where = f"FILTER (WHERE coalesce({conditions[name][kind]}, FALSE))"
+        if limit:  # the first ``limit`` by row number: a bounded heap, not a list of every id
+            listed.append(f"arg_min({ID}, {ROW}, {limit}) {where}")
+        else:
+            listed.append(f"list({ID} ORDER BY {ROW}) {where}")
     found = con.execute(f"SELECT {', '.join(listed)} {joined}").fetchone()
     assert found is not None
     ids: dict[str, dict[str, tuple[str, ...]]] = {}
