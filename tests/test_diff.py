@@ -618,3 +618,10 @@ def test_colour_only_when_asked() -> None:
     assert "\x1b[31m[-" in coloured.stdout and "\x1b[32m{+" in coloured.stdout
     plain = CliRunner().invoke(policy_diff, [str(DRAFT_TXT), str(REVISION_TXT)])
     assert "\x1b[" not in plain.stdout
+
+
+def test_heading_numbers_order_by_value_in_any_script() -> None:
+    from policy_dsl.diff.compare import _numeral
+
+    assert [_numeral(n) for n in ("十四", "3", "１２", "②", "⑵", "百")] == [14, 3, 12, 2, 2, 100]
+    assert _numeral("甲") == 0

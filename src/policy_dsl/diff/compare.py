@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import unicodedata
 from pathlib import Path
 
 import attrs
@@ -413,9 +414,11 @@ _NUMERALS = {c: i for i, c in enumerate("零一二三四五六七八九")}
 
 
 def _numeral(text: str) -> int:
-    """（十四） → 14, for ordering."""
-    if text.isdigit():
+    """（十四） → 14, ②→ 2, for ordering; a heading that is no numeral orders as 0."""
+    if text.isdecimal():
         return int(text)
+    if text.isdigit():  # ②, ⑵, superscripts: digits int() does not read
+        return int("".join(str(unicodedata.digit(char, 0)) for char in text))
     total, current = 0, 0
     for char in text:
         if char == "十":
