@@ -70,6 +70,19 @@ class Dialect:
         found = ", ".join(self.string(v) for v in values)
         return f"(len(list_filter({column}, lambda element: element IN ({found}))) > 0)"
 
+    def decimal(self, value: Decimal) -> str:
+        """A decimal constant of a condition, exact, typed so that comparing a fact with it is exact."""
+        if self.name == "spark":
+            # Spark 4 compares two DECIMALs of different types in their common type, which keeps the
+            # integral digits first (SPARK-45905): a DECIMAL(38, 10) fact against a DECIMAL(38, 4)
+            # constant is compared at scale 4, the fact rounded (5000000.0000000001 "= 5000000").
+            # The smallest type that holds the constant leaves the fact's ten decimals whole.
+            digits, _, fraction = format(value, "f").lstrip("-").partition(".")
+            precision = len(digits) + len(fraction)
+            if precision <= 38:
+                return _decimal(value, f"DECIMAL({precision}, {len(fraction)})")
+        return _decimal(value)
+
     def sql_type(self, type_: Type) -> str:
         kind = type_.kind
         if kind == "bool":
@@ -102,7 +115,7 @@ def literal_sql(value: object, dialect: Dialect) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, Decimal):
-        return _decimal(value)
+        return dialect.decimal(value)
     if isinstance(value, dt.date):
         return f"DATE '{value.isoformat()}'"
     raise TypeError(f"no SQL for {value!r}")  # pragma: no cover
