@@ -22,7 +22,7 @@ import attrs
 from hypothesis import strategies as st
 
 from policy_dsl import model as m
-from policy_dsl.check import BENEFIT_KINDS, CheckedPolicy
+from policy_dsl.check import BENEFIT_KINDS, COMMITMENTS, CheckedPolicy
 from policy_dsl.compile import runtime_value
 from policy_dsl.errors import PolicyError
 from policy_dsl.parse import KEYWORDS, parse
@@ -411,6 +411,7 @@ def benefits(with_bool_literals: bool = True) -> st.SearchStrategy[m.Benefit]:
         names(),
         optional(text_nodes()),
         kind=optional(name_nodes()),
+        commits=optional(name_nodes()),
         follows=optional(name_nodes()),
         when=optional(conditions(with_bool_literals)),
         amount=optional(value_literals()),
@@ -693,6 +694,7 @@ def checked_policies(draw: st.DrawFn, source_name: str = "source.txt") -> Genera
                 fresh(),
                 draw(optional(text_nodes())),
                 kind=m.Name(draw(st.sampled_from(BENEFIT_KINDS))),
+                commits=draw(optional(st.sampled_from(COMMITMENTS).map(m.Name))),
                 when=draw(when),
                 amount=amount,
                 rate=rate,

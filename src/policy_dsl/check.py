@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
@@ -27,6 +28,29 @@ from policy_dsl.source import SourceFile, SourcePosition
 from policy_dsl.types import Type
 from policy_dsl.values import Duration, Money, Percent
 from policy_dsl.visitor import Visitor
+
+#: What a benefit's text commits to, strongest first (`commits …`; docs/language.md, "Commitment"):
+#: 给予/补贴/奖励 an amount → entitled; 支持/鼓励/可 → may_receive (the agency decides); 优先 → priority
+#: (preferred where there is a selection); 一事一议 → case_by_case (negotiated, no terms in the text);
+#: 研究/积极推动 → intention (the text announces work; nothing is owed to an enterprise yet).
+COMMITMENTS = ("entitled", "may_receive", "priority", "case_by_case", "intention")
+#: The words of a cited sentence that suggest a commitment weaker than an entitlement, weakest first:
+#: a benefit citing one and saying no `commits` gets a warning naming it.
+COMMITMENT_WORDS = (
+    ("intention", ("研究", "积极推动", "探索", "争取")),  # 研究 the verb: not 研究生, 研究院, 研究所
+    ("case_by_case", ("一事一议",)),
+    ("priority", ("优先",)),
+    ("may_receive", ("支持", "鼓励", "引导", "指导")),
+)
+
+#: Nouns that hold a commitment word without being one (研究生 a graduate student, 研究院 an institute).
+_NOT_COMMITMENT = re.compile("研究(?=[生院所员室中])")
+
+
+def _says(text: str, word: str) -> bool:
+    """Whether ``text`` uses ``word`` as a word of commitment (研究 in 研究生 is not one)."""
+    return word in _NOT_COMMITMENT.sub("", text) if word == "研究" else word in text
+
 
 #: The kinds of benefit an encoder may name. Others are an error (with did-you-mean).
 BENEFIT_KINDS = (
@@ -1052,6 +1076,28 @@ class _Checker:
         if _is_date(period.start) and _is_date(period.end) and start > stop:  # type: ignore[operator]
             self.error("this period ends before it starts", period.pos)
 
+    def suggest_commitment(self, benefit: m.Benefit) -> None:
+        """A warning for a benefit that says no `commits` while its citation's words promise less than
+        an entitlement (支持, 优先, 一事一议, 研究…): its outcomes would read as an entitlement."""
+        if benefit.follows is not None:
+            return  # it takes its commitment from the rule it follows, unless it says its own
+        for commitment, words in COMMITMENT_WORDS:
+            for citation in benefit.citations:
+                found = next((w for w in words if _says(citation.text.value, w)), None)
+                if found is None:
+                    continue
+                self.diagnostics.append(
+                    Diagnostic(
+                        f"benefit `{benefit.name}` cites 「{found}」 but does not say what the text commits "
+                        "to: its outcomes read as an entitlement",
+                        self.head(benefit),
+                        hint=f"add `commits {commitment}` (or `commits entitled` if the text grants it "
+                        "outright); see docs/language.md, Commitment",
+                        severity="warning",
+                    )
+                )
+                return
+
     def check_benefit(self, benefit: m.Benefit) -> None:
         if benefit.kind is None:
             self.error(
@@ -1065,6 +1111,14 @@ class _Checker:
                 benefit.kind.pos,
                 hint=did_you_mean(benefit.kind.text, BENEFIT_KINDS) or "one of " + ", ".join(BENEFIT_KINDS),
             )
+        if benefit.commits is not None and benefit.commits.text not in COMMITMENTS:
+            self.error(
+                f"unknown commitment `{benefit.commits.text}`: what the text commits to",
+                benefit.commits.pos,
+                hint=did_you_mean(benefit.commits.text, COMMITMENTS) or "one of " + ", ".join(COMMITMENTS),
+            )
+        elif benefit.commits is None:
+            self.suggest_commitment(benefit)
         if benefit.when is not None:
             self.expect_condition(benefit.when)
         currencies: list[tuple[str, SourcePosition]] = []
@@ -1138,7 +1192,19 @@ class _Checker:
 #: What a document may say of a conflict with other texts: a higher-level text prevails, or this one.
 PRECEDENCE = ("higher", "this")
 #: The fields a cross-reference takes from the rule it follows where it gives none of its own.
-_INHERITED = ("label", "kind", "when", "amount", "rate", "cap", "frequency", "period", "agencies", "levels")
+_INHERITED = (
+    "label",
+    "kind",
+    "commits",
+    "when",
+    "amount",
+    "rate",
+    "cap",
+    "frequency",
+    "period",
+    "agencies",
+    "levels",
+)
 
 
 def period_end(start: dt.date, length: Duration) -> dt.date:

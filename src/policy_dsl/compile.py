@@ -435,6 +435,7 @@ class _Generator:
                     needs = (*needs, base)
             data.update(
                 kind=rule.kind.text if rule.kind else None,
+                commits=rule.commits.text if rule.commits else "entitled",
                 currency=currency,
                 amount=runtime_value(rule.amount.value) if rule.amount else None,
                 rate=runtime_value(rule.rate.rate.value) if rule.rate else None,

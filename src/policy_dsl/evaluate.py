@@ -72,6 +72,8 @@ class BenefitOutcome:
     citations: tuple[CitationRef, ...]
     agencies: tuple[AgencyRef, ...]
     at: str
+    #: What the text commits to (check.COMMITMENTS): "entitled" unless the policy says less.
+    commitment: str = "entitled"
 
     @property
     def eligible(self) -> bool:
@@ -196,6 +198,7 @@ def outcome_from_raw(raw: dict[str, Any]) -> Outcome:
         BenefitOutcome(
             **_common(b),
             kind=b["kind"],
+            commitment=b.get("commitment") or "entitled",
             amount=_money(b["amount"]),
             rate=Percent(b["rate"]) if b["rate"] is not None else None,
             rate_base=b["rate_base"],
@@ -222,6 +225,32 @@ _STATUS = {
     "does_not_apply": "✗ not owed",
     NOT_IN_FORCE: "– not in force",
 }
+
+
+#: How an eligible benefit reads, by what its text commits to (docs/language.md, "Commitment").
+ELIGIBLE_AS = {
+    "entitled": "✓ eligible",
+    "may_receive": "✓ may receive",
+    "priority": "✓ priority",
+    "case_by_case": "✓ case by case",
+    "intention": "· announced",
+}
+#: The line under an eligible benefit that is not an entitlement: what the text does and does not promise.
+COMMITMENT_NOTES = {
+    "may_receive": (
+        "the text supports, encourages or guides it (支持/鼓励/指导): the agency decides; not an entitlement"
+    ),
+    "priority": "the text gives priority (优先) where there is a selection; not an entitlement",
+    "case_by_case": "decided case by case (一事一议): terms are negotiated, none are in the text",
+    "intention": "the text announces work (研究/推动): nothing is owed to an enterprise yet",
+}
+
+
+def status_text(benefit: BenefitOutcome) -> str:
+    """「✓ eligible」, or what an eligible benefit's weaker promise makes of it (「✓ may receive」)."""
+    if benefit.status == ELIGIBLE:
+        return ELIGIBLE_AS.get(benefit.commitment, _STATUS[ELIGIBLE])
+    return _STATUS[benefit.status]
 
 
 def money_text(money: Money) -> str:
@@ -258,13 +287,25 @@ def render_text(outcome: Outcome, verbose: bool = False) -> str:
         lines.append(f"benefits: showing {len(outcome.benefits)} of {total} ({shown} only)")
     else:
         summary = f"benefits: {eligible} eligible, {unknown} unknown, {not_eligible} not eligible"
+        weaker = [
+            b.commitment for b in outcome.benefits if b.status == ELIGIBLE and b.commitment != "entitled"
+        ]
+        if weaker:
+            promised = ", ".join(
+                f"{weaker.count(c)} {ELIGIBLE_AS[c].split(' ', 1)[1]}"
+                for c in COMMITMENT_NOTES
+                if c in weaker
+            )
+            summary += f" (of the eligible, {eligible - len(weaker)} entitled; {promised})"
         if counts[NOT_IN_FORCE]:
             summary += f", {counts[NOT_IN_FORCE]} not in force"
         lines.append(summary)
     for benefit in outcome.benefits:
         lines.append("")
         kind = f", {benefit.kind}" if benefit.kind else ""
-        lines.append(f"{_STATUS[benefit.status]:<15} {benefit.label}  [{benefit.measure}{kind}]")
+        lines.append(f"{status_text(benefit):<15} {benefit.label}  [{benefit.measure}{kind}]")
+        if benefit.status in (ELIGIBLE, UNKNOWN) and benefit.commitment in COMMITMENT_NOTES:
+            lines.append(f"    commitment: {COMMITMENT_NOTES[benefit.commitment]}")
         lines.extend(_benefit_value(benefit))
         lines.extend(
             _explanation(benefit.condition, benefit.conditions, benefit.in_period, benefit.period, verbose)

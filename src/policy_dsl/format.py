@@ -308,6 +308,8 @@ def _write_benefit(w: _Writer, b: m.Benefit, depth: int) -> None:
     inner = depth + 1
     if b.kind is not None:
         w.line(inner, f"kind {b.kind.text}", b.kind)
+    if b.commits is not None:
+        w.line(inner, f"commits {b.commits.text}", b.commits)
     if b.follows is not None:
         w.line(inner, f"follows {b.follows.text}", b.follows)
     if b.when is not None:

@@ -271,6 +271,8 @@ class Benefit(Node):
     name: str
     label: Text | None = None
     kind: Name | None = None
+    #: What the text commits to (see check.COMMITMENTS): entitled, may_receive, priority, …
+    commits: Name | None = None
     #: ``follows 技改奖励``: a cross-reference (按第5条执行); the fields written here replace its own.
     follows: Name | None = None
     when: Condition | None = None

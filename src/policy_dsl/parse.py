@@ -89,6 +89,7 @@ KEYWORDS = [
     "means",
     "benefit",
     "kind",
+    "commits",
     "when",
     "amount",
     "rate",
@@ -364,7 +365,18 @@ _BLOCK_FIELDS: dict[str, tuple[str, ...]] = {
         "until",
         "precedence",
     ),
-    "benefit": ("kind", "follows", "when", "amount", "rate", "cap", "frequency", "period", "agencies"),
+    "benefit": (
+        "kind",
+        "commits",
+        "follows",
+        "when",
+        "amount",
+        "rate",
+        "cap",
+        "frequency",
+        "period",
+        "agencies",
+    ),
     "duty": ("follows", "when", "period", "agencies"),
     "target": ("period", "agencies"),
     "definition": ("means",),
@@ -530,6 +542,7 @@ class _ToModel:
     label = _header_field("label")
     description = _header_field("description")
     kind = _header_field("kind")
+    commits = _header_field("commits")
     amount = _header_field("amount")
     cap = _header_field("cap")
     frequency = _header_field("frequency")

@@ -184,6 +184,7 @@ def _benefit_outcome(
         "id": rule["id"],
         "label": rule["label"],
         "kind": rule["kind"],
+        "commitment": rule["commits"],
         "measure": rule["measure"],
         "status": status,
         "amount": amount,

@@ -269,7 +269,13 @@ def explain(checked: CheckedPolicy, outcome: Outcome) -> str:
         own = tuple(c.text for c in benefit.citations)
         steps(benefit, own)
         conclusion = {
-            "eligible": "so the enterprise is eligible",
+            "eligible": {
+                "entitled": "so the enterprise is eligible",
+                "may_receive": "so the enterprise may receive it: the text supports it, the agency decides",
+                "priority": "so the enterprise is among those given priority (优先), not entitled",
+                "case_by_case": "so the enterprise qualifies to negotiate it case by case (一事一议)",
+                "intention": "so the enterprise is within what the text announces: nothing is owed yet",
+            }.get(benefit.commitment, "so the enterprise is eligible"),
             "not_eligible": "so the enterprise is not eligible",
             "unknown": "so eligibility cannot be decided without the missing facts",
             "not_in_force": "so the rule is not in force on this day",

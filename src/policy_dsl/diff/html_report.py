@@ -53,6 +53,7 @@ _FIELDS = {
     "when": "适用条件",
     "means": "含义",
     "kind": "类型",
+    "commits": "承诺强度",
     "amount": "金额",
     "rate": "比例",
     "cap": "上限",
@@ -750,8 +751,19 @@ def _units(units: UnitsChange, label: str | None = None) -> str:
 # ---------------------------------------------------------------- outcomes
 
 
+#: What an eligible benefit's text commits to, in the page's language (docs/language.md §10.1).
+_COMMITMENTS = {
+    "may_receive": "可获支持（由部门决定）",
+    "priority": "优先",
+    "case_by_case": "一事一议",
+    "intention": "仅表明意向",
+}
+
+
 def _result(result: VersionResult) -> str:
     status = _RESULTS.get(result.status, result.status)
+    if result.status == "eligible" and result.commitment in _COMMITMENTS:
+        status += f"：{_COMMITMENTS[result.commitment]}"
     text = f'<span class="status-{_e(result.status)}">{_e(status)}</span>'
     if result.amount:
         text += f"<br>{_e(result.amount)}"

@@ -129,7 +129,7 @@ class PopulationDiff:
         return any(b.moved for b in self.benefits)
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``population`` object of the JSON report (schema 3.1, docs/diff.md)."""
+        """The ``population`` object of the JSON report (schema 3.2, docs/diff.md)."""
         return {
             "path": self.path,
             "enterprises": self.rows,

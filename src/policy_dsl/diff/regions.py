@@ -63,6 +63,8 @@ class VersionResult:
     conditions: tuple[tuple[str, bool | None], ...]
     #: the tests that make the condition fail: false ones, and true ones under a `not`
     failing: tuple[str, ...] = ()
+    #: a benefit's: what its text commits to (entitled, may_receive, …); None for a duty
+    commitment: str | None = None
 
 
 @attrs.frozen
@@ -419,7 +421,10 @@ class _Version:
         if self.decide(facts) is not True:
             return (False, None)
         if self.kind == "benefit":
-            return (True, (namespace["_benefit_amount"](rule, facts), rule["cap"], rule["rate"]))
+            return (
+                True,
+                (namespace["_benefit_amount"](rule, facts), rule["cap"], rule["rate"], rule["commits"]),
+            )
         return (True, tuple(rule["levels"]))
 
 
@@ -429,7 +434,15 @@ def _key(outcome: dict[str, Any] | None) -> tuple[bool, Any]:
     if "levels" in outcome:  # a duty: what is owed is its service levels
         return (True, tuple((lv["label"], lv["op"], lv["value"]) for lv in outcome["levels"]))
     amount = outcome["amount"]
-    return (True, (amount and amount["amount"], outcome["cap"] and outcome["cap"]["amount"], outcome["rate"]))
+    return (
+        True,
+        (
+            amount and amount["amount"],
+            outcome["cap"] and outcome["cap"]["amount"],
+            outcome["rate"],
+            outcome["commitment"],
+        ),
+    )
 
 
 def _change(old: tuple[bool, Any], new: tuple[bool, Any]) -> str | None:
@@ -481,7 +494,7 @@ def _result(outcome: dict[str, Any] | None) -> VersionResult:
     conditions = tuple((c["test"], c["value"]) for c in outcome["conditions"])
     if outcome["period"] is not None:
         conditions += ((period_text(outcome["period"]), outcome["in_period"]),)
-    return VersionResult(outcome["status"], shown, conditions, _failing(outcome))
+    return VersionResult(outcome["status"], shown, conditions, _failing(outcome), outcome["commitment"])
 
 
 # ---------------------------------------------------------------- regions

@@ -93,6 +93,7 @@ def _version_result(result: VersionResult) -> dict[str, Any]:
     return {
         "status": result.status,
         "amount": result.amount,
+        "commitment": result.commitment,
         "conditions": [{"test": t, "value": v} for t, v in result.conditions],
         "failing": list(result.failing),
     }
@@ -363,6 +364,8 @@ def _rule_lines(rule: RuleChange, indent: str) -> list[str]:
 
 def _result_text(result: VersionResult) -> str:
     text = result.status.replace("_", " ")
+    if result.status == "eligible" and result.commitment not in (None, "entitled"):
+        text += f" ({result.commitment.replace('_', ' ')})"
     if result.amount:
         text += f", {result.amount}"
     return text

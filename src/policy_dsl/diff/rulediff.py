@@ -107,6 +107,8 @@ def _view(
     if isinstance(rule, m.Benefit):
         if rule.kind is not None:
             fields["kind"] = rule.kind.text
+        if rule.commits is not None and rule.commits.text != "entitled":  # unsaid is entitled
+            fields["commits"] = rule.commits.text
         if rule.amount is not None:
             fields["amount"] = format_literal(rule.amount)
         if rule.rate is not None:
@@ -217,8 +219,10 @@ def diff_rules(
                 )
             )
             continue
+        # a benefit that says no `commits` is an entitlement: a change to or from one says so
+        unsaid = {"commits": "entitled"} if view.kind == "benefit" == before.kind else {}
         field_changes = [
-            FieldChange(k, before.fields.get(k), view.fields.get(k))
+            FieldChange(k, before.fields.get(k, unsaid.get(k)), view.fields.get(k, unsaid.get(k)))
             for k in dict.fromkeys([*before.fields, *view.fields])
             if before.fields.get(k) != view.fields.get(k)
         ]
