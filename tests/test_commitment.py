@@ -208,3 +208,41 @@ def test_the_html_report_names_the_promise(tmp_path: Path) -> None:
     assert page.exit_code == 1, page.stderr
     assert "承诺强度" in page.stdout
     assert "符合：可获支持（由部门决定）" in page.stdout
+
+
+POPULATION = "id,是小微企业,参展,是困难企业,是区县企业,引进研究生\na,true,true,false,false,true\nb,false,true,true,false,true\nc,false,false,false,false,false\n"
+
+
+def test_population_results_name_the_promise_and_the_money_not_promised(tmp_path: Path) -> None:
+    path = write(tmp_path, "p.policy", policy_text({**STATED, "研究生补贴": "may_receive"}))
+    population = tmp_path / "pop.csv"
+    population.write_text(POPULATION, encoding="utf-8")
+    runner = CliRunner()
+    args = ["eval", str(path), "--population", str(population), "--as-of", "2024-01-01"]
+    as_json = runner.invoke(policy, [*args, "--format", "json"])
+    assert as_json.exit_code == 0, as_json.stderr
+    entries = {e["benefit"]: e for e in json.loads(as_json.stdout)["benefits"]}
+    assert entries["研究生补贴"]["commitment"] == "may_receive"
+    assert entries["贷款贴息"]["commitment"] == "entitled"
+    assert entries["研究生补贴"]["eligible"] == 2
+    text = runner.invoke(policy, args)
+    assert text.exit_code == 0, text.stderr
+    assert "研究生补贴: 2 eligible (may receive: not an entitlement)" in text.stdout
+    assert "纾困基金: 3 eligible (announced: not an entitlement)" in text.stdout
+    assert "of which 20,000.00 for benefits the text does not promise outright" in text.stdout
+
+
+def test_a_population_diff_counts_a_changed_promise_as_changed(tmp_path: Path) -> None:
+    old = write(tmp_path, "old.policy", policy_text({**STATED, "研究生补贴": "may_receive"}))
+    new = write(tmp_path, "new.policy", policy_text(STATED))
+    population = tmp_path / "pop.csv"
+    population.write_text(POPULATION, encoding="utf-8")
+    report = CliRunner().invoke(
+        policy_diff, [str(old), str(new), "--population", str(population), "--format", "json"]
+    )
+    assert report.exit_code == 1, report.stderr
+    entries = {b["benefit"]: b for b in json.loads(report.stdout)["population"]["benefits"]}
+    moved = entries["研究生补贴"]
+    assert moved["commitment"] == {"old": "may_receive", "new": "entitled"}
+    assert moved["changed"]["count"] == 2  # a and b: granted under both, the promise made firmer
+    assert entries["展会支持"]["changed"]["count"] == 0

@@ -56,6 +56,8 @@ class RuleSpec:
     needs: tuple[str, ...]  # the facts its condition (and rate base) reads
     #: what, as written, makes every enterprise granted under both versions "changed" when it differs
     static: tuple[str, ...]
+    #: a benefit's: what its text commits to (entitled, may_receive, …; docs/language.md §10.1)
+    commitment: str | None = None
 
 
 def _needs(checked: CheckedPolicy, condition: m.Node | None) -> list[str]:
@@ -103,9 +105,11 @@ def _spec(checked: CheckedPolicy, info: RuleInfo, day: dt.date, adopted: bool) -
         return RuleSpec(rule.name, label, DUTY, None, False, live, tuple(needs), levels)
     if rule.rate is not None and rule.rate.base is not None and rule.rate.base.text not in needs:
         needs.append(rule.rate.base.text)
+    commitment = rule.commits.text if rule.commits is not None else "entitled"
     static = (
         repr(rule.cap.value) if rule.cap is not None else "",
         repr(rule.rate.rate.value) if rule.rate is not None else "",
+        commitment,
     )
     return RuleSpec(
         rule.name,
@@ -116,6 +120,7 @@ def _spec(checked: CheckedPolicy, info: RuleInfo, day: dt.date, adopted: bool) -
         live,
         tuple(needs),
         static,
+        commitment,
     )
 
 
@@ -450,6 +455,10 @@ def _tally_text(entry: Mapping[str, Any]) -> str:
     )
     duty = entry["kind"] == DUTY
     parts = [f"{entry[key]} {duty_word if duty else word}" for key, duty_word, word in words[:3]]
+    commitment = entry.get("commitment")
+    if not duty and commitment not in (None, "entitled"):
+        shown = "announced" if commitment == "intention" else str(commitment).replace("_", " ")
+        parts[0] += f" ({shown}: not an entitlement)"
     if entry["not_in_force"]:
         parts.append(f"{entry['not_in_force']} not in force")
     return ", ".join(parts)
@@ -474,10 +483,25 @@ def summary_text(data: Mapping[str, Any]) -> str:
             lines.append(line)
     if data["totals"]:
         lines.append("total amount:")
+        weaker: dict[str, Decimal] = {}
+        for entry in data["benefits"]:
+            if (
+                entry["kind"] == BENEFIT
+                and entry.get("commitment") not in (None, "entitled")
+                and entry["amount"]
+            ):
+                code = entry["currency"] or ""
+                weaker[code] = weaker.get(code, Decimal(0)) + Decimal(entry["amount"]["total"])
         for total in data["totals"]:
             line = f"  {total['currency'] or '(no currency)'} {money_shown(total['total'])}"
             if total["undetermined"]:
                 line += f" (+ {total['undetermined']} enterprises with an amount undetermined)"
+            part = weaker.get(total["currency"] or "")
+            if part:
+                line += (
+                    f"; of which {money_shown(money_text(part, total['currency']))} for benefits the "
+                    "text does not promise outright (may receive, priority, case by case)"
+                )
             lines.append(line)
     groups = data["groups"]
     if groups is not None:

@@ -436,6 +436,7 @@ def _summarise(
             "benefit": spec.id,
             "label": spec.label,
             "kind": spec.kind,
+            "commitment": spec.commitment,
             "currency": spec.currency,
             "eligible": eligible,
             "not_eligible": known - eligible if spec.live else 0,

@@ -98,6 +98,8 @@ class BenefitPopulation:
     kind: str = BENEFIT  # or DUTY: eligible means owed
     currency: str | None = None
     amount: Amount | None = None
+    #: a benefit's commitment under each version (None: a duty, or absent from that version)
+    commitment: tuple[str | None, str | None] = (None, None)
 
     def count(self, kind: str) -> int:
         return self.counts.get(kind, len(self.ids.get(kind, ())))
@@ -160,6 +162,7 @@ class PopulationDiff:
             "benefit": b.id,
             "label": b.label,
             "kind": b.kind,
+            "commitment": {"old": b.commitment[0], "new": b.commitment[1]} if b.kind == BENEFIT else None,
             "currency": b.currency,
             "eligible": {"old": b.eligible_old, "new": b.eligible_new},
             **{kind: moved(kind) for kind in KINDS},
@@ -623,6 +626,7 @@ def _count(
                 spec.kind,
                 None if currency == "#mixed" else currency,
                 amount,
+                (o_spec.commitment if o_spec else None, n_spec.commitment if n_spec else None),
             )
         )
     totals = []
