@@ -6,6 +6,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from policy_dsl.format import format_value
 from policy_dsl.values import (
@@ -108,3 +110,34 @@ def test_parse_value_picks_the_most_specific_notation() -> None:
 def test_values_print_in_the_notation_they_were_written_in(value: object, chinese: bool, text: str) -> None:
     assert format_value(value, chinese) == text
     assert parse_value(text) == value
+
+
+_WIDE = __import__("decimal").Context(prec=200)
+
+
+@given(
+    digits=st.text("0123456789", min_size=1, max_size=30).filter(lambda d: d.lstrip("0")),
+    point=st.integers(0, 30),
+    mult=st.sampled_from(["", "万", "亿"]),
+    unit=st.sampled_from(["", "元", "美元", "%"]),
+)
+def test_every_digit_of_a_literal_survives_reading_and_writing(
+    digits: str, point: int, mult: str, unit: str
+) -> None:
+    """Up to MAX_DIGITS (30) digits: no step rounds to the default context's 28 (fmt found it)."""
+    whole, fraction = (
+        digits[: len(digits) - min(point, len(digits) - 1)],
+        digits[len(digits) - min(point, len(digits) - 1) :],
+    )
+    number = whole + (f".{fraction}" if fraction else "")
+    if unit == "%" and mult:
+        mult = ""
+    value = parse_value(number + mult + unit)
+    exact = _WIDE.multiply(Decimal(number), Decimal({"": 1, "万": 10**4, "亿": 10**8}[mult]))
+    amount = (
+        value.amount if isinstance(value, Money) else value.value if isinstance(value, Percent) else value
+    )
+    assert Decimal(amount) == exact
+    assert parse_value(format_value(value)) == value
+    # as fmt writes it: plain where the text was plain (at most 30 digits, then)
+    assert parse_value(format_value(value, chinese=bool(mult))) == value

@@ -35,7 +35,7 @@ from policy_dsl.document import chinese_number
 from policy_dsl.errors import Diagnostic
 from policy_dsl.format import format_value
 from policy_dsl.source import SourceFile, SourcePosition
-from policy_dsl.values import CURRENCY_WORDS, DURATION_UNITS, MULTIPLIERS, Duration, Money, Percent
+from policy_dsl.values import CURRENCY_WORDS, DURATION_UNITS, EXACT, MULTIPLIERS, Duration, Money, Percent
 
 
 def normalize_text(text: str) -> str:
@@ -107,7 +107,7 @@ def _quantities(text: str) -> tuple[Quantity, ...]:
         scale = {"千万": 10**7, "百万": 10**6, "十万": 10**5}[match["mult"]]
         add(match, Money(Decimal(match["num"]) * scale, CURRENCY_WORDS[match["cur"]]))
     for match in _MONEY.finditer(text):
-        amount = Decimal(match["num"]) * MULTIPLIERS.get(match["mult"] or "", 1)
+        amount = EXACT.multiply(Decimal(match["num"]), Decimal(MULTIPLIERS.get(match["mult"] or "", 1)))
         add(match, Money(amount, CURRENCY_WORDS[match["cur"]]))
     for match in _PERCENT.finditer(text):
         add(match, Percent(Decimal(match["num"])))
@@ -115,13 +115,13 @@ def _quantities(text: str) -> tuple[Quantity, ...]:
         number = chinese_number(match["num"])
         if number is None:
             continue
-        amount = Decimal(number) * MULTIPLIERS[match["mult"]]
+        amount = EXACT.multiply(Decimal(number), Decimal(MULTIPLIERS[match["mult"]]))
         if match["unit"] in ("元", "美元"):
             add(match, Money(amount, CURRENCY_WORDS[match["unit"]]))
         else:
             add(match, amount)
     for match in _RANGE.finditer(text):
-        amount = Decimal(match["num"]) * MULTIPLIERS.get(match["mult"] or "", 1)
+        amount = EXACT.multiply(Decimal(match["num"]), Decimal(MULTIPLIERS.get(match["mult"] or "", 1)))
         unit = match["unit"]
         value: object
         if unit in ("%", "％"):
@@ -157,11 +157,11 @@ def comparable(value: object) -> object:
     if isinstance(value, bool):
         return value
     if isinstance(value, int | Decimal):
-        return Decimal(value).normalize()
+        return Decimal(value).normalize(EXACT)
     if isinstance(value, Money):
-        return ("money", value.amount.normalize(), value.currency)
+        return ("money", value.amount.normalize(EXACT), value.currency)
     if isinstance(value, Percent):
-        return ("percent", Decimal(value.value).normalize())
+        return ("percent", Decimal(value.value).normalize(EXACT))
     if isinstance(value, Duration):
         return ("duration", value.amount, value.unit)
     return value

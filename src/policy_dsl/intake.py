@@ -10,6 +10,7 @@ contract is :data:`CONTRACT`.
 import datetime as _dt
 import difflib as _difflib
 import re as _re
+from decimal import Context as _Context
 from decimal import Decimal as _D
 from typing import Any as _Any
 
@@ -311,11 +312,16 @@ def _digits(text: str) -> str:
     return text.translate(_FULL_WIDTH)
 
 
+#: Room for every digit a fact's text may have: the default context keeps 28 digits, and
+#: 30 digits times 亿 would be rounded.
+_EXACT = _Context(prec=120)
+
+
 def _scaled(number: str, mult: _Any) -> _D:
     """The number a text writes, whole ones as the policy's own literals are (``12.5万`` → 125000)."""
     value = _D(_digits(number))
     if mult:
-        value *= MULTIPLIERS[mult]
+        value = _EXACT.multiply(value, _D(MULTIPLIERS[mult]))
     return _D(int(value)) if value == value.to_integral_value() else value
 
 

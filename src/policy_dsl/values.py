@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 
 import attrs
 
@@ -89,6 +89,9 @@ _CN_DATE_RE = re.compile(r"^\s*(\d{4})年(\d{1,2})月(\d{1,2})日\s*$")
 #: The most digits a number in a policy may have: more than any amount, rate or count needs, and
 #: few enough that every later stage (SQL DECIMAL(38), Python's int/str conversion) handles it.
 MAX_DIGITS = 30
+#: Arithmetic on literals with room for every digit they may have: the default context keeps 28,
+#: so `*` by 亿, `normalize` and `/` would round a literal of MAX_DIGITS digits.
+EXACT = Context(prec=4 * MAX_DIGITS)
 
 
 def _digits_checked(num: str) -> str:
@@ -100,7 +103,7 @@ def _digits_checked(num: str) -> str:
 def _scaled(num: str, mult: str | None) -> Decimal:
     value = Decimal(_digits_checked(num))
     if mult:
-        value *= MULTIPLIERS[mult]
+        value = EXACT.multiply(value, Decimal(MULTIPLIERS[mult]))
     return value
 
 
@@ -171,13 +174,12 @@ def parse_value(text: str) -> Value:
 
 
 def format_decimal(value: Decimal | int) -> str:
-    """Plain decimal notation with no exponent and no trailing zeros."""
+    """Plain decimal notation with no exponent and no trailing zeros, every digit kept."""
     if isinstance(value, int):
         return str(value)
     if value == value.to_integral_value():
         return str(int(value))
-    text = format(value.normalize(), "f")
-    return text
+    return format(value.normalize(EXACT), "f")
 
 
 def format_amount_chinese(amount: Decimal | int) -> str:
@@ -185,7 +187,7 @@ def format_amount_chinese(amount: Decimal | int) -> str:
     value = Decimal(amount)
     for word, mult in (("亿", 10**8), ("万", 10**4)):
         if value >= mult:
-            scaled = value / mult
+            scaled = EXACT.divide(value, Decimal(mult))
             text = format_decimal(scaled)
             fraction = text.partition(".")[2]
             if len(fraction) <= 2 and scaled == Decimal(text):
