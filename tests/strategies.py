@@ -676,18 +676,23 @@ def checked_policies(draw: st.DrawFn, source_name: str = "source.txt") -> Genera
         )
     )
     money_facts = [n for n, r in fact_types.items() if r.kind == "money"]
+    count_facts = [n for n, r in fact_types.items() if r.kind in {"integer", "decimal"}]
 
     rules: list[m.Node] = []
     for _ in range(draw(st.integers(1, 3))):
         base = draw(st.sampled_from(money_facts))
         currency = fact_types[base].param
-        pay = draw(st.sampled_from(("none", "amount", "rate", "rate_of")))
+        pay = draw(st.sampled_from(("none", "amount", "rate", "rate_of", *(("per",) if count_facts else ()))))
         amount = draw(money_literals(currency)) if pay == "amount" else None
+        if pay == "per":  # a price per unit: at most check.MAX_PER_DIGITS digits
+            price = st.one_of(st.integers(0, 10**6).map(Decimal), fractional_decimals(max_whole=10**5))
+            amount = draw(_literal(st.builds(Money, price, st.just(currency)), st.booleans()))
+        per = m.Name(draw(st.sampled_from(count_facts))) if pay == "per" else None
         rate = None
         if pay in {"rate", "rate_of"}:
             rate = m.Rate(draw(percent_literals()), m.Name(base) if pay == "rate_of" else None)
         cap = draw(optional(money_literals(currency)))
-        if amount is not None and cap is not None and amount.value > cap.value:
+        if per is None and amount is not None and cap is not None and amount.value > cap.value:
             amount, cap = cap, amount  # a fixed amount above its cap is a check error
         rules.append(
             m.Benefit(
@@ -697,6 +702,7 @@ def checked_policies(draw: st.DrawFn, source_name: str = "source.txt") -> Genera
                 commits=draw(optional(st.sampled_from(COMMITMENTS).map(m.Name))),
                 when=draw(when),
                 amount=amount,
+                per=per,
                 rate=rate,
                 cap=cap,
                 frequency=draw(optional(st.sampled_from(("once", "recurring")).map(m.Name))),

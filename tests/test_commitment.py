@@ -210,7 +210,12 @@ def test_the_html_report_names_the_promise(tmp_path: Path) -> None:
     assert "符合：可获支持（由部门决定）" in page.stdout
 
 
-POPULATION = "id,是小微企业,参展,是困难企业,是区县企业,引进研究生\na,true,true,false,false,true\nb,false,true,true,false,true\nc,false,false,false,false,false\n"
+POPULATION = (
+    "id,是小微企业,参展,是困难企业,是区县企业,引进研究生\n"
+    "a,true,true,false,false,true\n"
+    "b,false,true,true,false,true\n"
+    "c,false,false,false,false,false\n"
+)
 
 
 def test_population_results_name_the_promise_and_the_money_not_promised(tmp_path: Path) -> None:

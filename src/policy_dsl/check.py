@@ -26,7 +26,7 @@ from policy_dsl.parse import glued_keyword
 from policy_dsl.registry import Registry, load_registries
 from policy_dsl.source import SourceFile, SourcePosition
 from policy_dsl.types import Type
-from policy_dsl.values import Duration, Money, Percent
+from policy_dsl.values import EXACT, Duration, Money, Percent
 from policy_dsl.visitor import Visitor
 
 #: What a benefit's text commits to, strongest first (`commits …`; docs/language.md, "Commitment"):
@@ -51,6 +51,10 @@ def _says(text: str, word: str) -> bool:
     """Whether ``text`` uses ``word`` as a word of commitment (研究 in 研究生 is not one)."""
     return word in _NOT_COMMITMENT.sub("", text) if word == "研究" else word in text
 
+
+#: The most digits of an amount per unit (`amount 100元 per 面积`): its product with a count stays
+#: exact in SQL's DECIMAL(38) (sql._amount_sql).
+MAX_PER_DIGITS = 12
 
 #: The kinds of benefit an encoder may name. Others are an error (with did-you-mean).
 BENEFIT_KINDS = (
@@ -961,6 +965,8 @@ class _Checker:
                 for field in attrs.fields(type(rule))
                 if field.name in _INHERITED and getattr(rule, field.name) in (None, ())
             }
+            if isinstance(rule, m.Benefit) and rule.amount is not None:
+                changes.pop("per", None)  # an amount of its own comes with its own `per`, or none
             merged = attrs.evolve(rule, **changes)
             resolved[name] = merged
             return merged
@@ -1098,6 +1104,33 @@ class _Checker:
                 )
                 return
 
+    def check_per(self, benefit: m.Benefit, per: m.Name) -> None:
+        """``amount 100元 per 种植面积``: an amount of money per unit of a count or measure fact."""
+        if benefit.amount is None:
+            self.error(
+                "`per` needs an `amount`: the amount paid per unit",
+                per.pos,
+                hint=f"e.g. amount 100元 per {per.text}",
+            )
+        elif isinstance(benefit.amount.value, Money):
+            normal = benefit.amount.value.amount.normalize(EXACT)
+            digits = max(1, normal.adjusted() + 1) + max(0, -int(normal.as_tuple().exponent))
+            if digits > MAX_PER_DIGITS:
+                self.error(
+                    f"an amount per unit has at most {MAX_PER_DIGITS} digits (this one has {digits})",
+                    benefit.amount.pos,
+                    hint="the product with the count must fit SQL's DECIMAL(38)",
+                )
+        fact = self.facts.get(per.text)
+        if fact is None:
+            self.error(f"unknown fact `{per.text}`", per.pos, hint=did_you_mean(per.text, self.facts))
+        elif fact.type.kind not in ("integer", "decimal"):
+            self.error(
+                f"`per` counts units of an integer or decimal fact (人数, 面积); `{per.text}` is {fact.type}",
+                per.pos,
+                hint="a share of an amount of money is `rate P% of FACT`",
+            )
+
     def check_benefit(self, benefit: m.Benefit) -> None:
         if benefit.kind is None:
             self.error(
@@ -1136,6 +1169,7 @@ class _Checker:
             and isinstance(benefit.cap.value, Money)
             and benefit.amount.value.currency == benefit.cap.value.currency
             and benefit.amount.value.amount > benefit.cap.value.amount
+            and benefit.per is None
         ):
             self.error(
                 "the fixed `amount` is larger than the `cap`",
@@ -1144,6 +1178,8 @@ class _Checker:
             )
         if benefit.amount is not None and benefit.rate is not None:
             self.error("a benefit has either a fixed `amount` or a `rate`, not both", benefit.rate.pos)
+        if benefit.per is not None:
+            self.check_per(benefit, benefit.per)
         if benefit.rate is not None:
             rate = benefit.rate
             if not isinstance(rate.rate.value, Percent):
@@ -1198,6 +1234,7 @@ _INHERITED = (
     "commits",
     "when",
     "amount",
+    "per",
     "rate",
     "cap",
     "frequency",

@@ -433,11 +433,15 @@ class _Generator:
                 currency = self.checked.facts[base].type.param
                 if base not in needs:
                     needs = (*needs, base)
+            per = rule.per.text if rule.per is not None else None
+            if per is not None and per not in needs:
+                needs = (*needs, per)
             data.update(
                 kind=rule.kind.text if rule.kind else None,
                 commits=rule.commits.text if rule.commits else "entitled",
                 currency=currency,
                 amount=runtime_value(rule.amount.value) if rule.amount else None,
+                per=per,
                 rate=runtime_value(rule.rate.rate.value) if rule.rate else None,
                 rate_base=base,
                 cap=runtime_value(rule.cap.value) if rule.cap else None,

@@ -18,7 +18,7 @@ from policy_dsl.compile import CompiledPolicy
 from policy_dsl.facts import validate_facts
 from policy_dsl.runtime import to_json
 from policy_dsl.source import SourceFile
-from policy_dsl.values import CURRENCY_CHINESE, Money, Percent, format_money
+from policy_dsl.values import CURRENCY_CHINESE, Money, Percent, format_decimal, format_money
 
 ELIGIBLE = "eligible"
 NOT_ELIGIBLE = "not_eligible"
@@ -74,6 +74,10 @@ class BenefitOutcome:
     at: str
     #: What the text commits to (check.COMMITMENTS): "entitled" unless the policy says less.
     commitment: str = "entitled"
+    #: ``amount 100元 per 面积``: the fact counted, its value (None: unknown) and the amount per unit
+    per: str | None = None
+    per_count: int | Decimal | None = None
+    unit_amount: Money | None = None
 
     @property
     def eligible(self) -> bool:
@@ -199,6 +203,9 @@ def outcome_from_raw(raw: dict[str, Any]) -> Outcome:
             **_common(b),
             kind=b["kind"],
             commitment=b.get("commitment") or "entitled",
+            per=b.get("per"),
+            per_count=b.get("per_count"),
+            unit_amount=_money(b.get("unit_amount")),
             amount=_money(b["amount"]),
             rate=Percent(b["rate"]) if b["rate"] is not None else None,
             rate_base=b["rate_base"],
@@ -335,7 +342,16 @@ def render_text(outcome: Outcome, verbose: bool = False) -> str:
 
 def _benefit_value(benefit: BenefitOutcome) -> list[str]:
     parts: list[str] = []
-    if benefit.amount is not None:
+    if benefit.per is not None and benefit.unit_amount is not None:
+        unit = f"{money_text(benefit.unit_amount)} per {benefit.per}"
+        cap = f", capped at {money_text(benefit.cap)}" if benefit.cap else ""
+        if benefit.amount is not None:
+            count = format_decimal(benefit.per_count) if benefit.per_count is not None else "?"
+            parts.append(f"amount: {exact_money_text(benefit.amount)} ({unit} × {count}{cap})")
+        else:
+            known = "" if benefit.status != ELIGIBLE else f"; {benefit.per} unknown"
+            parts.append(f"amount: {unit}{cap}{known}")
+    elif benefit.amount is not None:
         text = f"amount: {exact_money_text(benefit.amount)}"
         if benefit.rate is not None and benefit.rate_base:
             text += f" ({benefit.rate} of {benefit.rate_base}"

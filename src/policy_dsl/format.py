@@ -315,7 +315,10 @@ def _write_benefit(w: _Writer, b: m.Benefit, depth: int) -> None:
     if b.when is not None:
         w.line(inner, f"when {format_condition(b.when)}", b.when)
     if b.amount is not None:
-        w.line(inner, f"amount {format_literal(b.amount)}", b.amount)
+        per = f" per {b.per.text}" if b.per is not None else ""
+        w.line(inner, f"amount {format_literal(b.amount)}{per}", b.amount)
+    elif b.per is not None:
+        w.line(inner, f"per {b.per.text}", b.per)
     if b.rate is not None:
         base = f" of {b.rate.base.text}" if b.rate.base is not None else ""
         w.line(inner, f"rate {format_literal(b.rate.rate)}{base}", b.rate)

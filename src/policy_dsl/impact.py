@@ -105,6 +105,8 @@ def _spec(checked: CheckedPolicy, info: RuleInfo, day: dt.date, adopted: bool) -
         return RuleSpec(rule.name, label, DUTY, None, False, live, tuple(needs), levels)
     if rule.rate is not None and rule.rate.base is not None and rule.rate.base.text not in needs:
         needs.append(rule.rate.base.text)
+    if rule.per is not None and rule.per.text not in needs:
+        needs.append(rule.per.text)
     commitment = rule.commits.text if rule.commits is not None else "entitled"
     static = (
         repr(rule.cap.value) if rule.cap is not None else "",

@@ -277,6 +277,8 @@ class Benefit(Node):
     follows: Name | None = None
     when: Condition | None = None
     amount: Literal | None = None
+    #: ``amount 100元 per 种植面积``: the amount is per unit of this count or measure fact (元/亩, 元/人)
+    per: Name | None = None
     rate: Rate | None = None
     cap: Literal | None = None
     frequency: Name | None = None

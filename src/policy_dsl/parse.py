@@ -92,6 +92,7 @@ KEYWORDS = [
     "commits",
     "when",
     "amount",
+    "per",
     "rate",
     "cap",
     "once",
@@ -371,6 +372,7 @@ _BLOCK_FIELDS: dict[str, tuple[str, ...]] = {
         "follows",
         "when",
         "amount",
+        "per",
         "rate",
         "cap",
         "frequency",
@@ -544,6 +546,7 @@ class _ToModel:
     kind = _header_field("kind")
     commits = _header_field("commits")
     amount = _header_field("amount")
+    per = _header_field("per")
     cap = _header_field("cap")
     frequency = _header_field("frequency")
     means = _header_field("means")

@@ -153,7 +153,12 @@ def _period_out(period: _Any) -> _Any:
 def _benefit_amount(rule: dict[str, _Any], facts: dict[str, _Any]) -> _Any:
     """What an eligible enterprise receives: the amount, or rate × base, capped; None if not stated."""
     amount = None
-    if rule["amount"] is not None:
+    if rule["amount"] is not None and rule["per"] is not None:
+        count = facts.get(rule["per"])
+        if count is not None:  # exact: the default context would round a product past 28 digits
+            product = _Context(prec=120).multiply(rule["amount"], _D(count))
+            amount = _quantize(product, rule["currency"])
+    elif rule["amount"] is not None:
         amount = rule["amount"]
     elif rule["rate"] is not None and rule["rate_base"] is not None:
         base = facts.get(rule["rate_base"])
@@ -190,6 +195,9 @@ def _benefit_outcome(
         "amount": amount,
         "rate": rule["rate"],
         "rate_base": rule["rate_base"],
+        "per": rule["per"],
+        "per_count": facts.get(rule["per"]) if rule["per"] is not None else None,
+        "unit_amount": _money(rule["amount"], rule["currency"]) if rule["per"] is not None else None,
         "cap": _money(rule["cap"], rule["currency"]),
         "frequency": rule["frequency"],
         "period": _period_out(rule["period"]),

@@ -24,7 +24,7 @@ from policy_dsl import model as m
 from policy_dsl.check import CheckedPolicy
 from policy_dsl.compile import runtime_value
 from policy_dsl.types import Type
-from policy_dsl.values import MINOR_UNIT_DIGITS, Money, Percent
+from policy_dsl.values import EXACT, MINOR_UNIT_DIGITS, Money, Percent
 from policy_dsl.visitor import Visitor
 
 DIALECTS = ("duckdb", "postgres", "spark")
@@ -241,6 +241,11 @@ def compile_sql(
             and info.rule.rate is not None
             and info.rule.rate.base is not None
         }
+        | {
+            info.rule.per.text
+            for info in checked.benefits
+            if isinstance(info.rule, m.Benefit) and info.rule.per is not None
+        }
     )
     decided.extend(d.ident(base) for base in bases)
     columns = [d.ident(k) for k in keep]
@@ -279,12 +284,41 @@ def _in_period(period: tuple[dt.date | None, dt.date | None] | None, day: dt.dat
     return (start is None or start <= day) and (end is None or day <= end)
 
 
+def decimal_digits(value: Decimal) -> tuple[int, int]:
+    """The smallest DECIMAL(precision, scale) that holds ``value`` exactly."""
+    normal = value.normalize(EXACT)
+    scale = max(0, -int(normal.as_tuple().exponent))
+    return max(1, normal.adjusted() + 1) + scale, scale
+
+
+def _per_sql(
+    checked: CheckedPolicy, unit: Money, per: str, cap: Decimal | None, condition: str, d: Dialect
+) -> str:
+    """``amount 100元 per 面积``: the unit amount × the count, rounded once to the minor unit, capped.
+
+    The unit amount is typed by its own digits (at most check.MAX_PER_DIGITS) and the count gets the
+    rest of DECIMAL(38) (10 decimals for a decimal fact, none for an integer), so the product is
+    exact in every engine before ROUND."""
+    digits = MINOR_UNIT_DIGITS.get(unit.currency, 2)
+    precision, scale = decimal_digits(unit.amount)
+    price = _decimal(unit.amount, f"DECIMAL({precision}, {scale})")
+    whole = checked.facts[per].type.kind == "integer"  # else a decimal fact, held to 10 decimals
+    counted = f"CAST({d.ident(per)} AS DECIMAL({37 - precision}, {0 if whole else 10}))"
+    computed = f"CAST(ROUND({counted} * {price}, {digits}) AS {MONEY_SQL})"
+    if cap is not None:
+        capped = _decimal(cap)
+        computed = f"CASE WHEN {computed} > {capped} THEN {capped} ELSE {computed} END"
+    return f"CASE WHEN {condition} AND {d.ident(per)} IS NOT NULL THEN CAST({computed} AS {MONEY_SQL}) END"
+
+
 def _amount_sql(checked: CheckedPolicy, rule: m.Benefit, condition: str, d: Dialect) -> str:
     currency = None
     for lit in (rule.amount, rule.cap):
         if lit is not None and isinstance(lit.value, Money):
             currency = lit.value.currency
     cap = rule.cap.value.amount if rule.cap is not None and isinstance(rule.cap.value, Money) else None
+    if rule.amount is not None and isinstance(rule.amount.value, Money) and rule.per is not None:
+        return _per_sql(checked, rule.amount.value, rule.per.text, cap, condition, d)
     if rule.amount is not None and isinstance(rule.amount.value, Money):
         value = _decimal(rule.amount.value.amount)
         return f"CASE WHEN {condition} THEN {value} END"

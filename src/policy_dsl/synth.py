@@ -32,7 +32,7 @@ from policy_dsl.check import CheckedPolicy
 from policy_dsl.compile import runtime_value
 from policy_dsl.sql import MONEY_SQL, Dialect
 from policy_dsl.types import Type
-from policy_dsl.values import MINOR_UNIT_DIGITS, Money, Percent
+from policy_dsl.values import EXACT, MINOR_UNIT_DIGITS, Money, Percent
 from policy_dsl.visitor import Visitor
 
 #: Kinds of fact that are ordered and get values at and around the policy's constants.
@@ -102,6 +102,22 @@ def thresholds(checked: CheckedPolicy) -> dict[str, list[Threshold]]:
 
 
 def _cap_threshold(checked: CheckedPolicy, rule: m.Benefit, found: dict[str, set[Threshold]]) -> None:
+    if (
+        rule.per is not None
+        and rule.amount is not None
+        and isinstance(rule.amount.value, Money)
+        and isinstance(rule.cap.value if rule.cap else None, Money)
+        and rule.amount.value.amount > 0
+        and rule.per.text in checked.facts
+    ):
+        # the count at which units × price reaches the cap
+        assert rule.cap is not None and isinstance(rule.cap.value, Money)
+        count = EXACT.divide(rule.cap.value.amount, rule.amount.value.amount)
+        unit = _unit(checked.facts[rule.per.text].type)
+        found.setdefault(rule.per.text, set()).add(
+            int(count) if isinstance(unit, int) else count.quantize(Decimal(unit), context=EXACT)
+        )
+        return
     if rule.rate is None or rule.rate.base is None or rule.cap is None:
         return
     rate, cap = rule.rate.rate.value, rule.cap.value

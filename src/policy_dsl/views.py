@@ -23,6 +23,7 @@ from policy_dsl.evaluate import (
     render_text,
     shown_test,
 )
+from policy_dsl.values import format_decimal
 
 #: Words of a validity clause (本政策自发布之日起施行，暂定三年有效期): the header citation that
 #: explains a rule's period when the rule has none of its own.
@@ -280,8 +281,16 @@ def explain(checked: CheckedPolicy, outcome: Outcome) -> str:
             "unknown": "so eligibility cannot be decided without the missing facts",
             "not_in_force": "so the rule is not in force on this day",
         }[benefit.status]
-        if benefit.amount is not None:
+        if benefit.amount is not None and benefit.per is not None and benefit.unit_amount is not None:
+            count = format_decimal(benefit.per_count) if benefit.per_count is not None else "?"
+            conclusion += (
+                f", for {exact_money_text(benefit.amount)}"
+                f" ({money_text(benefit.unit_amount)} per {benefit.per} × {count})"
+            )
+        elif benefit.amount is not None:
             conclusion += f", for {exact_money_text(benefit.amount)}"
+        elif benefit.status == "eligible" and benefit.per is not None and benefit.unit_amount is not None:
+            conclusion += f", for {money_text(benefit.unit_amount)} per {benefit.per} (not given: no amount)"
         elif benefit.status == "eligible" and benefit.cap is not None:
             conclusion += f", for up to {money_text(benefit.cap)}"
         lines.append(f"  ⇒ {conclusion}: {quote(own)}")

@@ -76,6 +76,8 @@ def _users(checked: CheckedPolicy) -> dict[str, set[str]]:
             users.setdefault(ref, set()).add(rule.name)
         if isinstance(rule, m.Benefit) and rule.rate is not None and rule.rate.base is not None:
             users.setdefault(rule.rate.base.text, set()).add(rule.name)
+        if isinstance(rule, m.Benefit) and rule.per is not None:
+            users.setdefault(rule.per.text, set()).add(rule.name)
     return users
 
 

@@ -28,7 +28,7 @@ from policy_dsl.check import CheckedPolicy
 from policy_dsl.compile import CompiledPolicy, runtime_value
 from policy_dsl.format import format_value
 from policy_dsl.types import Type
-from policy_dsl.values import MINOR_UNIT_DIGITS, Duration, Money, Percent, format_decimal
+from policy_dsl.values import EXACT, MINOR_UNIT_DIGITS, Duration, Money, Percent, format_decimal
 
 GAINED = "gained"
 LOST = "lost"
@@ -147,6 +147,20 @@ def _cap_boundaries(policy: CheckedPolicy | None, benefit: str, fact: str) -> li
         return []
     for info in policy.benefits:
         rule = info.rule
+        if (
+            info.rule.name == benefit
+            and isinstance(rule, m.Benefit)
+            and rule.per is not None
+            and rule.per.text == fact
+            and rule.cap is not None
+            and rule.amount is not None
+            and isinstance(rule.cap.value, Money)
+            and isinstance(rule.amount.value, Money)
+            and rule.amount.value.amount > 0
+        ):  # where units × price reaches the cap
+            count = EXACT.divide(rule.cap.value.amount, rule.amount.value.amount)
+            kind = policy.facts[fact].type.kind
+            return [int(count) if kind == "integer" else count.quantize(Decimal("0.01"), context=EXACT)]
         if (
             info.rule.name == benefit
             and isinstance(rule, m.Benefit)

@@ -110,7 +110,8 @@ def _view(
         if rule.commits is not None and rule.commits.text != "entitled":  # unsaid is entitled
             fields["commits"] = rule.commits.text
         if rule.amount is not None:
-            fields["amount"] = format_literal(rule.amount)
+            per = f" per {rule.per.text}" if rule.per is not None else ""
+            fields["amount"] = format_literal(rule.amount) + per
         if rule.rate is not None:
             base = f" of {rule.rate.base.text}" if rule.rate.base else ""
             fields["rate"] = format_literal(rule.rate.rate) + base
