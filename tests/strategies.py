@@ -682,8 +682,24 @@ def checked_policies(draw: st.DrawFn, source_name: str = "source.txt") -> Genera
     for _ in range(draw(st.integers(1, 3))):
         base = draw(st.sampled_from(money_facts))
         currency = fact_types[base].param
-        pay = draw(st.sampled_from(("none", "amount", "rate", "rate_of", *(("per",) if count_facts else ()))))
-        amount = draw(money_literals(currency)) if pay == "amount" else None
+        pays = (
+            "none",
+            "amount",
+            "rate",
+            "rate_of",
+            "amount_range",
+            "amount_floor",
+            "rate_range",
+            "rate_floor",
+        )
+        pay = draw(st.sampled_from((*pays, *(("per",) if count_facts else ()))))
+        amount = draw(money_literals(currency)) if pay in {"amount", "amount_range", "amount_floor"} else None
+        amount_high = None
+        if pay == "amount_range":  # low to high, the low end first
+            amount_high = draw(money_literals(currency))
+            assert amount is not None
+            if amount_high.value < amount.value:
+                amount, amount_high = amount_high, amount
         if pay == "per":  # a price per unit: at most check.MAX_PER_DIGITS digits
             price = st.one_of(st.integers(0, 10**6).map(Decimal), fractional_decimals(max_whole=10**5))
             amount = draw(_literal(st.builds(Money, price, st.just(currency)), st.booleans()))
@@ -691,9 +707,16 @@ def checked_policies(draw: st.DrawFn, source_name: str = "source.txt") -> Genera
         rate = None
         if pay in {"rate", "rate_of"}:
             rate = m.Rate(draw(percent_literals()), m.Name(base) if pay == "rate_of" else None)
+        elif pay == "rate_range":
+            ends = sorted([draw(percent_literals()), draw(percent_literals())], key=lambda lit: lit.value)
+            rate = m.Rate(ends[0], m.Name(base), high=ends[1])
+        elif pay == "rate_floor":
+            rate = m.Rate(draw(percent_literals()), m.Name(base), floor=True)
         cap = draw(optional(money_literals(currency)))
         if per is None and amount is not None and cap is not None and amount.value > cap.value:
-            amount, cap = cap, amount  # a fixed amount above its cap is a check error
+            amount, cap = cap, amount  # a fixed amount (or a range's low end) above its cap is a check error
+            if amount_high is not None and amount_high.value < amount.value:
+                amount_high = cap
         rules.append(
             m.Benefit(
                 fresh(),
@@ -702,6 +725,8 @@ def checked_policies(draw: st.DrawFn, source_name: str = "source.txt") -> Genera
                 commits=draw(optional(st.sampled_from(COMMITMENTS).map(m.Name))),
                 when=draw(when),
                 amount=amount,
+                amount_high=amount_high,
+                amount_floor=pay == "amount_floor",
                 per=per,
                 rate=rate,
                 cap=cap,

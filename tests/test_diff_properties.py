@@ -117,7 +117,12 @@ def revised(draw: st.DrawFn, policy: s.GeneratedPolicy) -> str:
                         continue
                     if change == "constants" and rule.when is not None:
                         rule = attrs.evolve(rule, when=_move_constants(draw, rule.when))
-                    if change == "rate" and rule.rate is not None:
+                    if change == "rate" and rule.rate is not None and rule.rate.high is not None:
+                        ends = sorted(
+                            [draw(s.percent_literals()), draw(s.percent_literals())], key=lambda x: x.value
+                        )
+                        rule = attrs.evolve(rule, rate=attrs.evolve(rule.rate, rate=ends[0], high=ends[1]))
+                    elif change == "rate" and rule.rate is not None:
                         rule = attrs.evolve(
                             rule, rate=attrs.evolve(rule.rate, rate=draw(s.percent_literals()))
                         )

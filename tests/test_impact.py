@@ -182,7 +182,7 @@ def test_the_totals_are_the_hand_computed_sums(files: dict[str, Path]) -> None:
     assert rate["amount"] == {"total": "300.00", "undetermined": 2}
     # 高新奖励 reads a fact the file lacks: every enterprise undetermined
     assert _entry(data, "高新奖励")["amount"] == {"total": "0.00", "undetermined": 4}
-    assert data["totals"] == [{"currency": "CNY", "total": "114300.00", "undetermined": 4}]
+    assert data["totals"] == [{"currency": "CNY", "total": "114300.00", "undetermined": 4, "range": None}]
 
 
 def test_duties_are_counted(files: dict[str, Path]) -> None:
@@ -283,6 +283,7 @@ def test_the_diff_sums_old_new_and_change(files: dict[str, Path]) -> None:
             "new": "216400.00",
             "change": "102100.00",
             "undetermined": {"old": 4, "new": 4},
+            "range": None,
         }
     ]
 
@@ -411,7 +412,7 @@ def test_an_empty_population_sums_to_zero(files: dict[str, Path], tmp_path: Path
     checked = policy_dsl.load(files["old.policy"]).checked
     data = population_summary(checked, str(empty), None, DAY, by=("所在区县",))
     assert data["enterprises"] == 0
-    assert data["totals"] == [{"currency": "CNY", "total": "0.00", "undetermined": 0}]
+    assert data["totals"] == [{"currency": "CNY", "total": "0.00", "undetermined": 0, "range": None}]
     assert data["groups"] == {"by": ["所在区县"], "rows": []}
     old, new = str(files["old.policy"]), str(files["new.policy"])
     layer = population_diff(diff_paths(old, new), old, new, str(empty), DAY, by=("所在区县",)).population

@@ -40,6 +40,9 @@ from policy_dsl.sql import (
     amount_column,
     compile_sql,
     has_amount,
+    has_range,
+    high_column,
+    low_column,
     status_column,
     status_word,
 )
@@ -58,7 +61,8 @@ SLOW = [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_
 #: checks, compiles and imports it again) takes minutes; the focused tests below give minimal cases.
 NO_SHRINK = (Phase.explicit, Phase.reuse, Phase.generate)
 
-Result = dict[str, tuple[str, Decimal | None]]  # benefit id → (status, amount)
+#: benefit id → (status, amount); for a range (5%—20%), the amount is (low, high or None) or None
+Result = dict[str, tuple[str, Any]]
 
 _counter = itertools.count()
 
@@ -114,6 +118,12 @@ def python_result(outcome: dict[str, Any]) -> Result:
     for benefit in outcome["benefits"]:
         amount = benefit["amount"]
         status = "not_eligible" if benefit["status"] == "not_in_force" else benefit["status"]
+        if benefit["ranged"]:
+            ends = benefit["range"]
+            low, high = (None, None) if ends is None else (ends["low"], ends["high"])
+            shown = None if low is None else (low["amount"], None if high is None else high["amount"])
+            result[benefit["id"]] = (status, shown)
+            continue
         result[benefit["id"]] = (status, None if amount is None else amount["amount"])
     return result
 
@@ -154,19 +164,27 @@ def sql_results(checked: CheckedPolicy, rows: list[dict[str, Any]], names: list[
     ids = [info.rule.name for info in checked.benefits]
     # only a benefit with an amount (fixed, or a rate of a base) has an amount column
     priced = {info.rule.name for info in checked.benefits if has_amount(info.rule)}
+    # a range has two columns, its low and high ends (a floor's high end NULL: no upper end)
+    ranged = {info.rule.name for info in checked.benefits if has_range(info.rule)}
+
+    def amount(row: dict[str, Any], i: str) -> Any:
+        if i in ranged:
+            low = row[low_column(i)]
+            return None if low is None else (low, row[high_column(i)])
+        return row[amount_column(i)] if i in priced else None
+
     out = []
     for index, row in enumerate(sorted(rows, key=lambda r: r[KEY])):
         assert row[KEY] == index
         # a status column is BOOLEAN (NULL = unknown); compare in the Python outcome's words
-        out.append(
-            {
-                i: (status_word(row[status_column(i)]), row[amount_column(i)] if i in priced else None)
-                for i in ids
-            }
-        )
+        out.append({i: (status_word(row[status_column(i)]), amount(row, i)) for i in ids})
     expected = [KEY]
     for i in ids:
-        expected += [status_column(i), amount_column(i)] if i in priced else [status_column(i)]
+        expected.append(status_column(i))
+        if i in priced:
+            expected.append(amount_column(i))
+        if i in ranged:
+            expected += [low_column(i), high_column(i)]
     assert names == expected
     return out
 

@@ -10,9 +10,9 @@ A cases file is JSON::
                            "差异化降低投保费率": "eligible"},
                 "reason": "「…500万美元以下」：以下含本数"}]}
 
-``expect`` maps a benefit or duty id to a status or to ``{"status": …, "amount": …}``; rules
-it does not name are not checked. A case that names an unknown rule or status is an error,
-never silently skipped.
+``expect`` maps a benefit or duty id to a status or to ``{"status": …, "amount": …}`` (or
+``"range": [low, high]`` for a range decided case by case); rules it does not name are not
+checked. A case that names an unknown rule or status is an error, never silently skipped.
 """
 
 from __future__ import annotations
@@ -183,10 +183,47 @@ def _compare(
         if got.amount != want:
             shown = f"{got.amount.amount} {got.amount.currency}" if got.amount else "no amount"
             failures.append(f"{rule}: expected amount {expected['amount']}, got {shown}")
-    unknown_keys = set(expected) - {"status", "amount"}
+    if "range" in expected:
+        failures.extend(_range_failures(name, rule, expected["range"], got.range, where, problems))
+    unknown_keys = set(expected) - {"status", "amount", "range"}
     if unknown_keys:
         problems.append(Diagnostic(f"case `{name}`: unknown expectation keys {sorted(unknown_keys)}", where))
     return failures
+
+
+def _range_failures(
+    name: str,
+    rule: str,
+    wanted: Any,
+    got: tuple[Money, Money | None] | None,
+    where: SourcePosition,
+    problems: list[Diagnostic],
+) -> list[str]:
+    """``"range": ["50万元", "200万元"]`` (or ``["5万元", null]``: no upper end, or ``null``: none)."""
+    want: tuple[Money, Money | None] | None = None
+    if wanted is not None:
+        if not isinstance(wanted, list) or len(wanted) != 2 or wanted[0] is None:
+            problems.append(
+                Diagnostic(f"case `{name}`: a range is [low, high] (high null: no upper end)", where)
+            )
+            return []
+        try:
+            low = parse_money(str(wanted[0]))
+            high = parse_money(str(wanted[1])) if wanted[1] is not None else None
+        except ValueSyntaxError as exc:
+            problems.append(Diagnostic(f"case `{name}`: {exc}", where))
+            return []
+        want = (low, high)
+    if got != want:
+
+        def shown(ends: tuple[Money, Money | None] | None) -> str:
+            if ends is None:
+                return "no range"
+            top = f"{ends[1].amount} {ends[1].currency}" if ends[1] is not None else "no upper end"
+            return f"{ends[0].amount} {ends[0].currency} — {top}"
+
+        return [f"{rule}: expected range {shown(want)}, got {shown(got)}"]
+    return []
 
 
 def _why(conditions: Any) -> str:

@@ -22,6 +22,7 @@ from policy_dsl.citations import FoldedSource, Site, Span, constants, normalize_
 from policy_dsl.coverage import Coverage, covered_text, measure_coverage
 from policy_dsl.document import Document, DocumentUnit, UnitKey, heading_key, read_document
 from policy_dsl.errors import Diagnostic, PolicyCheckError, did_you_mean
+from policy_dsl.format import format_literal
 from policy_dsl.parse import glued_keyword
 from policy_dsl.registry import Registry, load_registries
 from policy_dsl.source import SourceFile, SourcePosition
@@ -286,9 +287,11 @@ class _Checker:
         if not isinstance(name, str) or pos.line <= 0:
             return pos
         line = pos.file.line(pos.line)
-        index = line.find(name, max(pos.column - 1, 0))
-        if index < 0:
+        # the name as a whole word: `benefit e` is not the `e` of `benefit`
+        found = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)").search(line, max(pos.column - 1, 0))
+        if found is None:
             return pos
+        index = found.start()
         return SourcePosition(pos.file, pos.line, index + 1, pos.line, index + 1 + len(name))
 
     # -- entry
@@ -1104,6 +1107,24 @@ class _Checker:
                 )
                 return
 
+    def check_range(self, low: m.Literal, high: m.Literal, field: str) -> None:
+        """``amount 10万元 to 100万元``, ``rate 5% to 20%``: the low end first, in one currency."""
+        a, b = low.value, high.value
+        if isinstance(a, Money) and isinstance(b, Money):
+            if a.currency != b.currency:
+                return  # the currency check says so
+            a, b = a.amount, b.amount
+        elif isinstance(a, Percent) and isinstance(b, Percent):
+            a, b = a.value, b.value
+        else:
+            return
+        if a > b:
+            self.error(
+                f"this {field}'s range starts above its end: {format_literal(low)} to {format_literal(high)}",
+                low.pos,
+                hint=f"write the low end first: {field} {format_literal(high)} to {format_literal(low)}",
+            )
+
     def check_per(self, benefit: m.Benefit, per: m.Name) -> None:
         """``amount 100元 per 种植面积``: an amount of money per unit of a count or measure fact."""
         if benefit.amount is None:
@@ -1155,7 +1176,7 @@ class _Checker:
         if benefit.when is not None:
             self.expect_condition(benefit.when)
         currencies: list[tuple[str, SourcePosition]] = []
-        for label, lit in (("amount", benefit.amount), ("cap", benefit.cap)):
+        for label, lit in (("amount", benefit.amount), ("amount", benefit.amount_high), ("cap", benefit.cap)):
             if lit is None:
                 continue
             if not isinstance(lit.value, Money):
@@ -1172,7 +1193,9 @@ class _Checker:
             and benefit.per is None
         ):
             self.error(
-                "the fixed `amount` is larger than the `cap`",
+                "the fixed `amount` is larger than the `cap`"
+                if benefit.amount_high is None and not benefit.amount_floor
+                else "this amount's range starts above the `cap`",
                 benefit.amount.pos,
                 hint="a cap limits an amount computed from a rate; a fixed amount above it can never be paid",
             )
@@ -1180,6 +1203,21 @@ class _Checker:
             self.error("a benefit has either a fixed `amount` or a `rate`, not both", benefit.rate.pos)
         if benefit.per is not None:
             self.check_per(benefit, benefit.per)
+        if benefit.amount is not None and benefit.amount_high is not None:
+            self.check_range(benefit.amount, benefit.amount_high, "amount")
+        if benefit.per is not None and (benefit.amount_high is not None or benefit.amount_floor):
+            self.error(
+                "an amount per unit is one price: a range or a floor per unit is not supported",
+                benefit.per.pos,
+                hint="encode the low price and `waive` the rest, with a note",
+            )
+        if benefit.rate is not None and benefit.rate.high is not None:
+            if not isinstance(benefit.rate.high.value, Percent):
+                self.error(
+                    "a `rate` must be a percentage", benefit.rate.high.pos, hint="e.g. rate 5% to 20% of 投资"
+                )
+            else:
+                self.check_range(benefit.rate.rate, benefit.rate.high, "rate")
         if benefit.rate is not None:
             rate = benefit.rate
             if not isinstance(rate.rate.value, Percent):

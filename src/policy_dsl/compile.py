@@ -441,8 +441,16 @@ class _Generator:
                 commits=rule.commits.text if rule.commits else "entitled",
                 currency=currency,
                 amount=runtime_value(rule.amount.value) if rule.amount else None,
+                amount_high=runtime_value(rule.amount_high.value) if rule.amount_high else None,
                 per=per,
                 rate=runtime_value(rule.rate.rate.value) if rule.rate else None,
+                rate_high=runtime_value(rule.rate.high.value) if rule.rate and rule.rate.high else None,
+                # a range (5%—20%, 10万元—100万元) or a floor (不低于): no single amount, decided case by case
+                ranged=bool(
+                    rule.amount_high
+                    or rule.amount_floor
+                    or (rule.rate and (rule.rate.high or rule.rate.floor))
+                ),
                 rate_base=base,
                 cap=runtime_value(rule.cap.value) if rule.cap else None,
                 frequency=rule.frequency.text if rule.frequency else None,

@@ -78,6 +78,13 @@ class BenefitOutcome:
     per: str | None = None
     per_count: int | Decimal | None = None
     unit_amount: Money | None = None
+    #: a range (5%—20%, 10万元—100万元) or a floor (不低于): no single amount, decided case by case
+    ranged: bool = False
+    rate_high: Percent | None = None
+    amount_low: Money | None = None
+    amount_high: Money | None = None
+    #: an eligible enterprise's range: its low end and its high end (None: open above, no cap)
+    range: tuple[Money, Money | None] | None = None
 
     @property
     def eligible(self) -> bool:
@@ -170,6 +177,14 @@ def _money(raw: Any) -> Money | None:
     return None if raw is None else Money(Decimal(raw["amount"]), raw["currency"])
 
 
+def _range(raw: Any) -> tuple[Money, Money | None] | None:
+    if raw is None:
+        return None
+    low = _money(raw["low"])
+    assert low is not None
+    return low, _money(raw["high"])
+
+
 def _period(raw: Any) -> tuple[dt.date | None, dt.date | None] | None:
     return None if raw is None else (raw["start"], raw["end"])
 
@@ -203,6 +218,11 @@ def outcome_from_raw(raw: dict[str, Any]) -> Outcome:
             **_common(b),
             kind=b["kind"],
             commitment=b.get("commitment") or "entitled",
+            ranged=bool(b.get("ranged")),
+            rate_high=Percent(b["rate_high"]) if b.get("rate_high") is not None else None,
+            amount_low=_money(b.get("amount_low")),
+            amount_high=_money(b.get("amount_high")),
+            range=_range(b.get("range")),
             per=b.get("per"),
             per_count=b.get("per_count"),
             unit_amount=_money(b.get("unit_amount")),
@@ -340,9 +360,34 @@ def render_text(outcome: Outcome, verbose: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
+def range_text(benefit: BenefitOutcome) -> str:
+    """What a ranged benefit says: 「5% — 20% of 投资」, 「10万元 — 100万元」, 「at least 10% of 成本」."""
+    cap = f", at most {money_text(benefit.cap)}" if benefit.cap else ""
+    if benefit.rate is not None:
+        base = f" of {benefit.rate_base}" if benefit.rate_base else ""
+        if benefit.rate_high is None:
+            return f"at least {benefit.rate}{base}{cap}"
+        return f"{benefit.rate} — {benefit.rate_high}{base}{cap}"
+    low = money_text(benefit.amount_low) if benefit.amount_low is not None else "?"
+    if benefit.amount_high is None:
+        return f"at least {low}{cap}"
+    return f"{low} — {money_text(benefit.amount_high)}{cap}"
+
+
 def _benefit_value(benefit: BenefitOutcome) -> list[str]:
     parts: list[str] = []
-    if benefit.per is not None and benefit.unit_amount is not None:
+    if benefit.ranged:
+        if benefit.range is not None:
+            low, high = benefit.range
+            ends = (
+                f"{exact_money_text(low)} — {exact_money_text(high)}"
+                if high
+                else f"at least {exact_money_text(low)}"
+            )
+            parts.append(f"amount: {ends}, decided case by case ({range_text(benefit)})")
+        else:
+            parts.append(f"amount: {range_text(benefit)}, decided case by case")
+    elif benefit.per is not None and benefit.unit_amount is not None:
         unit = f"{money_text(benefit.unit_amount)} per {benefit.per}"
         cap = f", capped at {money_text(benefit.cap)}" if benefit.cap else ""
         if benefit.amount is not None:

@@ -303,6 +303,26 @@ def _write_definition(w: _Writer, d: m.Definition, depth: int) -> None:
     w.close(depth, d)
 
 
+def amount_text(b: m.Benefit) -> str:
+    """A benefit's amount as written: ``10万元``, ``10万元 to 100万元`` or ``>= 10万元``."""
+    assert b.amount is not None
+    if b.amount_floor:
+        return f">= {format_literal(b.amount)}"
+    if b.amount_high is not None:
+        return f"{format_literal(b.amount)} to {format_literal(b.amount_high)}"
+    return format_literal(b.amount)
+
+
+def rate_text(rate: m.Rate) -> str:
+    """A rate as written: ``100% of 保费``, ``5% to 20% of 投资`` or ``>= 10% of 成本``."""
+    base = f" of {rate.base.text}" if rate.base is not None else ""
+    if rate.floor:
+        return f">= {format_literal(rate.rate)}{base}"
+    if rate.high is not None:
+        return f"{format_literal(rate.rate)} to {format_literal(rate.high)}{base}"
+    return f"{format_literal(rate.rate)}{base}"
+
+
 def _write_benefit(w: _Writer, b: m.Benefit, depth: int) -> None:
     w.line(depth, f"benefit {b.name}{_label(b.label)} {{", b)
     inner = depth + 1
@@ -316,12 +336,11 @@ def _write_benefit(w: _Writer, b: m.Benefit, depth: int) -> None:
         w.line(inner, f"when {format_condition(b.when)}", b.when)
     if b.amount is not None:
         per = f" per {b.per.text}" if b.per is not None else ""
-        w.line(inner, f"amount {format_literal(b.amount)}{per}", b.amount)
+        w.line(inner, f"amount {amount_text(b)}{per}", b.amount)
     elif b.per is not None:
         w.line(inner, f"per {b.per.text}", b.per)
     if b.rate is not None:
-        base = f" of {b.rate.base.text}" if b.rate.base is not None else ""
-        w.line(inner, f"rate {format_literal(b.rate.rate)}{base}", b.rate)
+        w.line(inner, f"rate {rate_text(b.rate)}", b.rate)
     if b.cap is not None:
         w.line(inner, f"cap {format_literal(b.cap)}", b.cap)
     if b.frequency is not None:

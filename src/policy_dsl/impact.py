@@ -25,7 +25,7 @@ import attrs
 from policy_dsl import model as m
 from policy_dsl.check import CheckedPolicy, RuleInfo, references
 from policy_dsl.errors import Diagnostic, PolicyLoadError
-from policy_dsl.sql import Dialect, condition_sql, has_amount
+from policy_dsl.sql import Dialect, condition_sql, has_amount, has_range
 from policy_dsl.values import (
     MINOR_UNIT_DIGITS,
     Duration,
@@ -58,6 +58,8 @@ class RuleSpec:
     static: tuple[str, ...]
     #: a benefit's: what its text commits to (entitled, may_receive, …; docs/language.md §10.1)
     commitment: str | None = None
+    #: a range or a floor whose ends are computed: ``<id>:low`` and ``<id>:high`` columns (sql.has_range)
+    ranged: bool = False
 
 
 def _needs(checked: CheckedPolicy, condition: m.Node | None) -> list[str]:
@@ -123,6 +125,7 @@ def _spec(checked: CheckedPolicy, info: RuleInfo, day: dt.date, adopted: bool) -
         tuple(needs),
         static,
         commitment,
+        has_range(rule),
     )
 
 
@@ -482,6 +485,17 @@ def summary_text(data: Mapping[str, Any]) -> str:
                 line += f"; amount {money_shown(amount['total'])} {entry['currency'] or ''}".rstrip()
                 if amount["undetermined"]:
                     line += f" (+ {amount['undetermined']} enterprises undetermined)"
+            ranged = entry.get("range")
+            if ranged is not None:
+                code = f" {entry['currency']}" if entry["currency"] else ""
+                line += (
+                    f"; amount {money_shown(ranged['low'])} — {money_shown(ranged['high'])}{code}, "
+                    "decided case by case"
+                )
+                if ranged["open"]:
+                    line += f" ({ranged['open']} with no upper end)"
+                if ranged["undetermined"]:
+                    line += f" (+ {ranged['undetermined']} enterprises undetermined)"
             lines.append(line)
     if data["totals"]:
         lines.append("total amount:")
@@ -498,6 +512,13 @@ def summary_text(data: Mapping[str, Any]) -> str:
             line = f"  {total['currency'] or '(no currency)'} {money_shown(total['total'])}"
             if total["undetermined"]:
                 line += f" (+ {total['undetermined']} enterprises with an amount undetermined)"
+            span = total.get("range")
+            if span is not None:
+                line += (
+                    f"; with the ranges decided case by case: {money_shown(span['low'])} — "
+                    f"{money_shown(span['high'])}"
+                    + (f" and {span['open']} with no upper end" if span["open"] else "")
+                )
             part = weaker.get(total["currency"] or "")
             if part:
                 line += (

@@ -257,10 +257,13 @@ class Definition(Node):
 
 @attrs.frozen
 class Rate(Node):
-    """``rate 100% of 保费``: a percentage, optionally of a money fact it applies to."""
+    """``rate 100% of 保费``: a percentage, optionally of a money fact it applies to. A range
+    ``rate 5% to 20% of 投资`` has ``high``; a floor ``rate >= 10% of 成本`` (不低于) has ``floor``."""
 
     rate: Literal
     base: Name | None = None
+    high: Literal | None = None
+    floor: bool = False
     pos: SourcePosition = _pos()
 
 
@@ -277,6 +280,10 @@ class Benefit(Node):
     follows: Name | None = None
     when: Condition | None = None
     amount: Literal | None = None
+    #: ``amount 10万元 to 100万元``: the high end of a range (``amount`` is the low end), decided case by case
+    amount_high: Literal | None = None
+    #: ``amount >= 10万元`` (不低于): at least ``amount``, no upper end but the cap
+    amount_floor: bool = False
     #: ``amount 100元 per 种植面积``: the amount is per unit of this count or measure fact (元/亩, 元/人)
     per: Name | None = None
     rate: Rate | None = None

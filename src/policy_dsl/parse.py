@@ -341,6 +341,15 @@ class _Reducer(Transformer[Token, Any]):
         return value
 
 
+class _AmountRange:
+    """``amount 10万元 to 100万元`` or ``amount >= 10万元``, before the benefit takes it apart."""
+
+    __slots__ = ("floor", "high", "low")
+
+    def __init__(self, low: m.Literal, high: m.Literal | None, floor: bool) -> None:
+        self.low, self.high, self.floor = low, high, floor
+
+
 class _Field:
     """A ``key value`` line inside a block, before the block assembles its node."""
 
@@ -680,6 +689,9 @@ class _ToModel:
     def benefit(self, span: _Span | None, children: list[Any]) -> m.Benefit:
         name, label, parts = self._head(children)
         fields = self._fields("benefit", parts)
+        if isinstance(fields.get("amount"), _AmountRange):
+            ranged = fields.pop("amount")
+            fields.update(amount=ranged.low, amount_high=ranged.high, amount_floor=ranged.floor)
         citations = tuple(p for p in parts if isinstance(p, m.Citation))
         return m.Benefit(
             name, label, **fields, citations=citations, waivers=self._waivers(parts), pos=self._pos(span)
@@ -688,6 +700,35 @@ class _ToModel:
     def rate(self, span: _Span | None, children: list[Any]) -> _Field:
         base = self._name(children[1]) if len(children) > 1 else None
         return _Field("rate", m.Rate(children[0], base, pos=self._pos(span)), self._pos(span))
+
+    def rate_range(self, span: _Span | None, children: list[Any]) -> _Field:
+        base = self._name(children[2]) if len(children) > 2 else None
+        rate = m.Rate(children[0], base, high=children[1], pos=self._pos(span))
+        return _Field("rate", rate, self._pos(span))
+
+    def rate_floor(self, span: _Span | None, children: list[Any]) -> _Field:
+        self._floor_op(children[0], "rate")
+        base = self._name(children[2]) if len(children) > 2 else None
+        return _Field("rate", m.Rate(children[1], base, floor=True, pos=self._pos(span)), self._pos(span))
+
+    def amount_range(self, span: _Span | None, children: list[Any]) -> _Field:
+        return _Field("amount", _AmountRange(children[0], children[1], False), self._pos(span))
+
+    def amount_floor(self, span: _Span | None, children: list[Any]) -> _Field:
+        self._floor_op(children[0], "amount")
+        return _Field("amount", _AmountRange(children[1], None, True), self._pos(span))
+
+    def _floor_op(self, token: Token, field: str) -> None:
+        """A floor (不低于) is written `>=`; another operator here is a mistake, said so."""
+        if str(token) not in (">=", "≥"):
+            hint = "a most (最高, 不超过) is `cap`" if str(token) in ("<=", "≤", "<") else None
+            self.diagnostics.append(
+                Diagnostic(
+                    f"`{field} {token} …`: a floor (不低于) is written `{field} >= …`",
+                    pos=self._tpos(token),
+                    hint=hint,
+                )
+            )
 
     def duty(self, span: _Span | None, children: list[Any]) -> m.Duty:
         name, label, parts = self._head(children)

@@ -99,6 +99,10 @@ def _record(trace: dict[int, _Any], index: int, value: _Any) -> _Any:
 _MINOR_UNIT_DIGITS = {"JPY": 0}
 
 
+#: Room for every digit of a product of two facts' or constants' numbers (the default keeps 28).
+_WIDE = _Context(prec=120)
+
+
 def _quantize(amount: _D, currency: str) -> _D:
     digits = _MINOR_UNIT_DIGITS.get(currency, 2)
     # precision for every digit of the result: a huge amount must not overflow the default 28
@@ -150,13 +154,42 @@ def _period_out(period: _Any) -> _Any:
     return None if period is None else {"start": period[0], "end": period[1]}
 
 
+def _capped(amount: _Any, cap: _Any) -> _Any:
+    return cap if amount is not None and cap is not None and amount > cap else amount
+
+
+def _benefit_range(rule: dict[str, _Any], facts: dict[str, _Any]) -> _Any:
+    """A range's (or a floor's) ends for an eligible enterprise, each capped: (low, high), high None
+    when only the cap bounds it and there is none; None when the rate's base is unknown."""
+    cap = rule["cap"]
+    if rule["rate"] is not None:
+        if rule["rate_base"] is None:
+            return None
+        base = facts.get(rule["rate_base"])
+        if base is None:
+            return None
+        ends = [rule["rate"], rule["rate_high"]]
+        low, high = (
+            None
+            if rate is None
+            else _quantize(_WIDE.divide(_WIDE.multiply(base, rate), 100), rule["currency"])
+            for rate in ends
+        )
+    else:
+        low, high = rule["amount"], rule["amount_high"]
+    return _capped(low, cap), _capped(high, cap) if high is not None else cap
+
+
 def _benefit_amount(rule: dict[str, _Any], facts: dict[str, _Any]) -> _Any:
-    """What an eligible enterprise receives: the amount, or rate × base, capped; None if not stated."""
+    """What an eligible enterprise receives: the amount, or rate × base, capped; None if not stated
+    or not one number (a range: see _benefit_range)."""
     amount = None
+    if rule["ranged"]:
+        return None
     if rule["amount"] is not None and rule["per"] is not None:
         count = facts.get(rule["per"])
         if count is not None:  # exact: the default context would round a product past 28 digits
-            product = _Context(prec=120).multiply(rule["amount"], _D(count))
+            product = _WIDE.multiply(rule["amount"], _D(count))
             amount = _quantize(product, rule["currency"])
     elif rule["amount"] is not None:
         amount = rule["amount"]
@@ -183,8 +216,13 @@ def _benefit_outcome(
     missing: list[str] = []
     if status in ("eligible", "unknown"):
         missing = _missing(rule, facts)
+    ranged = None
     if status == "eligible":
         amount = _money(_benefit_amount(rule, facts), rule["currency"])
+        if rule["ranged"]:
+            ends = _benefit_range(rule, facts)
+            if ends is not None:
+                ranged = {"low": _money(ends[0], rule["currency"]), "high": _money(ends[1], rule["currency"])}
     return {
         "id": rule["id"],
         "label": rule["label"],
@@ -194,7 +232,12 @@ def _benefit_outcome(
         "status": status,
         "amount": amount,
         "rate": rule["rate"],
+        "rate_high": rule["rate_high"],
         "rate_base": rule["rate_base"],
+        "ranged": rule["ranged"],
+        "range": ranged,
+        "amount_low": _money(rule["amount"], rule["currency"]) if rule["ranged"] else None,
+        "amount_high": _money(rule["amount_high"], rule["currency"]),
         "per": rule["per"],
         "per_count": facts.get(rule["per"]) if rule["per"] is not None else None,
         "unit_amount": _money(rule["amount"], rule["currency"]) if rule["per"] is not None else None,

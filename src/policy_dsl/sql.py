@@ -176,9 +176,33 @@ def amount_column(id_: str) -> str:
     return f"{id_}:amount"
 
 
+def is_ranged(rule: m.Benefit) -> bool:
+    """A range (5%—20%, 10万元—100万元) or a floor (不低于): no single amount but two ends."""
+    return bool(rule.amount_high or rule.amount_floor or (rule.rate and (rule.rate.high or rule.rate.floor)))
+
+
+def has_range(rule: m.Benefit) -> bool:
+    """Whether a ranged benefit's ends can be computed: columns ``<benefit>:low`` and ``:high``."""
+    if not is_ranged(rule):
+        return False
+    if rule.amount is not None:
+        return isinstance(rule.amount.value, Money)
+    return rule.rate is not None and rule.rate.base is not None and isinstance(rule.rate.rate.value, Percent)
+
+
+def low_column(id_: str) -> str:
+    return f"{id_}:low"
+
+
+def high_column(id_: str) -> str:
+    return f"{id_}:high"
+
+
 def has_amount(rule: m.Benefit) -> bool:
     """Whether a benefit's amount can be computed: a fixed amount, or a rate of a base fact. A cap
-    alone means "up to" and gives no amount."""
+    alone means "up to" and gives no amount; a range gives two ends instead (:func:`has_range`)."""
+    if is_ranged(rule):
+        return False
     if rule.amount is not None and isinstance(rule.amount.value, Money):
         return True
     return rule.rate is not None and rule.rate.base is not None and isinstance(rule.rate.rate.value, Percent)
@@ -199,6 +223,8 @@ def result_columns(checked: CheckedPolicy, only: Collection[str] | None = None) 
         columns.append(status_column(rule.name))
         if has_amount(rule):
             columns.append(amount_column(rule.name))
+        if has_range(rule):
+            columns.extend((low_column(rule.name), high_column(rule.name)))
     return columns
 
 
@@ -259,6 +285,10 @@ def compile_sql(
         columns.append(status)
         if has_amount(rule):  # a benefit the text gives no amount (or only a cap) has no amount column
             columns.append(f"{_amount_sql(checked, rule, status, d)} AS {d.ident(amount_column(rule.name))}")
+        if has_range(rule):  # the two ends of a range; the high end NULL when eligible means open
+            low, high = _range_sql(checked, rule, status, d)
+            columns.append(f"{low} AS {d.ident(low_column(rule.name))}")
+            columns.append(f"{high} AS {d.ident(high_column(rule.name))}")
     # one line of printable text: a line break would end the comment, a NUL the whole query
     title = " ".join("".join(ch if ch.isprintable() else " " for ch in checked.title).split())
     header = (
@@ -303,19 +333,64 @@ def _per_sql(
     precision, scale = decimal_digits(unit.amount)
     price = _decimal(unit.amount, f"DECIMAL({precision}, {scale})")
     whole = checked.facts[per].type.kind == "integer"  # else a decimal fact, held to 10 decimals
-    counted = f"CAST({d.ident(per)} AS DECIMAL({37 - precision}, {0 if whole else 10}))"
-    computed = f"CAST(ROUND({counted} * {price}, {digits}) AS {MONEY_SQL})"
+    counted = f"DECIMAL({37 - precision}, {0 if whole else 10})"
+    return _granted_product(per, counted, price, digits, cap, condition, d)
+
+
+def _granted_product(
+    fact: str, typed: str, factor: str, digits: int, cap: Decimal | None, condition: str, d: Dialect
+) -> str:
+    """``fact`` (cast to ``typed``) × ``factor``, rounded once to ``digits`` decimals and capped, for
+    a granted row whose fact is known; NULL otherwise."""
+    computed = f"CAST(ROUND(CAST({d.ident(fact)} AS {typed}) * {factor}, {digits}) AS {MONEY_SQL})"
     if cap is not None:
         capped = _decimal(cap)
         computed = f"CASE WHEN {computed} > {capped} THEN {capped} ELSE {computed} END"
-    return f"CASE WHEN {condition} AND {d.ident(per)} IS NOT NULL THEN CAST({computed} AS {MONEY_SQL}) END"
+    return f"CASE WHEN {condition} AND {d.ident(fact)} IS NOT NULL THEN CAST({computed} AS {MONEY_SQL}) END"
+
+
+def _range_sql(checked: CheckedPolicy, rule: m.Benefit, condition: str, d: Dialect) -> tuple[str, str]:
+    """The low and high ends of a ranged benefit, each computed as a single amount would be (a
+    fixed amount, or the rate × its base rounded to the minor unit) and capped; a floor's high end
+    is the cap, or NULL."""
+    cap = rule.cap.value.amount if rule.cap is not None and isinstance(rule.cap.value, Money) else None
+    capped = "NULL" if cap is None else _decimal(cap)
+    if rule.amount is not None and isinstance(rule.amount.value, Money):
+        top = rule.amount_high.value if rule.amount_high is not None else None
+        ends = [rule.amount.value.amount, top.amount if isinstance(top, Money) else None]
+        shown = [
+            "NULL" if end is None else _decimal(min(end, cap) if cap is not None else end) for end in ends
+        ]
+        low, high = shown[0], shown[1] if ends[1] is not None else capped
+        return (f"CASE WHEN {condition} THEN {low} END", f"CASE WHEN {condition} THEN {high} END")
+    assert rule.rate is not None and rule.rate.base is not None
+    high_rate = rule.rate.high
+    low_sql = _rate_sql(checked, rule.rate.rate.value, rule.rate.base.text, cap, condition, d)
+    if high_rate is not None and isinstance(high_rate.value, Percent):
+        high_sql = _rate_sql(checked, high_rate.value, rule.rate.base.text, cap, condition, d)
+    else:
+        base = d.ident(rule.rate.base.text)
+        high_sql = f"CASE WHEN {condition} AND {base} IS NOT NULL THEN {capped} END"
+    return low_sql, high_sql
+
+
+def _rate_sql(
+    checked: CheckedPolicy, rate: object, base: str, cap: Decimal | None, condition: str, d: Dialect
+) -> str:
+    """A rate of a base fact, rounded once to the minor unit and capped, for a granted row."""
+    assert isinstance(rate, Percent)
+    currency = checked.facts[base].type.param
+    digits = MINOR_UNIT_DIGITS.get(currency or "", 2)
+    ratio = rate.value / 100
+    scale = max(6, -int(ratio.normalize().as_tuple().exponent))
+    precision = scale + max(1, len(str(int(ratio))))
+    factor = _decimal(ratio, f"DECIMAL({precision}, {scale})")
+    # The product's precision (p1 + p2 + 1) stays within 38, so no engine drops digits of it
+    # before the one rounding to the minor unit (Spark would cut a wider product to 6 decimals).
+    return _granted_product(base, f"DECIMAL({37 - precision}, 10)", factor, digits, cap, condition, d)
 
 
 def _amount_sql(checked: CheckedPolicy, rule: m.Benefit, condition: str, d: Dialect) -> str:
-    currency = None
-    for lit in (rule.amount, rule.cap):
-        if lit is not None and isinstance(lit.value, Money):
-            currency = lit.value.currency
     cap = rule.cap.value.amount if rule.cap is not None and isinstance(rule.cap.value, Money) else None
     if rule.amount is not None and isinstance(rule.amount.value, Money) and rule.per is not None:
         return _per_sql(checked, rule.amount.value, rule.per.text, cap, condition, d)
@@ -323,21 +398,5 @@ def _amount_sql(checked: CheckedPolicy, rule: m.Benefit, condition: str, d: Dial
         value = _decimal(rule.amount.value.amount)
         return f"CASE WHEN {condition} THEN {value} END"
     if rule.rate is not None and rule.rate.base is not None and isinstance(rule.rate.rate.value, Percent):
-        base = rule.rate.base.text
-        currency = checked.facts[base].type.param or currency
-        digits = MINOR_UNIT_DIGITS.get(currency or "", 2)
-        ratio = rule.rate.rate.value.value / 100
-        scale = max(6, -int(ratio.normalize().as_tuple().exponent))
-        precision = scale + max(1, len(str(int(ratio))))
-        factor = _decimal(ratio, f"DECIMAL({precision}, {scale})")
-        # The product's precision (p1 + p2 + 1) stays within 38, so no engine drops digits of it
-        # before the one rounding to the minor unit (Spark would cut a wider product to 6 decimals).
-        based = f"CAST({d.ident(base)} AS DECIMAL({37 - precision}, 10))"
-        computed = f"CAST(ROUND({based} * {factor}, {digits}) AS {MONEY_SQL})"
-        if cap is not None:
-            capped = _decimal(cap)
-            computed = f"CASE WHEN {computed} > {capped} THEN {capped} ELSE {computed} END"
-        return (
-            f"CASE WHEN {condition} AND {d.ident(base)} IS NOT NULL THEN CAST({computed} AS {MONEY_SQL}) END"
-        )
+        return _rate_sql(checked, rule.rate.rate.value, rule.rate.base.text, cap, condition, d)
     raise ValueError(f"benefit {rule.name} has no amount")  # pragma: no cover - see has_amount

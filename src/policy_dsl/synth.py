@@ -129,6 +129,9 @@ def _cap_threshold(checked: CheckedPolicy, rule: m.Benefit, found: dict[str, set
     unit = _unit(checked.facts[base].type)
     assert isinstance(unit, Decimal)
     found.setdefault(base, set()).add((cap.amount * 100 / rate.value).quantize(unit))
+    high = rule.rate.high.value if rule.rate.high is not None else None
+    if isinstance(high, Percent) and high.value > 0:  # where a range's high end reaches the cap
+        found[base].add((cap.amount * 100 / high.value).quantize(unit))
 
 
 def _unit(type_: Type) -> Decimal | int:

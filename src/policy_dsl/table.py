@@ -35,7 +35,15 @@ from policy_dsl.impact import (
     resolve_by,
     rule_specs,
 )
-from policy_dsl.sql import DECIMAL_SQL, MONEY_SQL, Dialect, compile_sql, result_columns
+from policy_dsl.sql import (
+    DECIMAL_SQL,
+    MONEY_SQL,
+    Dialect,
+    compile_sql,
+    high_column,
+    low_column,
+    result_columns,
+)
 
 READERS = {
     ".csv": "read_csv_auto",
@@ -409,6 +417,19 @@ def _summarise(
             open_ = f"({status} IS NULL OR ({status} AND {amount} IS NULL))"
             add(spec.id, "undetermined", f"coalesce(count_if({open_}), 0)")
             undetermined.setdefault(spec.currency or "", []).append(open_)
+        if spec.ranged:  # both ends summed; an eligible row whose high end is NULL is open above
+            low_sql = f"CAST({d.ident(low_column(spec.id))} AS {MONEY_SQL})"
+            high_sql = f"CAST({d.ident(high_column(spec.id))} AS {MONEY_SQL})"
+            add(spec.id, "low", f"sum({low_sql})")
+            add(spec.id, "high", f"sum({high_sql})")
+            add(
+                spec.id,
+                "open",
+                f"coalesce(count_if({status} AND {low_sql} IS NOT NULL AND {high_sql} IS NULL), 0)",
+            )
+            open_ = f"({status} IS NULL OR ({status} AND {low_sql} IS NULL))"
+            add(spec.id, "undetermined", f"coalesce(count_if({open_}), 0)")
+            undetermined.setdefault(spec.currency or "", []).append(open_)
     for currency, conditions in undetermined.items():
         add("#" + currency, "undetermined", f"coalesce(count_if({' OR '.join(conditions)}), 0)")
     keys = [d.ident(k) for k in group_columns(groups)]
@@ -429,6 +450,9 @@ def _summarise(
     rows = int(total[0])
     benefits = []
     sums: dict[str, Decimal] = {}
+    #: per currency: the lows and highs of ranged benefits, and how many open-above results
+    spans: dict[str, list[Decimal]] = {}
+    opened: dict[str, int] = {}
     for spec in specs:
         slot = slots[spec.id]
         eligible, known = int(total[slot["eligible"]]), int(total[slot["known"]])
@@ -443,6 +467,7 @@ def _summarise(
             "unknown": rows - known,
             "not_in_force": 0 if spec.live else rows,
             "amount": None,
+            "range": None,
         }
         if spec.priced:
             value = total[slot["sum"]] or Decimal(0)
@@ -451,12 +476,34 @@ def _summarise(
                 "total": money_text(value, spec.currency),
                 "undetermined": int(total[slot["undetermined"]]),
             }
+        if spec.ranged:
+            code = spec.currency or ""
+            low, high = total[slot["low"]] or Decimal(0), total[slot["high"]] or Decimal(0)
+            opens = int(total[slot["open"]])
+            span = spans.setdefault(code, [Decimal(0), Decimal(0)])
+            span[0], span[1] = span[0] + low, span[1] + high
+            opened[code] = opened.get(code, 0) + opens
+            sums.setdefault(code, Decimal(0))
+            entry["range"] = {
+                "low": money_text(low, spec.currency),
+                "high": money_text(high, spec.currency),
+                "open": opens,
+                "undetermined": int(total[slot["undetermined"]]),
+            }
         benefits.append(entry)
     totals = [
         {
             "currency": currency or None,
             "total": money_text(sums[currency], currency),
             "undetermined": int(total[slots["#" + currency]["undetermined"]]),
+            # with ranges (5%—20%…): the fixed amounts plus every range's low end, and its high end
+            "range": {
+                "low": money_text(sums[currency] + spans[currency][0], currency),
+                "high": money_text(sums[currency] + spans[currency][1], currency),
+                "open": opened[currency],
+            }
+            if currency in spans
+            else None,
         }
         for currency in sorted(sums)
     ]

@@ -20,6 +20,7 @@ from policy_dsl.evaluate import (
     Outcome,
     exact_money_text,
     money_text,
+    range_text,
     render_text,
     shown_test,
 )
@@ -281,7 +282,18 @@ def explain(checked: CheckedPolicy, outcome: Outcome) -> str:
             "unknown": "so eligibility cannot be decided without the missing facts",
             "not_in_force": "so the rule is not in force on this day",
         }[benefit.status]
-        if benefit.amount is not None and benefit.per is not None and benefit.unit_amount is not None:
+        if benefit.status == "eligible" and benefit.ranged:
+            if benefit.range is not None:
+                low, high = benefit.range
+                ends = (
+                    f"{exact_money_text(low)} to {exact_money_text(high)}"
+                    if high is not None
+                    else f"at least {exact_money_text(low)}"
+                )
+                conclusion += f", for {ends}, decided case by case ({range_text(benefit)})"
+            else:
+                conclusion += f", for {range_text(benefit)}, decided case by case"
+        elif benefit.amount is not None and benefit.per is not None and benefit.unit_amount is not None:
             count = format_decimal(benefit.per_count) if benefit.per_count is not None else "?"
             conclusion += (
                 f", for {exact_money_text(benefit.amount)}"

@@ -44,7 +44,7 @@ from policy_dsl.impact import (
 from policy_dsl.policy import load
 from policy_dsl.selection import select_rules
 from policy_dsl.source import display_width
-from policy_dsl.sql import Dialect, amount_column, compile_sql
+from policy_dsl.sql import Dialect, amount_column, compile_sql, high_column, low_column
 from policy_dsl.table import (
     PLAIN_VALUES_HINT,
     connect,
@@ -69,6 +69,24 @@ UNKNOWN = "unknown"
 ID_COLUMNS = ("id", "ID", "Id", "企业编号", "编号")
 #: ``--ids all``: every id of each benefit and kind.
 ALL_IDS = "all"
+
+
+@attrs.frozen
+class Span:
+    """The sums of a range's two ends over the enterprises granted it (5%—20% of each one's base),
+    and how many of them have no upper end (a floor, 不低于, with no cap)."""
+
+    low: Decimal
+    high: Decimal
+    open: int
+
+
+_NO_SPAN = Span(Decimal(0), Decimal(0), 0)
+
+
+def _span_text(span: Span, currency: str | None) -> str:
+    opened = f" (+ {span.open} open)" if span.open else ""
+    return f"{_money(span.low, currency)} — {_money(span.high, currency)}{opened}"
 
 
 @attrs.frozen
@@ -100,6 +118,8 @@ class BenefitPopulation:
     amount: Amount | None = None
     #: a benefit's commitment under each version (None: a duty, or absent from that version)
     commitment: tuple[str | None, str | None] = (None, None)
+    #: a range in either version: the sums of its ends under each (``{"old": Span, "new": Span}``)
+    ranged: dict[str, Span] | None = None
 
     def count(self, kind: str) -> int:
         return self.counts.get(kind, len(self.ids.get(kind, ())))
@@ -163,6 +183,16 @@ class PopulationDiff:
             "label": b.label,
             "kind": b.kind,
             "commitment": {"old": b.commitment[0], "new": b.commitment[1]} if b.kind == BENEFIT else None,
+            "range": {
+                side: {
+                    "low": money_text(span.low, b.currency),
+                    "high": money_text(span.high, b.currency),
+                    "open": span.open,
+                }
+                for side, span in b.ranged.items()
+            }
+            if b.ranged is not None
+            else None,
             "currency": b.currency,
             "eligible": {"old": b.eligible_old, "new": b.eligible_new},
             **{kind: moved(kind) for kind in KINDS},
@@ -224,10 +254,24 @@ class PopulationDiff:
         lines += self._group_lines()
         return lines
 
+    def _range_lines(self) -> list[str]:
+        ranged = [b for b in self.benefits if b.ranged is not None]
+        if not ranged:
+            return []
+        lines = [
+            "",
+            "Ranges decided case by case (sums of each range's low and high ends; open: no upper end)",
+        ]
+        for b in ranged:
+            assert b.ranged is not None
+            old, new = (_span_text(b.ranged[side], b.currency) for side in ("old", "new"))
+            lines.append(f"  {_pad(b.label, 40)} {b.currency or '':<4} {old} → {new}")
+        return lines
+
     def _budget_lines(self) -> list[str]:
         priced = [b for b in self.benefits if b.amount is not None]
         if not priced:
-            return []
+            return self._range_lines()
         lines = [
             "",
             "Budget impact (sums of the amounts of the enterprises eligible; undetermined: enterprises whose "
@@ -249,7 +293,7 @@ class PopulationDiff:
                 f"{money_shown(t['old']):>16} {money_shown(t['new']):>16} "
                 f"{money_shown(t['change'], signed=True):>16} {undetermined:>14}"
             )
-        return lines
+        return lines + self._range_lines()
 
     def _group_lines(self) -> list[str]:
         if self.groups is None:
@@ -502,6 +546,8 @@ def _evaluate_both(
         produced.append(spec.id)
         if spec.priced:
             produced.append(amount_column(spec.id))
+        if spec.ranged:
+            produced.extend((low_column(spec.id), high_column(spec.id)))
     renamed = [d.ident(c) for c in carry]
     renamed += [f"{d.ident(c)} AS {d.ident(OLD + c)}" for c in produced]
     renamed += [f"{d.ident(RAW + c)} AS {d.ident(c)}" for c in raw]
@@ -583,6 +629,17 @@ def _count(
                 open_old.setdefault(o_spec.currency or "", []).append(c["open_old"])
             if n_spec is not None:
                 open_new.setdefault(n_spec.currency or "", []).append(c["open_new"])
+        if "low_old" in c:  # a range in either version: both ends summed, open-above counted
+            for side in ("old", "new"):
+                if name in same and side == "old":
+                    continue
+                add(name, f"low_{side}", f"sum({c[f'low_{side}']})")
+                add(name, f"high_{side}", f"sum({c[f'high_{side}']})")
+                add(name, f"open_high_{side}", f"coalesce(count_if({c[f'open_high_{side}']}), 0)")
+            if name in same:
+                slot = slots[name]
+                for what in ("low", "high", "open_high"):
+                    slot[f"{what}_old"] = slot[f"{what}_new"]
     for code, opens in open_old.items():
         add("#old" + code, "open", f"coalesce(count_if({' OR '.join(opens)}), 0)")
     for code, opens in open_new.items():
@@ -596,6 +653,7 @@ def _count(
         _write_ids(con, joined, conditions, slots, total, ids_file, ids_format or "csv")
     benefits = []
     sums: dict[str, dict[str, Decimal]] = {"old": {}, "new": {}}
+    spans: dict[str, dict[str, Span]] = {"old": {}, "new": {}}
     for name in benefits_first:
         o_spec, n_spec = old_specs.get(name), new_specs.get(name)
         spec = n_spec or o_spec
@@ -615,6 +673,25 @@ def _count(
                     int(total[slot["open_old"]]),
                     int(total[slot["open_new"]]),
                 )
+        ranged = None
+        if "low_old" in slot and currency != "#mixed":
+            ranged = {
+                side: Span(
+                    total[slot[f"low_{side}"]] or Decimal(0),
+                    total[slot[f"high_{side}"]] or Decimal(0),
+                    int(total[slot[f"open_high_{side}"]]),
+                )
+                for side in ("old", "new")
+            }
+            for side, side_spec in (("old", o_spec), ("new", n_spec)):
+                if side_spec is not None and side_spec.ranged:
+                    key = side_spec.currency or ""
+                    span = spans[side].setdefault(key, Span(Decimal(0), Decimal(0), 0))
+                    spans[side][key] = Span(
+                        span.low + ranged[side].low,
+                        span.high + ranged[side].high,
+                        span.open + ranged[side].open,
+                    )
         benefits.append(
             BenefitPopulation(
                 name,
@@ -627,10 +704,11 @@ def _count(
                 None if currency == "#mixed" else currency,
                 amount,
                 (o_spec.commitment if o_spec else None, n_spec.commitment if n_spec else None),
+                ranged,
             )
         )
     totals = []
-    for code in sorted({*sums["old"], *sums["new"]}):
+    for code in sorted({*sums["old"], *sums["new"], *spans["old"], *spans["new"]}):
         before = sums["old"].get(code, Decimal(0))
         after = sums["new"].get(code, Decimal(0))
         old_open = slots.get("#old" + code, {}).get("open")
@@ -645,6 +723,17 @@ def _count(
                     "old": int(total[old_open]) if old_open is not None else 0,
                     "new": int(total[new_open]) if new_open is not None else 0,
                 },
+                # with ranges (5%—20%…): the fixed sums plus the ranges' low ends, and their high ends
+                "range": {
+                    side: {
+                        "low": money_text(fixed + spans[side].get(code, _NO_SPAN).low, code),
+                        "high": money_text(fixed + spans[side].get(code, _NO_SPAN).high, code),
+                        "open": spans[side].get(code, _NO_SPAN).open,
+                    }
+                    for side, fixed in (("old", before), ("new", after))
+                }
+                if code in spans["old"] or code in spans["new"]
+                else None,
             }
         )
     group_rows = [
@@ -814,10 +903,17 @@ def _conditions(
     oa = d.ident(prefix + amount_column(name)) if old is not None and old.priced else "NULL"
     na = d.ident(amount_column(name)) if new is not None and new.priced else "NULL"
     static_changed = old is not None and new is not None and old.static != new.static
+    # a range's ends (5%—20%): NULL where a version has none
+    ol = d.ident(prefix + low_column(name)) if old is not None and old.ranged else "NULL"
+    oh = d.ident(prefix + high_column(name)) if old is not None and old.ranged else "NULL"
+    nl = d.ident(low_column(name)) if new is not None and new.ranged else "NULL"
+    nh = d.ident(high_column(name)) if new is not None and new.ranged else "NULL"
+    ends = f" OR {ol} IS DISTINCT FROM {nl} OR {oh} IS DISTINCT FROM {nh}" if ol != nl else ""
     found = {
         "old": o,
         "new": n,
-        CHANGED: f"({o} AND {n} AND ({'TRUE' if static_changed else 'FALSE'} OR {oa} IS DISTINCT FROM {na}))",
+        CHANGED: f"({o} AND {n} AND ({'TRUE' if static_changed else 'FALSE'} OR {oa} IS DISTINCT FROM {na}"
+        f"{ends}))",
         UNKNOWN: f"(({o}) IS NULL) <> (({n}) IS NULL)",
         GAINED: f"(coalesce({n}, FALSE) AND {o} IS NOT NULL AND NOT {o})",
         LOST: f"(coalesce({o}, FALSE) AND {n} IS NOT NULL AND NOT {n})",
@@ -831,4 +927,11 @@ def _conditions(
                 found[f"open_{side}"] = f"({granted} IS NULL OR ({granted} AND {value} IS NULL))"
             else:  # no amount in this version (only a cap, say): every enterprise it may grant
                 found[f"open_{side}"] = f"({granted} IS NOT FALSE)"
+    if (old is not None and old.ranged) or (new is not None and new.ranged):
+        for side, spec, granted, low, high in (("old", old, o, ol, oh), ("new", new, n, nl, nh)):
+            found[f"low_{side}"], found[f"high_{side}"] = low, high
+            ranged = spec is not None and spec.ranged
+            found[f"open_high_{side}"] = (
+                f"({granted} AND {low} IS NOT NULL AND {high} IS NULL)" if ranged else "FALSE"
+            )
     return found

@@ -172,7 +172,11 @@ def _cap_boundaries(policy: CheckedPolicy | None, benefit: str, fact: str) -> li
             and isinstance(rule.rate.rate.value, Percent)
             and rule.rate.rate.value.value > 0
         ):
-            return [(rule.cap.value.amount * 100 / rule.rate.rate.value.value).quantize(Decimal("0.01"))]
+            rates = [rule.rate.rate.value.value]
+            high = rule.rate.high.value if rule.rate.high is not None else None
+            if isinstance(high, Percent) and high.value > 0:  # a range's high end reaches the cap first
+                rates.append(high.value)
+            return [(rule.cap.value.amount * 100 / rate).quantize(Decimal("0.01")) for rate in rates]
     return []
 
 
@@ -435,10 +439,9 @@ class _Version:
         if self.decide(facts) is not True:
             return (False, None)
         if self.kind == "benefit":
-            return (
-                True,
-                (namespace["_benefit_amount"](rule, facts), rule["cap"], rule["rate"], rule["commits"]),
-            )
+            ends = namespace["_benefit_range"](rule, facts) if rule["ranged"] else None
+            amount = namespace["_benefit_amount"](rule, facts)
+            return (True, (amount, rule["cap"], rule["rate"], rule["commits"], ends))
         return (True, tuple(rule["levels"]))
 
 
@@ -455,8 +458,19 @@ def _key(outcome: dict[str, Any] | None) -> tuple[bool, Any]:
             outcome["cap"] and outcome["cap"]["amount"],
             outcome["rate"],
             outcome["commitment"],
+            _ends(outcome),
         ),
     )
+
+
+def _ends(outcome: dict[str, Any]) -> Any:
+    """A ranged benefit's (low, high), as ``runtime._benefit_range`` gives them; None otherwise."""
+    ranged = outcome.get("range")
+    if not outcome.get("ranged"):
+        return None
+    if ranged is None:
+        return None
+    return (ranged["low"]["amount"], ranged["high"]["amount"] if ranged["high"] else None)
 
 
 def _change(old: tuple[bool, Any], new: tuple[bool, Any]) -> str | None:
@@ -499,7 +513,12 @@ def _result(outcome: dict[str, Any] | None) -> VersionResult:
         return VersionResult(outcome["status"], levels or None, duty_conditions, _failing(outcome))
     amount = outcome["amount"]
     shown = None
-    if amount is not None:
+    ranged = outcome.get("range")
+    if outcome.get("ranged") and ranged is not None:
+        low, high = ranged["low"], ranged["high"]
+        top = f"{format(high['amount'], 'f')}" if high else "no upper end"
+        shown = f"{format(low['amount'], 'f')} — {top} {low['currency']} (decided case by case)"
+    elif amount is not None:
         shown = f"{format(amount['amount'], 'f')} {amount['currency']}"
     elif outcome["cap"] is not None and outcome["status"] == "eligible":
         cap = outcome["cap"]

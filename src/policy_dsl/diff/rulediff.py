@@ -15,7 +15,7 @@ from policy_dsl import model as m
 from policy_dsl.check import CheckedPolicy, RuleInfo, encoded_constants
 from policy_dsl.citations import comparable, quantities
 from policy_dsl.diff.facts import rename_facts
-from policy_dsl.format import format_condition, format_literal
+from policy_dsl.format import amount_text, format_condition, format_literal, rate_text
 from policy_dsl.visitor import Visitor
 
 ADDED = "added"
@@ -111,10 +111,9 @@ def _view(
             fields["commits"] = rule.commits.text
         if rule.amount is not None:
             per = f" per {rule.per.text}" if rule.per is not None else ""
-            fields["amount"] = format_literal(rule.amount) + per
+            fields["amount"] = amount_text(rule) + per
         if rule.rate is not None:
-            base = f" of {rule.rate.base.text}" if rule.rate.base else ""
-            fields["rate"] = format_literal(rule.rate.rate) + base
+            fields["rate"] = rate_text(rule.rate)
         if rule.cap is not None:
             fields["cap"] = format_literal(rule.cap)
         if rule.frequency is not None:
