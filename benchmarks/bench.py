@@ -103,7 +103,7 @@ def hand_written(facts: dict[str, Any]) -> bool | None:
     """The baseline: one rule (小微企业信保保费补贴) written by hand, three-valued."""
     export = facts.get("出口额")
     insured = facts.get("投保短期出口信用保险")
-    small = None if export is None else export <= Decimal(5_000_000)
+    small = _all(facts.get("是外贸企业"), None if export is None else export <= Decimal(5_000_000))
     if small is False or insured is False:
         return False
     if small is None or insured is None:
@@ -144,10 +144,10 @@ def hand_written_all(facts: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[Any,
     the same three-valued answers as the compiled ``_decide``, without its trace of each test."""
     get = facts.get
     export = get("出口额")
-    small = None if export is None else export <= _SMALL
-    medium = None if export is None else _SMALL < export <= _MEDIUM
-    sme = _any(medium, small)
     trade = get("是外贸企业")
+    small = _all(trade, None if export is None else export <= _SMALL)
+    medium = _all(trade, None if export is None else _SMALL < export <= _MEDIUM)
+    sme = _any(medium, small)
     cross_border = get("是跨境电商企业")
     platform_ = get("是跨境电商平台")
     logistics = get("是物流企业")
@@ -194,7 +194,6 @@ def hand_written_all(facts: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[Any,
         get("组织境外推销小组"),
         get("申领原产地证书"),
         _all(
-            get("是生物医药企业"),
             None if product is None else product in _PRODUCTS,
             None if registrars is None else not _REGISTRARS.isdisjoint(registrars),
             get("实现海外市场销售"),
@@ -214,7 +213,7 @@ def hand_written_all(facts: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[Any,
         True,
         key,
         *(True,) * 6,
-        _any(trade, logistics),
+        True,  # 鼓励签订运力互保协议: a general duty (鼓励), owed to no one enterprise
         sme,
         True,
         True,
@@ -229,7 +228,7 @@ def hand_written_all(facts: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[Any,
         True,
         policy_holder,
         *(True,) * 12,
-        _not(get("在综合保税区内")),
+        True,  # 综保区外保税维修试点研究: a general duty (研究), owed to no one enterprise
     )
     return benefits, duties
 
@@ -303,19 +302,20 @@ def read_only(path: Path) -> float:
 
 
 def vectorised_ceiling(path: Path, repeat: int) -> float:
-    """Seconds for 小微企业信保保费补贴 (出口额 ≤ 500万美元 and insured → premium) by hand in pyarrow.compute,
-    status and amount, over columns already in memory."""
+    """Seconds for 小微企业信保保费补贴 (是外贸企业, 出口额 ≤ 500万美元 and insured → premium) by hand in
+    pyarrow.compute, status and amount, over columns already in memory."""
     import pyarrow as pa
     import pyarrow.compute as pc  # type: ignore[import-untyped]
     import pyarrow.parquet as pq
 
-    table = pq.read_table(path, columns=["出口额", "投保短期出口信用保险", "短期出口信用保险保费"])
-    export, insured, premium = (table.column(i).combine_chunks() for i in range(3))
+    columns = ["是外贸企业", "出口额", "投保短期出口信用保险", "短期出口信用保险保费"]
+    table = pq.read_table(path, columns=columns)
+    trade, export, insured, premium = (table.column(i).combine_chunks() for i in range(4))
     limit = pa.scalar(Decimal(5_000_000), type=export.type)
     no_amount = pa.scalar(None, type=premium.type)
 
     def rule() -> tuple[Any, Any]:
-        eligible = pc.and_kleene(pc.less_equal(export, limit), insured)
+        eligible = pc.and_kleene(pc.and_kleene(trade, pc.less_equal(export, limit)), insured)
         status = pc.fill_null(pc.if_else(eligible, "eligible", "not_eligible"), "unknown")
         amount = pc.if_else(pc.and_kleene(eligible, pc.is_valid(premium)), premium, no_amount)
         return status, amount
@@ -327,26 +327,30 @@ def numpy_ceiling(path: Path, repeat: int) -> tuple[float, int]:
     """Seconds for four of the draft's benefits by hand in numpy over arrays already in memory, and
     the number of enterprises eligible for the premium subsidy (checked against the compiled SQL).
 
-    The rules: 小微外贸企业认定标准放宽 (出口额 ≤ 500万美元), 中型外贸企业认定标准放宽 (500万 <
-    出口额 ≤ 5000万美元), 差异化降低投保费率 (either of the two) and 小微企业信保保费补贴 (small and
-    insured; the amount is the premium). Three-valued logic as two boolean arrays per value (true,
-    false; neither = unknown); money as exact int64 counts of 0.0001 (no float)."""
+    The rules: 小微外贸企业认定标准放宽 (是外贸企业 and 出口额 ≤ 500万美元), 中型外贸企业认定标准放宽
+    (是外贸企业 and 500万 < 出口额 ≤ 5000万美元), 差异化降低投保费率 (either of the two) and
+    小微企业信保保费补贴 (small and insured; the amount is the premium). Three-valued logic as two
+    boolean arrays per value (true, false; neither = unknown); money as exact int64 counts of 0.0001
+    (no float)."""
     import numpy as np
     import pyarrow.parquet as pq
 
-    table = pq.read_table(path, columns=["出口额", "投保短期出口信用保险", "短期出口信用保险保费"])
+    columns = ["出口额", "投保短期出口信用保险", "短期出口信用保险保费", "是外贸企业"]
+    table = pq.read_table(path, columns=columns)
     export, export_known = _units(table.column(0))
     premium, premium_known = _units(table.column(2))
     insured_column = table.column(1)
     insured_true = insured_column.fill_null(False).to_numpy()
     insured_false = ~insured_column.fill_null(True).to_numpy()
+    trade_true = table.column(3).fill_null(False).to_numpy()
+    trade_false = ~table.column(3).fill_null(True).to_numpy()
     small_limit, medium_limit = 5_000_000 * 10_000, 50_000_000 * 10_000
 
     def rules() -> tuple[Any, ...]:
-        small_true = export_known & (export <= small_limit)
-        small_false = export_known & ~(export <= small_limit)
-        medium_true = export_known & (export > small_limit) & (export <= medium_limit)
-        medium_false = export_known & ~medium_true
+        small_true = trade_true & export_known & (export <= small_limit)
+        small_false = trade_false | (export_known & ~(export <= small_limit))
+        medium_true = trade_true & export_known & (export > small_limit) & (export <= medium_limit)
+        medium_false = trade_false | (export_known & ~((export > small_limit) & (export <= medium_limit)))
         either_true = small_true | medium_true
         either_false = small_false & medium_false
         subsidy_true = small_true & insured_true
@@ -396,7 +400,7 @@ SEVEN_COLUMNS = [
     "是跨境电商平台",
     "是物流企业",
     "建设海外仓",
-    "是生物医药企业",
+    "是外贸企业",
     "产品类别",
     "产品注册机构",
     "实现海外市场销售",
@@ -464,14 +468,13 @@ def policy_counts(checked: CheckedPolicy, path: Path) -> tuple[Counts, int]:
 SEVEN_SQL = """
 WITH enterprise AS (
     SELECT
-        "出口额" <= 5000000 AS small,
-        "出口额" > 5000000 AND "出口额" <= 50000000 AS medium,
+        "是外贸企业" AND "出口额" <= 5000000 AS small,
+        "是外贸企业" AND "出口额" > 5000000 AND "出口额" <= 50000000 AS medium,
         "投保短期出口信用保险" AS insured,
         "短期出口信用保险保费" AS premium,
         "急需资金" AS urgent,
         ("是跨境电商企业" OR "是跨境电商平台" OR "是物流企业") AND "建设海外仓" AS warehouse,
-        "是生物医药企业"
-            AND "产品类别" IN ('药品', '高端医疗器械')
+        "产品类别" IN ('药品', '高端医疗器械')
             AND list_has_any("产品注册机构", ['FDA', 'EMA', 'CE', 'PMDA', 'WHO'])
             AND "实现海外市场销售"
             AND "经评选认定" AS award
@@ -568,9 +571,10 @@ def numpy_seven(path: Path) -> tuple[Counts, int]:
     export, export_known = _units(table.column("出口额"))
     premium, premium_known = _units(table.column("短期出口信用保险保费"))
     below = export <= 5_000_000 * 10_000
-    small = export_known & below, export_known & ~below
+    trade = boolean("是外贸企业")
+    small = both(trade, (export_known & below, export_known & ~below))
     medium_true = export_known & ~below & (export <= 50_000_000 * 10_000)
-    medium = medium_true, export_known & ~medium_true
+    medium = both(trade, (medium_true, export_known & ~medium_true))
     sme = either(medium, small)
     subsidy = both(small, boolean("投保短期出口信用保险"))
     products = table.column("产品类别")
@@ -591,9 +595,7 @@ def numpy_seven(path: Path) -> tuple[Counts, int]:
             either(boolean("是跨境电商企业"), boolean("是跨境电商平台"), boolean("是物流企业")),
             boolean("建设海外仓"),
         ),
-        both(
-            boolean("是生物医药企业"), product, registered, boolean("实现海外市场销售"), boolean("经评选认定")
-        ),
+        both(product, registered, boolean("实现海外市场销售"), boolean("经评选认定")),
     ]
     tallies = {}
     for name, (true, false) in zip(SEVEN, rules, strict=True):
@@ -631,7 +633,7 @@ OPENFISCA_INPUTS = {
     "ecommerce_platform": "是跨境电商平台",
     "logistics": "是物流企业",
     "builds_overseas_warehouse": "建设海外仓",
-    "biomedical": "是生物医药企业",
+    "foreign_trade": "是外贸企业",
     "product_category": "产品类别",
     "overseas_sales": "实现海外市场销售",
     "selected": "经评选认定",
@@ -695,9 +697,11 @@ def openfisca_system(usual: bool) -> tuple[Any, Any]:
     formulas: dict[str, Callable[..., Any]]
     if not usual:
         formulas = {
-            "small_enterprise_standard": lambda e, p: e("export_usd", p) <= 5_000_000,
+            "small_enterprise_standard": lambda e, p: (
+                e("foreign_trade", p) & (e("export_usd", p) <= 5_000_000)
+            ),
             "medium_enterprise_standard": lambda e, p: (
-                (e("export_usd", p) > 5_000_000) & (e("export_usd", p) <= 50_000_000)
+                e("foreign_trade", p) & (e("export_usd", p) > 5_000_000) & (e("export_usd", p) <= 50_000_000)
             ),
             "differentiated_premium_rate": lambda e, p: (
                 e("medium_enterprise_standard", p) | e("small_enterprise_standard", p)
@@ -711,8 +715,7 @@ def openfisca_system(usual: bool) -> tuple[Any, Any]:
                 & e("builds_overseas_warehouse", p)
             ),
             "international_registration_award": lambda e, p: (
-                e("biomedical", p)
-                & ((e("product_category", p) == drug) | (e("product_category", p) == device))
+                ((e("product_category", p) == drug) | (e("product_category", p) == device))
                 & e("registered_any", p)
                 & e("overseas_sales", p)
                 & e("selected", p)
@@ -729,13 +732,15 @@ def openfisca_system(usual: bool) -> tuple[Any, Any]:
 
         def small_enterprise(e: Any, period: Any, parameters: Any) -> Any:
             ceiling = parameters(period).foreign_trade.small_enterprise_export_ceiling
-            return e("export_usd", period) <= ceiling
+            return e("foreign_trade", period) * (e("export_usd", period) <= ceiling)
 
         def medium_enterprise(e: Any, period: Any, parameters: Any) -> Any:
             trade = parameters(period).foreign_trade
             export = e("export_usd", period)
-            return (export > trade.small_enterprise_export_ceiling) * (
-                export <= trade.medium_enterprise_export_ceiling
+            return (
+                e("foreign_trade", period)
+                * (export > trade.small_enterprise_export_ceiling)
+                * (export <= trade.medium_enterprise_export_ceiling)
             )
 
         def registered_abroad(e: Any, period: Any, parameters: Any) -> Any:
@@ -770,8 +775,7 @@ def openfisca_system(usual: bool) -> tuple[Any, Any]:
                 e("new_forms_operator", p) * e("builds_overseas_warehouse", p)
             ),
             "international_registration_award": lambda e, p, _: (
-                e("biomedical", p)
-                * e("eligible_product", p)
+                e("eligible_product", p)
                 * e("registered_abroad", p)
                 * e("overseas_sales", p)
                 * e("selected", p)

@@ -92,7 +92,7 @@ def test_eval_json_from_stdin(example: Path) -> None:
         "--format",
         "json",
     ]
-    result = CliRunner().invoke(policy, args, input='{"出口额": "500万美元"}')
+    result = CliRunner().invoke(policy, args, input='{"是外贸企业": true, "出口额": "500万美元"}')
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
     statuses = {b["id"]: b["status"] for b in data["benefits"]}
@@ -158,7 +158,12 @@ def test_compile_writes_a_standalone_module(example: Path, tmp_path: Path) -> No
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     loaded = policy_dsl.load(example / "draft.policy")
-    facts = {"出口额": "480万美元", "投保短期出口信用保险": True, "短期出口信用保险保费": "36800元"}
+    facts = {
+        "是外贸企业": True,
+        "出口额": "480万美元",
+        "投保短期出口信用保险": True,
+        "短期出口信用保险保费": "36800元",
+    }
     day = dt.date(2022, 7, 1)
     outcome = loaded.evaluate(facts, as_of=day, adopted=True)
     from policy_dsl.facts import validate_facts
@@ -217,12 +222,14 @@ def test_eval_only_shows_the_statuses_asked_for(example: Path) -> None:
 def test_the_default_day_is_said(example: Path, command: str) -> None:
     """Without --as-of the day is today, and the output says so (a period makes results depend on it)."""
     args = [command, "--as-adopted", str(example / "draft.policy"), "--facts", "-"]
-    result = CliRunner().invoke(policy, args, input='{"出口额": "500万美元"}')
+    result = CliRunner().invoke(policy, args, input='{"是外贸企业": true, "出口额": "500万美元"}')
     assert result.exit_code == 0, result.stderr
     today = dt.date.today().isoformat()
     assert f"no --as-of given: evaluated as of today, {today}" in result.stderr
     assert f"as of {today}" in result.stdout
-    given = CliRunner().invoke(policy, [*args, "--as-of", "2022-07-01"], input='{"出口额": "500万美元"}')
+    given = CliRunner().invoke(
+        policy, [*args, "--as-of", "2022-07-01"], input='{"是外贸企业": true, "出口额": "500万美元"}'
+    )
     assert "no --as-of given" not in given.stderr
     assert "as of 2022-07-01" in given.stdout
 

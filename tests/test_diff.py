@@ -569,7 +569,9 @@ def test_a_policy_that_does_not_check(tmp_path: Path) -> None:
     shutil.copytree(EXAMPLE, folder)
     path = folder / "revision-example.policy"
     text = path.read_text(encoding="utf-8")
-    broken = text.replace("when 出口额 <= 1000万美元", "when 出口 <= 1000万美元", 1)
+    broken = text.replace(
+        "when 是外贸企业 and 出口额 <= 1000万美元", "when 是外贸企业 and 出口 <= 1000万美元", 1
+    )
     assert broken != text
     path.write_text(broken, encoding="utf-8")
     result = CliRunner().invoke(policy_diff, [str(folder / "draft.policy"), str(path)])

@@ -201,9 +201,12 @@ def test_a_threshold_that_moves_many_rules_is_reported_once() -> None:
     root = Path(__file__).resolve().parent.parent / "policies" / "cq-foreign-trade-2022"
     diff = diff_paths(str(root / "draft.policy"), str(root / "revision-example.policy"))
     shared = to_dict(diff)["shared"]
-    [entry] = [s for s in shared if s["condition"] == "出口额 in (5000万美元, 6000万美元]"]
+    [entry] = [s for s in shared if s["condition"] == "是外贸企业 and 出口额 in (5000万美元, 6000万美元]"]
     assert entry["change"] == "gained" and len(entry["rules"]) == 5
     text = render(diff, "text")
-    assert text.count("gained: 出口额 in (5000万美元, 6000万美元] (shared: see Shared changes)") == 5
-    assert "witness: 出口额 = 5500万美元 —" not in text  # the shared witness is not repeated per rule
-    assert "witness: 出口额 = 5500万美元, 急需资金 = true" in text  # a region of its own still has one
+    shared_line = "gained: 是外贸企业 and 出口额 in (5000万美元, 6000万美元] (shared: see Shared changes)"
+    assert text.count(shared_line) == 5
+    assert "witness: 是外贸企业 = true, 出口额 = 5500万美元 —" not in text  # not repeated per rule
+    assert (
+        "witness: 是外贸企业 = true, 出口额 = 5500万美元, 急需资金 = true" in text
+    )  # its own region has one

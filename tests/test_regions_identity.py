@@ -58,7 +58,9 @@ def test_a_policy_against_itself_evaluates_no_enterprise() -> None:
 
 def test_a_changed_definition_is_seen_through_an_unchanged_rule(monkeypatch: pytest.MonkeyPatch) -> None:
     text = DRAFT.read_text(encoding="utf-8")
-    changed = text.replace("means 出口额 <= 500万美元", "means 出口额 < 500万美元", 1)
+    changed = text.replace(
+        "means 是外贸企业 and 出口额 <= 500万美元", "means 是外贸企业 and 出口额 < 500万美元", 1
+    )
     assert changed != text
     old = policy_dsl.load(DRAFT).compiled
     new = policy_dsl.loads(changed, str(DRAFT)).compiled

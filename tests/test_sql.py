@@ -431,7 +431,7 @@ def test_one_cent_above_five_million_dollars_is_not_small() -> None:
     checked = draft()
     day = dt.date(2022, 7, 1)
     amounts = ["4999999.99", "5000000.00", "5000000.01", "50000000.00", "50000000.01"]
-    rows: list[dict[str, Any]] = [{"出口额": Decimal(a)} for a in amounts]
+    rows: list[dict[str, Any]] = [{"是外贸企业": True, "出口额": Decimal(a)} for a in amounts]
     # A float32 engine cannot tell these apart: 5000000.01 is stored as 5000000.0, which is ≤ 500万.
     assert struct.unpack("f", struct.pack("f", 5000000.01))[0] <= 5_000_000
     got = duckdb_results(checked, rows, day)
@@ -456,10 +456,10 @@ def test_population_file_is_exact(tmp_path: Path) -> None:
     """The CSV path (DuckDB reads 5000000.01 as a DOUBLE) still decides on the exact amount."""
     csv = tmp_path / "population.csv"
     csv.write_text(
-        "id,出口额,投保短期出口信用保险,短期出口信用保险保费\n"
-        "a,5000000.00,true,12345.675\n"
-        "b,5000000.01,true,12345.675\n"
-        "c,4999999.99,true,0.005\n",
+        "id,是外贸企业,出口额,投保短期出口信用保险,短期出口信用保险保费\n"
+        "a,true,5000000.00,true,12345.675\n"
+        "b,true,5000000.01,true,12345.675\n"
+        "c,true,4999999.99,true,0.005\n",
         encoding="utf-8",
     )
     out = tmp_path / "results.parquet"
@@ -484,11 +484,13 @@ def test_a_pandas_dataframe_is_evaluated_like_the_arrow_table() -> None:
     day = dt.date(2022, 7, 1)
     rows: list[dict[str, Any]] = [
         {
+            "是外贸企业": True,
             "出口额": Decimal("5000000.0000000001"),
             "投保短期出口信用保险": True,
             "短期出口信用保险保费": Decimal("1"),
         },
         {
+            "是外贸企业": True,
             "出口额": Decimal("5000000"),
             "投保短期出口信用保险": True,
             "短期出口信用保险保费": Decimal("12345.675"),
@@ -501,7 +503,7 @@ def test_a_pandas_dataframe_is_evaluated_like_the_arrow_table() -> None:
             KEY: list(range(len(rows))),
             **{
                 name: [row.get(name) for row in rows]
-                for name in ("出口额", "投保短期出口信用保险", "短期出口信用保险保费")
+                for name in ("是外贸企业", "出口额", "投保短期出口信用保险", "短期出口信用保险保费")
             },
         }
     )
@@ -518,7 +520,12 @@ def test_draft_premium_subsidy_rounds_half_up() -> None:
     day = dt.date(2022, 7, 1)
     premiums = ["12345.675", "12345.674", "0.005", "0.0049", "0.015", "0.025"]
     rows: list[dict[str, Any]] = [
-        {"出口额": Decimal(1), "投保短期出口信用保险": True, "短期出口信用保险保费": Decimal(p)}
+        {
+            "是外贸企业": True,
+            "出口额": Decimal(1),
+            "投保短期出口信用保险": True,
+            "短期出口信用保险保费": Decimal(p),
+        }
         for p in premiums
     ]
     got = duckdb_results(checked, rows, day)

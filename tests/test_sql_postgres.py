@@ -267,7 +267,12 @@ def test_generated_policies_postgres_agrees(pg: Any, policy: s.GeneratedPolicy, 
 def test_postgres_is_exact_at_the_limits(pg: Any) -> None:
     day = dt.date(2022, 7, 1)
     rows: list[dict[str, Any]] = [
-        {"出口额": Decimal(a), "投保短期出口信用保险": True, "短期出口信用保险保费": Decimal(p)}
+        {
+            "是外贸企业": True,
+            "出口额": Decimal(a),
+            "投保短期出口信用保险": True,
+            "短期出口信用保险保费": Decimal(p),
+        }
         for a, p in [
             ("5000000.00", "12345.675"),
             ("5000000.01", "12345.675"),

@@ -302,9 +302,12 @@ def test_money_in_text_files_is_read_exactly(tmp_path: Path, suffix: str) -> Non
     path = tmp_path / f"population{suffix}"
     # 50,000,000.000000001 is above 5000万美元 (the medium-size limit); as a double it is 50000000.0
     if suffix == ".csv":
-        text = "id,出口额\nabove,50000000.000000001\nat,50000000\n"
+        text = "id,是外贸企业,出口额\nabove,true,50000000.000000001\nat,true,50000000\n"
     else:
-        text = '{"id": "above", "出口额": 50000000.000000001}\n{"id": "at", "出口额": 50000000}\n'
+        text = (
+            '{"id": "above", "是外贸企业": true, "出口额": 50000000.000000001}\n'
+            '{"id": "at", "是外贸企业": true, "出口额": 50000000}\n'
+        )
     path.write_text(text, encoding="utf-8")
     output = tmp_path / "results.parquet"
     evaluate_file(checked, str(path), str(output), DAY, adopted=True)
