@@ -206,3 +206,29 @@ def test_a_narrowed_range_is_a_change_with_a_witness(tmp_path: Path) -> None:
         "new": {"low": "2500000.00", "high": "4000000.00", "open": 0},  # 100万 + 300万
     }
     assert entries["资金奖励"]["changed"]["count"] == 0
+
+
+def test_the_markdown_and_html_reports_carry_the_ranges(tmp_path: Path) -> None:
+    old = write(tmp_path / "old", "p.policy", policy_text())
+    new = write(
+        tmp_path / "new",
+        "p.policy",
+        policy_text(invest="5% to 10%").replace("5%—20%", "5%—10%"),
+        SOURCE.replace("5%—20%", "5%—10%"),
+    )
+    population = tmp_path / "pop.csv"
+    population.write_text(POPULATION, encoding="utf-8")
+    args = [str(old), str(new), "--population", str(population)]
+    markdown = CliRunner().invoke(policy_diff, [*args, "--format", "markdown"])
+    assert markdown.exit_code == 1, markdown.stderr
+    assert "| 投资奖励 | CNY | 2,500,000.00 — 5,000,000.00 | 2,500,000.00 — 4,000,000.00 |" in markdown.stdout
+    page = CliRunner().invoke(policy_diff, [*args, "--format", "html"])
+    assert page.exit_code == 1, page.stderr
+    assert 'data-chart="ranges"' in page.stdout and "上限合计（新）" in page.stdout
+    assert "4,000,000.00" in page.stdout
+    one = CliRunner().invoke(
+        policy,
+        ["eval", str(old), "--population", str(population), "--as-of", "2024-01-01", "--format", "html"],
+    )
+    assert one.exit_code == 0, one.stderr
+    assert 'data-chart="ranges"' in one.stdout and "5,000,000.00" in one.stdout

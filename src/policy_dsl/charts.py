@@ -899,6 +899,57 @@ def _diff_groups(data: Mapping[str, Any], ids: _Ids) -> str:
     return "\n".join(out)
 
 
+def _ranges(data: Mapping[str, Any], sides: Sequence[str]) -> str:
+    """A table of the ranges decided case by case (按投资的5%—20%): per benefit and currency total, the
+    sums of the ranges' low and high ends (of each version in ``sides``; ``()`` for one version's
+    summary), and how many have no upper end. No chart: a range is two sums, not one bar."""
+    benefits = [b for b in _dicts(data.get("benefits")) if isinstance(b.get("range"), Mapping)]
+    if not benefits:
+        return ""
+    columns: list[tuple[str, str]] = []
+    for side in sides or ("",):
+        word = {"old": "（原）", "new": "（新）"}.get(side, "")
+        prefix = f"{side}-" if side else ""
+        columns += [(f"{prefix}low", f"下限合计{word}"), (f"{prefix}high", f"上限合计{word}")]
+        columns.append((f"{prefix}open", f"无上限（家）{word}"))
+
+    def cells(span: Mapping[str, Any]) -> dict[str, _Cell]:
+        out: dict[str, _Cell] = {}
+        for side in sides or ("",):
+            part = _mapping(span.get(side)) if side else span
+            prefix = f"{side}-" if side else ""
+            for end in ("low", "high"):
+                cell = _money_cell(f"{prefix}{end}", _decimal_of(part.get(end)))
+                if cell is not None:
+                    out[f"{prefix}{end}"] = cell
+            out[f"{prefix}open"] = _count_cell(f"{prefix}open", _count(part.get("open")))
+        return out
+
+    rows = [
+        _TableRow(
+            _text(b.get("benefit")), _label(b), cells(_mapping(b.get("range"))), _text(b.get("benefit"))
+        )
+        for b in benefits
+    ]
+    for total in _dicts(data.get("totals")):
+        span = total.get("range")
+        if isinstance(span, Mapping):
+            currency = _text(total.get("currency"))
+            rows.append(
+                _TableRow(f"#total-{currency}", f"合计（含区间，{currency}）", cells(span), None, True)
+            )
+    return "<h3>区间金额（在区间内视情况确定，不取一个数）</h3>\n" + _table(
+        "ranges", "政策利益", columns, rows
+    )
+
+
+def _decimal_of(value: object) -> Decimal | None:
+    try:
+        return None if value is None else Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
 def diff_population_section(data: Mapping[str, Any]) -> str:
     """The charts of a diff's population layer (``PopulationDiff.to_dict()``), as an HTML fragment.
 
@@ -915,6 +966,7 @@ def diff_population_section(data: Mapping[str, Any]) -> str:
         _winners(benefits, ids),
         "<h3>金额：原版本与新版本</h3>",
         _cost(data, benefits, ids),
+        _ranges(data, ("old", "new")),
         _diff_groups(data, ids),
         "</div>",
     ]
@@ -1222,6 +1274,7 @@ def population_page(data: Mapping[str, Any], title: str) -> str:
         _eligible_chart(benefits, ids),
         "<h3>金额</h3>",
         _eval_money(data, benefits, ids),
+        _ranges(data, ()),
         "</section>",
         _eval_groups(data, ids),
         "<footer>由 policy eval --population 生成。金额为精确合计；"

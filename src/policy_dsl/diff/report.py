@@ -722,6 +722,33 @@ def _md_population(data: dict[str, Any]) -> list[str]:
                 f"{t['undetermined']['old']} / {t['undetermined']['new']} |"
             )
         out.append("")
+    ranged = [b for b in data["benefits"] if b.get("range")]
+    if ranged:
+        out += [
+            "### Ranges decided case by case",
+            "",
+            "Sums of each range's low and high ends over the enterprises granted it; open: no upper end.",
+            "",
+            "| benefit | currency | old low — high | new low — high |",
+            "| --- | --- | --- | --- |",
+        ]
+
+        def span(side: dict[str, Any]) -> str:
+            opened = f" (+ {side['open']} open)" if side["open"] else ""
+            return f"{money_shown(side['low'])} — {money_shown(side['high'])}{opened}"
+
+        for b in ranged:
+            r = b["range"]
+            out.append(
+                f"| {_md_escape(b['label'])} | {b['currency'] or ''} | {span(r['old'])} | {span(r['new'])} |"
+            )
+        for t in data["totals"]:
+            if t.get("range"):
+                out.append(
+                    f"| **total, with the ranges** | {t['currency'] or ''} | {span(t['range']['old'])} | "
+                    f"{span(t['range']['new'])} |"
+                )
+        out.append("")
     groups = data.get("groups")
     if groups:
         out += [f"### By {_md_escape(', '.join(groups['by']))}", ""]
