@@ -109,6 +109,14 @@ def test_an_unknown_count_leaves_the_amount_open_and_asks_for_it(tmp_path: Path)
     assert "amount: 100元 per 种植基地面积, capped at 5万元; 种植基地面积 unknown" in outcome.to_text()
 
 
+def test_a_negative_count_gives_no_amount(tmp_path: Path) -> None:
+    loaded = policy_dsl.load(str(write(tmp_path, "p.policy", policy_text())))
+    outcome = loaded.evaluate({"新建种植基地": True, "种植基地面积": -3}, as_of=DAY)
+    benefit = outcome.benefit("种植基地奖励")
+    assert benefit.status == "eligible" and benefit.amount is None
+    assert "amount: 100元 per 种植基地面积, capped at 5万元; 种植基地面积 < 0: no amount" in outcome.to_text()
+
+
 def test_explain_shows_the_product(tmp_path: Path) -> None:
     path = write(tmp_path, "p.policy", policy_text())
     facts = tmp_path / "f.json"
@@ -163,7 +171,15 @@ def test_the_standalone_module_and_duckdb_agree_with_python(tmp_path: Path) -> N
     loaded = policy_dsl.load(str(write(tmp_path, "p.policy", policy_text(price="100.5元"))))
     rows = [
         {"新建种植基地": True, "种植基地面积": Decimal(v), "博士人数": n}
-        for v, n in [("0", 0), ("10.555", 1), ("497.5124", 40), ("497.5125", 2), ("1000", None), ("0.005", 3)]
+        for v, n in [
+            ("0", 0),
+            ("10.555", 1),
+            ("497.5124", 40),
+            ("497.5125", 2),
+            ("1000", None),
+            ("0.005", 3),
+            ("-1", -2),  # a negative count pays no computable amount, in every backend
+        ]
     ]
     rows.append({"新建种植基地": True, "种植基地面积": None, "博士人数": None})
     module = types.ModuleType("rules_per")

@@ -394,7 +394,13 @@ def _benefit_value(benefit: BenefitOutcome) -> list[str]:
             count = format_decimal(benefit.per_count) if benefit.per_count is not None else "?"
             parts.append(f"amount: {exact_money_text(benefit.amount)} ({unit} × {count}{cap})")
         else:
-            known = "" if benefit.status != ELIGIBLE else f"; {benefit.per} unknown"
+            known = ""
+            if benefit.status == ELIGIBLE:  # no amount: the count is unknown, or negative
+                known = (
+                    f"; {benefit.per} unknown"
+                    if benefit.per_count is None
+                    else f"; {benefit.per} < 0: no amount"
+                )
             parts.append(f"amount: {unit}{cap}{known}")
     elif benefit.amount is not None:
         text = f"amount: {exact_money_text(benefit.amount)}"

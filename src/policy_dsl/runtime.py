@@ -188,7 +188,8 @@ def _benefit_amount(rule: dict[str, _Any], facts: dict[str, _Any]) -> _Any:
         return None
     if rule["amount"] is not None and rule["per"] is not None:
         count = facts.get(rule["per"])
-        if count is not None:  # exact: the default context would round a product past 28 digits
+        # a negative count (−3 rooms) pays nothing computable: no amount, as in SQL
+        if count is not None and count >= 0:  # exact: the default context would round past 28 digits
             product = _WIDE.multiply(rule["amount"], _D(count))
             amount = _quantize(product, rule["currency"])
     elif rule["amount"] is not None:

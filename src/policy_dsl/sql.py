@@ -334,7 +334,8 @@ def _per_sql(
     price = _decimal(unit.amount, f"DECIMAL({precision}, {scale})")
     whole = checked.facts[per].type.kind == "integer"  # else a decimal fact, held to 10 decimals
     counted = f"DECIMAL({37 - precision}, {0 if whole else 10})"
-    return _granted_product(per, counted, price, digits, cap, condition, d)
+    # a negative count (−3 rooms) pays nothing computable: no amount, as in the Python runtime
+    return _granted_product(per, counted, price, digits, cap, f"{condition} AND {d.ident(per)} >= 0", d)
 
 
 def _granted_product(
