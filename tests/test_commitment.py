@@ -98,6 +98,23 @@ def test_a_weaker_promise_unsaid_is_a_warning_naming_the_word(tmp_path: Path) ->
     assert not any("研究生补贴" in w for w in found)
 
 
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("研究生", False),
+        ("研究院", False),
+        ("研究所", False),
+        ("研究中心", False),
+        ("正在研究中", True),
+        ("研究制定办法", True),
+    ],
+)
+def test_the_verb_study_is_told_from_nouns_that_hold_it(text: str, says: bool) -> None:
+    from policy_dsl.check import _says
+
+    assert _says(text, "研究") is says
+
+
 def test_saying_the_commitment_silences_the_warning_and_follows_inherits_it(tmp_path: Path) -> None:
     path = write(tmp_path, "p.policy", policy_text(STATED, follows=True))
     assert warnings_of(path) == []

@@ -45,7 +45,7 @@ COMMITMENT_WORDS = (
 )
 
 #: Nouns that hold a commitment word without being one (研究生 a graduate student, 研究院 an institute).
-_NOT_COMMITMENT = re.compile("研究(?=[生院所员室中])")
+_NOT_COMMITMENT = re.compile("研究(?=生|院|所|员|室|中心)")
 
 
 def _says(text: str, word: str) -> bool:
@@ -54,7 +54,7 @@ def _says(text: str, word: str) -> bool:
 
 
 #: The most digits of an amount per unit (`amount 100元 per 面积`): its product with a count stays
-#: exact in SQL's DECIMAL(38) (sql._amount_sql).
+#: exact in SQL's DECIMAL(38) (sql._per_sql).
 MAX_PER_DIGITS = 12
 
 #: The kinds of benefit an encoder may name. Others are an error (with did-you-mean).
