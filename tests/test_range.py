@@ -169,14 +169,20 @@ def test_eval_population_sums_both_ends(tmp_path: Path) -> None:
     )
 
 
-def test_a_narrowed_range_is_a_change_with_a_witness(tmp_path: Path) -> None:
-    old = write(tmp_path / "old", "p.policy", policy_text())
+def narrowed_pair(directory: Path) -> tuple[Path, Path]:
+    """The policy, and a revision whose text and rule narrow 5%—20% to 5%—10%."""
+    old = write(directory / "old", "p.policy", policy_text())
     new = write(
-        tmp_path / "new",
+        directory / "new",
         "p.policy",
         policy_text(invest="5% to 10%").replace("5%—20%", "5%—10%"),
         SOURCE.replace("5%—20%", "5%—10%"),
     )
+    return old, new
+
+
+def test_a_narrowed_range_is_a_change_with_a_witness(tmp_path: Path) -> None:
+    old, new = narrowed_pair(tmp_path)
     result = diff_paths(str(old), str(new))
     (rule,) = [r for m in result.measures for r in m.rules if r.id == "投资奖励"]
     assert [(f.field, f.old, f.new) for f in rule.fields] == [
@@ -209,13 +215,7 @@ def test_a_narrowed_range_is_a_change_with_a_witness(tmp_path: Path) -> None:
 
 
 def test_the_markdown_and_html_reports_carry_the_ranges(tmp_path: Path) -> None:
-    old = write(tmp_path / "old", "p.policy", policy_text())
-    new = write(
-        tmp_path / "new",
-        "p.policy",
-        policy_text(invest="5% to 10%").replace("5%—20%", "5%—10%"),
-        SOURCE.replace("5%—20%", "5%—10%"),
-    )
+    old, new = narrowed_pair(tmp_path)
     population = tmp_path / "pop.csv"
     population.write_text(POPULATION, encoding="utf-8")
     args = [str(old), str(new), "--population", str(population)]

@@ -423,6 +423,19 @@ def test_between_with_an_unknown_bound_agrees(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- 2. exactness
 
 
+def insured_exporters(pairs: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """Foreign-trade enterprises insured for short-term export credit: (出口额, 保费) per row."""
+    return [
+        {
+            "是外贸企业": True,
+            "出口额": Decimal(export),
+            "投保短期出口信用保险": True,
+            "短期出口信用保险保费": Decimal(premium),
+        }
+        for export, premium in pairs
+    ]
+
+
 def _status(results: list[Result], benefit: str) -> list[str]:
     return [r[benefit][0] for r in results]
 
@@ -519,15 +532,7 @@ def test_draft_premium_subsidy_rounds_half_up() -> None:
     checked = draft()
     day = dt.date(2022, 7, 1)
     premiums = ["12345.675", "12345.674", "0.005", "0.0049", "0.015", "0.025"]
-    rows: list[dict[str, Any]] = [
-        {
-            "是外贸企业": True,
-            "出口额": Decimal(1),
-            "投保短期出口信用保险": True,
-            "短期出口信用保险保费": Decimal(p),
-        }
-        for p in premiums
-    ]
+    rows = insured_exporters([("1", p) for p in premiums])
     got = duckdb_results(checked, rows, day)
     amounts = [r["小微企业信保保费补贴"][1] for r in got]
     assert amounts == [Decimal(x) for x in ("12345.68", "12345.67", "0.01", "0.00", "0.02", "0.03")]

@@ -54,6 +54,7 @@ from test_sql import (
     duckdb_results,
     hostile_checked,
     hostile_rows,
+    insured_exporters,
     plain,
     rows_strategy,
     small_policy,
@@ -246,21 +247,15 @@ def test_generated_policies_spark_agrees(spark: Any, policy: s.GeneratedPolicy, 
 
 def test_spark_is_exact_at_the_limits(spark: Any) -> None:
     day = dt.date(2022, 7, 1)
-    rows: list[dict[str, Any]] = [
-        {
-            "是外贸企业": True,
-            "出口额": Decimal(a),
-            "投保短期出口信用保险": True,
-            "短期出口信用保险保费": Decimal(p),
-        }
-        for a, p in [
+    rows = insured_exporters(
+        [
             ("5000000.00", "12345.675"),
             ("5000000.01", "12345.675"),
             ("5000000.0000000001", "12345.6749999999"),
             ("1", "0.005"),
             ("1", "0.0049"),
         ]
-    ]
+    )
     got = spark_results(spark, draft(), rows, day)
     assert [r["小微外贸企业认定标准放宽"][0] for r in got] == [
         "eligible",

@@ -27,7 +27,7 @@ from policy_dsl.parse import glued_keyword
 from policy_dsl.registry import Registry, load_registries
 from policy_dsl.source import SourceFile, SourcePosition
 from policy_dsl.types import Type
-from policy_dsl.values import EXACT, Duration, Money, Percent
+from policy_dsl.values import Duration, Money, Percent, decimal_digits
 from policy_dsl.visitor import Visitor
 
 #: What a benefit's text commits to, strongest first (`commits …`; docs/language.md, "Commitment"):
@@ -35,6 +35,14 @@ from policy_dsl.visitor import Visitor
 #: (preferred where there is a selection); 一事一议 → case_by_case (negotiated, no terms in the text);
 #: 研究/积极推动 → intention (the text announces work; nothing is owed to an enterprise yet).
 COMMITMENTS = ("entitled", "may_receive", "priority", "case_by_case", "intention")
+#: How the reports name what an eligible benefit's text commits to (eval, explain, populations).
+COMMITMENT_SHOWN = {
+    "entitled": "eligible",
+    "may_receive": "may receive",
+    "priority": "priority",
+    "case_by_case": "case by case",
+    "intention": "announced",
+}
 #: The words of a cited sentence that suggest a commitment weaker than an entitlement, weakest first:
 #: a benefit citing one and saying no `commits` gets a warning naming it.
 COMMITMENT_WORDS = (
@@ -1134,8 +1142,7 @@ class _Checker:
                 hint=f"e.g. amount 100元 per {per.text}",
             )
         elif isinstance(benefit.amount.value, Money):
-            normal = benefit.amount.value.amount.normalize(EXACT)
-            digits = max(1, normal.adjusted() + 1) + max(0, -int(normal.as_tuple().exponent))
+            digits, _ = decimal_digits(benefit.amount.value.amount)
             if digits > MAX_PER_DIGITS:
                 self.error(
                     f"an amount per unit has at most {MAX_PER_DIGITS} digits (this one has {digits})",

@@ -14,6 +14,7 @@ from typing import Any
 
 import attrs
 
+from policy_dsl.check import COMMITMENT_SHOWN
 from policy_dsl.compile import CompiledPolicy
 from policy_dsl.facts import validate_facts
 from policy_dsl.runtime import to_json
@@ -255,13 +256,7 @@ _STATUS = {
 
 
 #: How an eligible benefit reads, by what its text commits to (docs/language.md, "Commitment").
-ELIGIBLE_AS = {
-    "entitled": "✓ eligible",
-    "may_receive": "✓ may receive",
-    "priority": "✓ priority",
-    "case_by_case": "✓ case by case",
-    "intention": "· announced",
-}
+ELIGIBLE_AS = {c: ("· " if c == "intention" else "✓ ") + shown for c, shown in COMMITMENT_SHOWN.items()}
 #: The line under an eligible benefit that is not an entitlement: what the text does and does not promise.
 COMMITMENT_NOTES = {
     "may_receive": (
@@ -319,9 +314,7 @@ def render_text(outcome: Outcome, verbose: bool = False) -> str:
         ]
         if weaker:
             promised = ", ".join(
-                f"{weaker.count(c)} {ELIGIBLE_AS[c].split(' ', 1)[1]}"
-                for c in COMMITMENT_NOTES
-                if c in weaker
+                f"{weaker.count(c)} {COMMITMENT_SHOWN[c]}" for c in COMMITMENT_NOTES if c in weaker
             )
             summary += f" (of the eligible, {eligible - len(weaker)} entitled; {promised})"
         if counts[NOT_IN_FORCE]:

@@ -23,7 +23,7 @@ from typing import Any
 import attrs
 
 from policy_dsl import model as m
-from policy_dsl.check import CheckedPolicy, RuleInfo, references
+from policy_dsl.check import COMMITMENT_SHOWN, CheckedPolicy, RuleInfo, references
 from policy_dsl.errors import Diagnostic, PolicyLoadError
 from policy_dsl.sql import Dialect, condition_sql, has_amount, has_range
 from policy_dsl.values import (
@@ -462,8 +462,7 @@ def _tally_text(entry: Mapping[str, Any]) -> str:
     parts = [f"{entry[key]} {duty_word if duty else word}" for key, duty_word, word in words[:3]]
     commitment = entry.get("commitment")
     if not duty and commitment not in (None, "entitled"):
-        shown = "announced" if commitment == "intention" else str(commitment).replace("_", " ")
-        parts[0] += f" ({shown}: not an entitlement)"
+        parts[0] += f" ({COMMITMENT_SHOWN.get(str(commitment), commitment)}: not an entitlement)"
     if entry["not_in_force"]:
         parts.append(f"{entry['not_in_force']} not in force")
     return ", ".join(parts)

@@ -24,7 +24,7 @@ from policy_dsl import model as m
 from policy_dsl.check import CheckedPolicy
 from policy_dsl.compile import runtime_value
 from policy_dsl.types import Type
-from policy_dsl.values import EXACT, MINOR_UNIT_DIGITS, Money, Percent
+from policy_dsl.values import MINOR_UNIT_DIGITS, Money, Percent, decimal_digits
 from policy_dsl.visitor import Visitor
 
 DIALECTS = ("duckdb", "postgres", "spark")
@@ -314,13 +314,6 @@ def _in_period(period: tuple[dt.date | None, dt.date | None] | None, day: dt.dat
     return (start is None or start <= day) and (end is None or day <= end)
 
 
-def decimal_digits(value: Decimal) -> tuple[int, int]:
-    """The smallest DECIMAL(precision, scale) that holds ``value`` exactly."""
-    normal = value.normalize(EXACT)
-    scale = max(0, -int(normal.as_tuple().exponent))
-    return max(1, normal.adjusted() + 1) + scale, scale
-
-
 def _per_sql(
     checked: CheckedPolicy, unit: Money, per: str, cap: Decimal | None, condition: str, d: Dialect
 ) -> str:
@@ -357,13 +350,16 @@ def _range_sql(checked: CheckedPolicy, rule: m.Benefit, condition: str, d: Diale
     cap = rule.cap.value.amount if rule.cap is not None and isinstance(rule.cap.value, Money) else None
     capped = "NULL" if cap is None else _decimal(cap)
     if rule.amount is not None and isinstance(rule.amount.value, Money):
+
+        def end(value: Decimal) -> str:
+            return _decimal(value if cap is None else min(value, cap))
+
         top = rule.amount_high.value if rule.amount_high is not None else None
-        ends = [rule.amount.value.amount, top.amount if isinstance(top, Money) else None]
-        shown = [
-            "NULL" if end is None else _decimal(min(end, cap) if cap is not None else end) for end in ends
-        ]
-        low, high = shown[0], shown[1] if ends[1] is not None else capped
-        return (f"CASE WHEN {condition} THEN {low} END", f"CASE WHEN {condition} THEN {high} END")
+        high = end(top.amount) if isinstance(top, Money) else capped  # a floor: up to the cap, if any
+        return (
+            f"CASE WHEN {condition} THEN {end(rule.amount.value.amount)} END",
+            f"CASE WHEN {condition} THEN {high} END",
+        )
     assert rule.rate is not None and rule.rate.base is not None
     high_rate = rule.rate.high
     low_sql = _rate_sql(checked, rule.rate.rate.value, rule.rate.base.text, cap, condition, d)

@@ -173,6 +173,13 @@ def parse_value(text: str) -> Value:
 # ---------------------------------------------------------------- formatting
 
 
+def decimal_digits(value: Decimal) -> tuple[int, int]:
+    """The smallest DECIMAL(precision, scale) that holds ``value`` exactly (100 → (3, 0), 0.5 → (2, 1))."""
+    normal = value.normalize(EXACT)
+    scale = max(0, -int(normal.as_tuple().exponent))
+    return max(1, normal.adjusted() + 1) + scale, scale
+
+
 def format_decimal(value: Decimal | int) -> str:
     """Plain decimal notation with no exponent and no trailing zeros, every digit kept."""
     if isinstance(value, int):

@@ -466,9 +466,7 @@ def _key(outcome: dict[str, Any] | None) -> tuple[bool, Any]:
 def _ends(outcome: dict[str, Any]) -> Any:
     """A ranged benefit's (low, high), as ``runtime._benefit_range`` gives them; None otherwise."""
     ranged = outcome.get("range")
-    if not outcome.get("ranged"):
-        return None
-    if ranged is None:
+    if not outcome.get("ranged") or ranged is None:
         return None
     return (ranged["low"]["amount"], ranged["high"]["amount"] if ranged["high"] else None)
 
