@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 from decimal import Decimal
 from typing import Any
 
@@ -691,8 +692,15 @@ def checked_policies(draw: st.DrawFn, source_name: str = "source.txt") -> Genera
             "amount_floor",
             "rate_range",
             "rate_floor",
+            "tiers",
+            "marginal",
         )
         pay = draw(st.sampled_from((*pays, *(("per",) if count_facts else ()))))
+        tiers = (
+            draw(_tiers(fact_types, base, count_facts, marginal=pay == "marginal"))
+            if pay in {"tiers", "marginal"}
+            else None
+        )
         amount = draw(money_literals(currency)) if pay in {"amount", "amount_range", "amount_floor"} else None
         amount_high = None
         if pay == "amount_range":  # low to high, the low end first
@@ -713,6 +721,10 @@ def checked_policies(draw: st.DrawFn, source_name: str = "source.txt") -> Genera
         elif pay == "rate_floor":
             rate = m.Rate(draw(percent_literals()), m.Name(base), floor=True)
         cap = draw(optional(money_literals(currency)))
+        if tiers is not None and cap is not None:  # no band's fixed amount above the cap (a check error)
+            fixed = [t.amount.value for t in tiers.tiers if t.amount is not None and t.per is None]
+            if any(value.amount > cap.value.amount for value in fixed):
+                cap = None
         if per is None and amount is not None and cap is not None and amount.value > cap.value:
             amount, cap = cap, amount  # a fixed amount (or a range's low end) above its cap is a check error
             if amount_high is not None and amount_high.value < amount.value:
@@ -729,6 +741,7 @@ def checked_policies(draw: st.DrawFn, source_name: str = "source.txt") -> Genera
                 amount_floor=pay == "amount_floor",
                 per=per,
                 rate=rate,
+                tiers=tiers,
                 cap=cap,
                 frequency=draw(optional(st.sampled_from(("once", "recurring")).map(m.Name))),
                 period=draw(period),
@@ -767,6 +780,71 @@ def checked_policies(draw: st.DrawFn, source_name: str = "source.txt") -> Genera
 
     source_text = "生成的政策\n\n（一）生成的措施\n\n" + "\n".join(SENTENCES) + "\n"
     return GeneratedPolicy(fmt(model), source_text, fact_types, enum_values, model)
+
+
+@st.composite
+def _tiers(
+    draw: st.DrawFn, fact_types: dict[str, m.TypeRef], base: str, count_facts: list[str], marginal: bool
+) -> m.Tiers:
+    """A tiered schedule that checks: bands of one fact, lowest first, not overlapping (a shared end
+    belongs to one band only), with gaps sometimes, open below or above sometimes; each band pays a
+    fixed amount, an amount per unit of a count, or a rate of ``base`` (all in ``base``'s currency).
+    Marginal: bands of ``base`` itself, each paying a rate on its part."""
+    currency = fact_types[base].param
+    if marginal:
+        fact = base
+    else:
+        banded = [n for n, r in fact_types.items() if r.kind in {"money", "integer", "decimal", "percent"}]
+        fact = draw(st.sampled_from(banded))
+    ref = fact_types[fact]
+    ends = draw(st.lists(_literal_for(ref), min_size=1, max_size=4, unique_by=lambda lit: lit.value))
+    ends.sort(
+        key=lambda lit: (
+            lit.value.amount
+            if isinstance(lit.value, Money)
+            else lit.value.value
+            if isinstance(lit.value, Percent)
+            else lit.value
+        )
+    )
+    bands: list[m.Tier] = []
+    pairs: list[tuple[m.Literal | None, m.Literal | None]] = []
+    if draw(st.booleans()):
+        pairs.append((None, ends[0]))  # open below
+    pairs.extend(itertools.pairwise(ends))
+    if draw(st.booleans()) or not pairs:
+        pairs.append((ends[-1], None))  # open above
+    high_closed = False  # whether the band before ended at its high end, inclusive
+    previous_high: m.Literal | None = None
+    for low, high in pairs:
+        if bands and draw(st.integers(0, 4)) == 0:
+            high_closed = False  # a gap: this band is left out
+            previous_high = high
+            continue
+        low_open = draw(st.booleans()) if low is not None else False
+        if low is not None and previous_high is not None and low.value == previous_high.value and high_closed:
+            low_open = True  # the shared end is the lower band's
+        high_open = draw(st.booleans()) if high is not None else False
+        if low is not None and high is not None and low.value == high.value:
+            low_open = high_open = False
+        if marginal:
+            pay: dict[str, Any] = {"rate": draw(percent_literals())}
+        else:
+            kind = draw(st.sampled_from(("amount", "rate", *(("per",) if count_facts else ()))))
+            if kind == "amount":
+                pay = {"amount": draw(money_literals(currency))}
+            elif kind == "rate":
+                pay = {"rate": draw(percent_literals()), "base": m.Name(base)}
+            else:
+                price = st.one_of(st.integers(0, 10**6).map(Decimal), fractional_decimals(max_whole=10**5))
+                pay = {
+                    "amount": draw(_literal(st.builds(Money, price, st.just(currency)), st.booleans())),
+                    "per": m.Name(draw(st.sampled_from(count_facts))),
+                }
+        bands.append(m.Tier(low, low_open, high, high_open, **pay))
+        high_closed = high is not None and not high_open
+        previous_high = high
+    return m.Tiers(m.Name(fact), marginal, tuple(bands))
 
 
 def _waive_cited_quantities(rule: Any) -> Any:

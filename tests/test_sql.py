@@ -256,6 +256,15 @@ def compared_constants(checked: CheckedPolicy) -> dict[str, list[Any]]:
         walk(definition.means)
     for info in (*checked.benefits, *checked.duties):
         walk(getattr(info.rule, "when", None))
+        tiers = getattr(info.rule, "tiers", None)
+        if tiers is not None and tiers.fact.text in found:  # a band's ends: the fact is compared with them
+            found[tiers.fact.text] += [
+                v
+                for tier in tiers.tiers
+                for end in (tier.low, tier.high)
+                if end
+                for v in s.literal_values(end)
+            ]
     return found
 
 
@@ -270,29 +279,41 @@ def rate_edges(checked: CheckedPolicy) -> dict[str, list[Decimal]]:
     for info in checked.benefits:
         rule = info.rule
         assert isinstance(rule, m.Benefit)
-        if rule.rate is None or rule.rate.base is None or not isinstance(rule.rate.rate.value, Percent):
-            continue
-        base = rule.rate.base.text
-        currency = checked.facts[base].type.param or ""
-        minor = Decimal(1).scaleb(-MINOR_UNIT_DIGITS.get(currency, 2))
-        ratio = rule.rate.rate.value.value / 100
-        found = edges.setdefault(base, [])
-        if ratio == 0:
-            continue
-        halves = 0
-        for n in range(0, 400):
-            amount = (Decimal(n) * minor + minor / 2) / ratio
-            if _fits(amount):
-                found.append(amount)
-                halves += 1
-                if halves >= 3:
-                    break
-        if rule.cap is not None and isinstance(rule.cap.value, Money):
-            at_cap = (rule.cap.value.amount / ratio).quantize(Decimal("0.0001"))
-            for step in (Decimal(0), minor, -minor, Decimal("0.0001"), -Decimal("0.0001")):
-                if _fits(at_cap + step):
-                    found.append(at_cap + step)
+        rates = []
+        if rule.rate is not None and rule.rate.base is not None:
+            rates.append((rule.rate.rate, rule.rate.base))
+        if rule.tiers is not None:  # each band's rate of its base (of the fact itself when marginal)
+            rates += [(t.rate, t.base or rule.tiers.fact) for t in rule.tiers.tiers if t.rate is not None]
+        for rate, base_name in rates:
+            _rate_edges(checked, rule, rate, base_name.text, edges)
     return edges
+
+
+def _rate_edges(
+    checked: CheckedPolicy, rule: m.Benefit, rate: m.Literal, base: str, edges: dict[str, list[Decimal]]
+) -> None:
+    """Amounts of ``base`` whose rated value lands on a half minor unit, and amounts at the cap."""
+    if not isinstance(rate.value, Percent):
+        return
+    currency = checked.facts[base].type.param or ""
+    minor = Decimal(1).scaleb(-MINOR_UNIT_DIGITS.get(currency, 2))
+    ratio = rate.value.value / 100
+    found = edges.setdefault(base, [])
+    if ratio == 0:
+        return
+    halves = 0
+    for n in range(0, 400):
+        amount = (Decimal(n) * minor + minor / 2) / ratio
+        if _fits(amount):
+            found.append(amount)
+            halves += 1
+            if halves >= 3:
+                break
+    if rule.cap is not None and isinstance(rule.cap.value, Money):
+        at_cap = (rule.cap.value.amount / ratio).quantize(Decimal("0.0001"))
+        for step in (Decimal(0), minor, -minor, Decimal("0.0001"), -Decimal("0.0001")):
+            if _fits(at_cap + step):
+                found.append(at_cap + step)
 
 
 def fact_value(checked: CheckedPolicy, name: str) -> st.SearchStrategy[Any]:
@@ -913,3 +934,19 @@ def test_draft_spark_query_parses_with_spark_reader() -> None:
     tree = sqlglot.parse_one(query, read="spark")
     assert isinstance(tree, exp.Select)
     assert "`出口额`" in query
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=SLOW, phases=NO_SHRINK)
+@given(s.checked_policies().filter(lambda p: "tiers" in p.text), st.data())
+def test_tiered_policies_duckdb_agrees_with_python(policy: s.GeneratedPolicy, data: st.DataObject) -> None:
+    """Tiered schedules (whole and marginal) on rows at, one minor unit either side of, every band
+    end and rate edge: DuckDB computes what Python does."""
+    with tempfile.TemporaryDirectory(prefix="policy-sql-") as tmp:
+        directory = Path(tmp)
+        checked = check_text(policy.text, directory, policy.source_text)
+        backends = PythonBackends(checked, directory)
+        for _ in range(2):
+            rows = data.draw(rows_strategy(checked, max_rows=10), label="rows")
+            as_of = data.draw(as_of_strategy(checked), label="as_of")
+            expected = backends.results(rows, as_of)
+            assert_rows_agree(expected, duckdb_results(checked, rows, as_of), rows, as_of, "DuckDB")

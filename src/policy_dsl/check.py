@@ -13,6 +13,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -22,7 +23,7 @@ from policy_dsl.citations import FoldedSource, Site, Span, constants, normalize_
 from policy_dsl.coverage import Coverage, covered_text, measure_coverage
 from policy_dsl.document import Document, DocumentUnit, UnitKey, heading_key, read_document
 from policy_dsl.errors import Diagnostic, PolicyCheckError, did_you_mean
-from policy_dsl.format import format_literal
+from policy_dsl.format import band_text, format_literal
 from policy_dsl.parse import glued_keyword
 from policy_dsl.registry import Registry, load_registries
 from policy_dsl.source import SourceFile, SourcePosition
@@ -976,8 +977,14 @@ class _Checker:
                 for field in attrs.fields(type(rule))
                 if field.name in _INHERITED and getattr(rule, field.name) in (None, ())
             }
-            if isinstance(rule, m.Benefit) and rule.amount is not None:
-                changes.pop("per", None)  # an amount of its own comes with its own `per`, or none
+            if isinstance(rule, m.Benefit) and isinstance(base, m.Benefit):
+                if any(getattr(rule, name) not in (None, False) for name in _PAYMENT if name != "per"):
+                    # a payment of its own (an amount, range, rate or tiers) replaces the whole of
+                    # the other's: no `per` or tiers of the other rule mixed in
+                    for name in _PAYMENT:
+                        changes.pop(name, None)
+                else:  # the other's payment, whole (a range's high end, a floor), but a `per` of its own
+                    changes.update({n: getattr(base, n) for n in _PAYMENT if n != "per" or rule.per is None})
             merged = attrs.evolve(rule, **changes)
             resolved[name] = merged
             return merged
@@ -1159,6 +1166,160 @@ class _Checker:
                 hint="a share of an amount of money is `rate P% of FACT`",
             )
 
+    def check_tiers(
+        self, benefit: m.Benefit, tiers: m.Tiers, currencies: list[tuple[str, SourcePosition]]
+    ) -> None:
+        """``tiers by 投资 { from … to …: rate 70% of 贡献 … }`` and ``marginal tiers of 销售额 { … }``:
+        bands of one fact, written lowest first, that do not overlap, each paying money."""
+        for name, given in (("amount", benefit.amount), ("rate", benefit.rate), ("per", benefit.per)):
+            if given is not None:
+                self.error(
+                    f"a tiered benefit's amount comes from its tiers: no `{name}` beside them",
+                    given.pos,
+                    hint="say what each band pays inside the tiers block",
+                )
+        fact = self.facts.get(tiers.fact.text)
+        kinds = ("money",) if tiers.marginal else ("money", "integer", "decimal", "percent")
+        if fact is None:
+            self.error(
+                f"unknown fact `{tiers.fact.text}`",
+                tiers.fact.pos,
+                hint=did_you_mean(tiers.fact.text, self.facts),
+            )
+        elif fact.type.kind not in kinds:
+            self.error(
+                f"marginal tiers take parts of an amount of money; `{tiers.fact.text}` is {fact.type}"
+                if tiers.marginal
+                else f"tiers are bands of a quantity (money, a count, a measure, a percentage); "
+                f"`{tiers.fact.text}` is {fact.type}",
+                tiers.fact.pos,
+                hint="bands of a count pay `amount … per FACT` with `tiers by`" if tiers.marginal else None,
+            )
+            fact = None
+        elif tiers.marginal and fact.type.param:
+            currencies.append((fact.type.param, tiers.fact.pos))
+        previous: m.Tier | None = None
+        for index, tier in enumerate(tiers.tiers):
+            ends = [end for end in (tier.low, tier.high) if end is not None]
+            typed = fact is not None  # an unknown fact's bands are not compared: their types are unknown
+            for end in ends:
+                found = literal_type(end.value)
+                if fact is not None and not t.comparable(fact.type, found):
+                    typed = False
+                    self.error(
+                        f"a band of `{tiers.fact.text}` ({fact.type}) cannot end at "
+                        f"{format_literal(end)} ({found})",
+                        end.pos,
+                        hint=t.mismatch_hint(fact.type, found),
+                    )
+            if typed and tier.low is not None and tier.high is not None:
+                low, high = _ordered_value(tier.low.value), _ordered_value(tier.high.value)
+                if low > high or (low == high and (tier.low_open or tier.high_open)):
+                    self.error(
+                        f"this tier is empty: {band_text(tier)}",
+                        tier.pos,
+                        hint="write the low end first (from / above), then the high end (to / below)",
+                    )
+            if previous is not None and typed:
+                self.check_tier_order(previous, tier, index)
+            previous = tier if typed else None
+            self.check_tier_pay(tiers, tier, currencies)
+
+    def check_tier_order(self, lower: m.Tier, tier: m.Tier, index: int) -> None:
+        """Bands are written lowest first and leave no value in two of them."""
+        both = f"both `{band_text(lower)}` and `{band_text(tier)}`"
+        if lower.high is None or tier.low is None:
+            self.error(
+                f"tiers overlap: some values fall in {both}",
+                tier.pos,
+                hint="only the first band may be open below and only the last open above; "
+                "write bands lowest first",
+            )
+            return
+        end, start = _ordered_value(lower.high.value), _ordered_value(tier.low.value)
+        if start == end and not lower.high_open and not tier.low_open:
+            shown = format_literal(tier.low)
+            self.error(
+                f"tiers overlap: {shown} falls in {both}",
+                tier.pos,
+                hint=f"write this band `above {shown}` (以上 after a band ending at {shown} reads as 超过; "
+                "docs/language.md §17)",
+            )
+        elif start < end:
+            self.error(
+                f"tiers overlap: the values from {format_literal(tier.low)} to "
+                f"{format_literal(lower.high)} fall in {both}",
+                tier.pos,
+                hint="write bands lowest first, each starting where the one before ends",
+            )
+
+    def check_tier_pay(
+        self, tiers: m.Tiers, tier: m.Tier, currencies: list[tuple[str, SourcePosition]]
+    ) -> None:
+        if tier.rate is not None:
+            if not isinstance(tier.rate.value, Percent):
+                self.error("a `rate` must be a percentage", tier.rate.pos, hint="e.g. rate 70% of 贡献")
+            if tiers.marginal:
+                if tier.base is not None:
+                    self.error(
+                        f"a marginal tier's rate applies to the part of `{tiers.fact.text}` in its band: "
+                        "no `of`",
+                        tier.base.pos,
+                        hint=f"for the whole amount at the band's rate, write `tiers by {tiers.fact.text}`",
+                    )
+                return
+            base_name = tier.base or tiers.fact
+            base = self.facts.get(base_name.text)
+            if base is None:
+                if tier.base is not None:
+                    self.error(
+                        f"unknown fact `{tier.base.text}`",
+                        tier.base.pos,
+                        hint=did_you_mean(tier.base.text, self.facts),
+                    )
+            elif base.type.kind != "money":
+                self.error(
+                    f"a rate applies to an amount of money, but `{base_name.text}` is {base.type}",
+                    base_name.pos if tier.base is not None else tier.rate.pos,
+                    hint=None if tier.base is not None else "say which amount: rate … of FACT",
+                )
+            else:
+                currencies.append((base.type.param or "", base_name.pos))
+            return
+        if tiers.marginal:
+            self.error(
+                "a marginal tier pays a rate of the part in its band, not an amount",
+                tier.pos,
+                hint=f"a fixed amount per band is `tiers by {tiers.fact.text}`",
+            )
+            return
+        assert tier.amount is not None
+        if not isinstance(tier.amount.value, Money):
+            self.error("the `amount` of a tier must be money", tier.amount.pos, hint="e.g. 10万元")
+            return
+        currencies.append((tier.amount.value.currency, tier.amount.pos))
+        if tier.per is not None:
+            digits, _ = decimal_digits(tier.amount.value.amount)
+            if digits > MAX_PER_DIGITS:
+                self.error(
+                    f"an amount per unit has at most {MAX_PER_DIGITS} digits (this one has {digits})",
+                    tier.amount.pos,
+                    hint="the product with the count must fit SQL's DECIMAL(38)",
+                )
+            per = self.facts.get(tier.per.text)
+            if per is None:
+                self.error(
+                    f"unknown fact `{tier.per.text}`",
+                    tier.per.pos,
+                    hint=did_you_mean(tier.per.text, self.facts),
+                )
+            elif per.type.kind not in ("integer", "decimal"):
+                self.error(
+                    "`per` counts units of an integer or decimal fact (人数, 面积); "
+                    f"`{tier.per.text}` is {per.type}",
+                    tier.per.pos,
+                )
+
     def check_benefit(self, benefit: m.Benefit) -> None:
         if benefit.kind is None:
             self.error(
@@ -1206,6 +1367,22 @@ class _Checker:
                 benefit.amount.pos,
                 hint="a cap limits an amount computed from a rate; a fixed amount above it can never be paid",
             )
+        if benefit.tiers is not None:
+            self.check_tiers(benefit, benefit.tiers, currencies)
+            cap = benefit.cap.value if benefit.cap is not None else None
+            for tier in benefit.tiers.tiers:
+                fixed = tier.amount.value if tier.amount is not None and tier.per is None else None
+                if (
+                    isinstance(fixed, Money)
+                    and isinstance(cap, Money)
+                    and fixed.currency == cap.currency
+                    and fixed.amount > cap.amount
+                ):
+                    self.error(
+                        "this tier's fixed amount is larger than the `cap`",
+                        tier.amount.pos,  # type: ignore[union-attr]
+                        hint="a cap limits an amount computed from a rate or a count; this one is never paid",
+                    )
         if benefit.amount is not None and benefit.rate is not None:
             self.error("a benefit has either a fixed `amount` or a `rate`, not both", benefit.rate.pos)
         if benefit.per is not None:
@@ -1288,6 +1465,9 @@ _INHERITED = (
     "levels",
 )
 
+#: The fields that say what a benefit pays: a rule that follows another takes all of them or none.
+_PAYMENT = ("amount", "amount_high", "amount_floor", "per", "rate", "tiers")
+
 
 def period_end(start: dt.date, length: Duration) -> dt.date:
     """The last day of a period of ``length`` from the event on ``start``.
@@ -1307,6 +1487,17 @@ def period_end(start: dt.date, length: Duration) -> dt.date:
 
 def _title_key(text: str) -> str:
     return normalize_text(text).rstrip("。：:；;，,")
+
+
+def _ordered_value(value: object) -> Any:
+    """A band end's value, comparable with another of the same type: money → its amount…"""
+    if isinstance(value, Money):
+        return value.amount
+    if isinstance(value, Percent):
+        return value.value
+    if isinstance(value, Duration):
+        return value.amount
+    return value
 
 
 def _is_date(lit: m.Literal) -> bool:
@@ -1361,6 +1552,43 @@ def encoded_constants(
         found |= cached[0]
         pending.extend(cached[1])
     return found
+
+
+def amount_facts(rule: m.Benefit) -> list[str]:
+    """The facts a benefit's amount reads, beyond its condition: a rate's base, a `per` count, the
+    tiers' fact and each band's base and count."""
+    found: list[str] = []
+    names = [rule.rate.base if rule.rate is not None else None, rule.per]
+    if rule.tiers is not None:
+        names.append(rule.tiers.fact)
+        names.extend(n for tier in rule.tiers.tiers for n in (tier.base, tier.per))
+    for name in names:
+        if name is not None and name.text not in found:
+            found.append(name.text)
+    return found
+
+
+def amount_currency(facts: Mapping[str, FactInfo], rule: m.Benefit) -> str | None:
+    """The currency of a benefit's amount: of its amount or cap, its rate's base, or its tiers'
+    amounts and bases (a marginal schedule: its fact's). The checker makes them agree."""
+    currency = None
+    literals = [rule.amount, rule.cap]
+    bases = [rule.rate.base if rule.rate is not None else None]
+    if rule.tiers is not None:
+        literals.extend(tier.amount for tier in rule.tiers.tiers)
+        bases.extend(tier.base for tier in rule.tiers.tiers)
+        if rule.tiers.marginal:
+            bases.append(rule.tiers.fact)
+        elif any(tier.rate is not None and tier.base is None for tier in rule.tiers.tiers):
+            bases.append(rule.tiers.fact)  # `rate 5%` in `tiers by 投资`: of 投资 itself
+    for lit in literals:
+        if lit is not None and isinstance(lit.value, Money):
+            currency = lit.value.currency
+    for base in bases:
+        info = facts.get(base.text) if base is not None else None
+        if info is not None and info.type.kind == "money":
+            currency = info.type.param or currency
+    return currency
 
 
 def references(condition: m.Node) -> list[str]:

@@ -28,9 +28,9 @@ from typing import Any
 import attrs
 
 from policy_dsl import model as m
-from policy_dsl.check import CheckedPolicy, RuleInfo, references
+from policy_dsl.check import CheckedPolicy, RuleInfo, amount_currency, amount_facts, references
 from policy_dsl.facts import fact_table
-from policy_dsl.format import format_condition, format_literal
+from policy_dsl.format import format_condition, format_literal, tier_text
 from policy_dsl.values import Duration, Money, Percent
 from policy_dsl.visitor import Visitor
 
@@ -424,18 +424,11 @@ class _Generator:
             "at": self.at(rule),
         }
         if isinstance(rule, m.Benefit):
-            currency = None
-            for lit in (rule.amount, rule.cap):
-                if lit is not None and isinstance(lit.value, Money):
-                    currency = lit.value.currency
+            currency = amount_currency(self.checked.facts, rule)
             base = rule.rate.base.text if rule.rate and rule.rate.base else None
-            if base is not None:
-                currency = self.checked.facts[base].type.param
-                if base not in needs:
-                    needs = (*needs, base)
             per = rule.per.text if rule.per is not None else None
-            if per is not None and per not in needs:
-                needs = (*needs, per)
+            needs = (*needs, *(name for name in amount_facts(rule) if name not in needs))
+            tiers = self.tiers_data(rule.tiers) if rule.tiers is not None else None
             data.update(
                 kind=rule.kind.text if rule.kind else None,
                 commits=rule.commits.text if rule.commits else "entitled",
@@ -452,6 +445,7 @@ class _Generator:
                     or (rule.rate and (rule.rate.high or rule.rate.floor))
                 ),
                 rate_base=base,
+                tiers=tiers,
                 cap=runtime_value(rule.cap.value) if rule.cap else None,
                 frequency=rule.frequency.text if rule.frequency else None,
             )
@@ -459,6 +453,28 @@ class _Generator:
             data["levels"] = tuple((lv.label.value, lv.op, format_literal(lv.value)) for lv in rule.levels)
         data["needs"] = needs
         return data
+
+    def tiers_data(self, tiers: m.Tiers) -> dict[str, Any]:
+        """A tiered schedule as the runtime reads it: the fact, and per band its ends and what it pays."""
+        bands = []
+        for tier in tiers.tiers:
+            base = tier.base.text if tier.base is not None else None
+            if tier.rate is not None and base is None and not tiers.marginal:
+                base = tiers.fact.text  # `rate 5%` in `tiers by 投资`: of 投资 itself
+            bands.append(
+                {
+                    "low": runtime_value(tier.low.value) if tier.low is not None else None,
+                    "low_open": tier.low_open,
+                    "high": runtime_value(tier.high.value) if tier.high is not None else None,
+                    "high_open": tier.high_open,
+                    "amount": runtime_value(tier.amount.value) if tier.amount is not None else None,
+                    "per": tier.per.text if tier.per is not None else None,
+                    "rate": runtime_value(tier.rate.value) if tier.rate is not None else None,
+                    "base": base,
+                    "text": tier_text(tier),
+                }
+            )
+        return {"fact": tiers.fact.text, "marginal": tiers.marginal, "bands": tuple(bands)}
 
     def needed_facts(self, condition: m.Node | None) -> tuple[str, ...]:
         found: list[str] = []

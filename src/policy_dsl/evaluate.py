@@ -53,6 +53,33 @@ class AgencyRef:
 
 
 @attrs.frozen
+class Schedule:
+    """A tiered benefit's bands, as written: ``from 1000万元 to 5000万元: rate 70% of 贡献``…"""
+
+    fact: str
+    marginal: bool
+    bands: tuple[str, ...]
+
+
+@attrs.frozen
+class TierPart:
+    """In a marginal schedule: the part of the fact inside one band, and the rate paid on it."""
+
+    band: str
+    part: Decimal
+    rate: Percent
+
+
+@attrs.frozen
+class TierResult:
+    """How one enterprise's amount came from the tiers: the band (``tiers by``; None: in no band),
+    or each band's part (``marginal tiers``)."""
+
+    band: str | None
+    parts: tuple[TierPart, ...] | None
+
+
+@attrs.frozen
 class BenefitOutcome:
     id: str
     label: str
@@ -86,6 +113,10 @@ class BenefitOutcome:
     amount_high: Money | None = None
     #: an eligible enterprise's range: its low end and its high end (None: open above, no cap)
     range: tuple[Money, Money | None] | None = None
+    #: ``tiers by FACT`` / ``marginal tiers of FACT``: the schedule, and for an eligible enterprise
+    #: whose FACT is known, the band it fell in or (marginal) each band's part
+    tiers: Schedule | None = None
+    tier: TierResult | None = None
 
     @property
     def eligible(self) -> bool:
@@ -186,6 +217,22 @@ def _range(raw: Any) -> tuple[Money, Money | None] | None:
     return low, _money(raw["high"])
 
 
+def _schedule(raw: Any) -> Schedule | None:
+    return None if raw is None else Schedule(raw["fact"], raw["marginal"], tuple(raw["bands"]))
+
+
+def _tier_result(raw: Any) -> TierResult | None:
+    if raw is None:
+        return None
+    parts = raw["parts"]
+    return TierResult(
+        raw["band"],
+        None
+        if parts is None
+        else tuple(TierPart(p["band"], Decimal(p["part"]), Percent(Decimal(p["rate"]))) for p in parts),
+    )
+
+
 def _period(raw: Any) -> tuple[dt.date | None, dt.date | None] | None:
     return None if raw is None else (raw["start"], raw["end"])
 
@@ -224,6 +271,8 @@ def outcome_from_raw(raw: dict[str, Any]) -> Outcome:
             amount_low=_money(b.get("amount_low")),
             amount_high=_money(b.get("amount_high")),
             range=_range(b.get("range")),
+            tiers=_schedule(b.get("tiers")),
+            tier=_tier_result(b.get("tier")),
             per=b.get("per"),
             per_count=b.get("per_count"),
             unit_amount=_money(b.get("unit_amount")),
@@ -367,6 +416,38 @@ def range_text(benefit: BenefitOutcome) -> str:
     return f"{low} — {money_text(benefit.amount_high)}{cap}"
 
 
+def schedule_text(schedule: Schedule) -> str:
+    """``tiers by 投资: from 1000万元 to 5000万元: rate 70% of 贡献; above 5000万元: …``"""
+    head = f"marginal tiers of {schedule.fact}" if schedule.marginal else f"tiers by {schedule.fact}"
+    return f"{head}: " + "; ".join(schedule.bands)
+
+
+def tier_parts_text(parts: tuple[TierPart, ...]) -> str:
+    """A marginal amount's sum: ``1% of 400000000.00 (above 1亿元 to 5亿元) + 2% of …``."""
+    if not parts:
+        return "no part above the first band"
+    return " + ".join(f"{p.rate} of {format_decimal(p.part)} ({p.band.split(':')[0]})" for p in parts)
+
+
+def tiers_text(benefit: BenefitOutcome) -> str:
+    """A tiered benefit's amount and how the tiers gave it, or the schedule when it is not known."""
+    assert benefit.tiers is not None
+    cap = f", capped at {money_text(benefit.cap)}" if benefit.cap else ""
+    tier = benefit.tier
+    if tier is not None and tier.parts is not None:
+        shown = exact_money_text(benefit.amount) if benefit.amount is not None else "?"
+        return f"amount: {shown} ({tier_parts_text(tier.parts)}{cap})"
+    if tier is not None and tier.band is not None:
+        if benefit.amount is not None:
+            return f"amount: {exact_money_text(benefit.amount)} (tier {tier.band}{cap})"
+        return f"amount: tier {tier.band}{cap}; not computed: " + (
+            ", ".join(benefit.missing_facts) + " unknown" if benefit.missing_facts else "a count below 0"
+        )
+    if tier is not None:  # eligible, but the fact falls in no band
+        return f"amount: none — {benefit.tiers.fact} falls in no tier ({schedule_text(benefit.tiers)})"
+    return f"amount: {schedule_text(benefit.tiers)}{cap}"
+
+
 def _benefit_value(benefit: BenefitOutcome) -> list[str]:
     parts: list[str] = []
     if benefit.ranged:
@@ -380,6 +461,8 @@ def _benefit_value(benefit: BenefitOutcome) -> list[str]:
             parts.append(f"amount: {ends}, decided case by case ({range_text(benefit)})")
         else:
             parts.append(f"amount: {range_text(benefit)}, decided case by case")
+    elif benefit.tiers is not None:
+        parts.append(tiers_text(benefit))
     elif benefit.per is not None and benefit.unit_amount is not None:
         unit = f"{money_text(benefit.unit_amount)} per {benefit.per}"
         cap = f", capped at {money_text(benefit.cap)}" if benefit.cap else ""

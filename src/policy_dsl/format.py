@@ -323,6 +323,39 @@ def rate_text(rate: m.Rate) -> str:
     return f"{format_literal(rate.rate)}{base}"
 
 
+def band_text(tier: m.Tier) -> str:
+    """A band's ends as written: ``from 1000万元 to 5000万元``, ``above 1亿元``, ``below 500亩``."""
+    ends = []
+    if tier.low is not None:
+        ends.append(f"{'above' if tier.low_open else 'from'} {format_literal(tier.low)}")
+    if tier.high is not None:
+        ends.append(f"{'below' if tier.high_open else 'to'} {format_literal(tier.high)}")
+    return " ".join(ends)
+
+
+def tier_pay_text(tier: m.Tier) -> str:
+    """What a band pays as written: ``rate 70% of 贡献``, ``amount 100元 per 面积``, ``amount 5万元``."""
+    if tier.rate is not None:
+        return f"rate {format_literal(tier.rate)}" + (f" of {tier.base.text}" if tier.base else "")
+    assert tier.amount is not None
+    return f"amount {format_literal(tier.amount)}" + (f" per {tier.per.text}" if tier.per else "")
+
+
+def tier_text(tier: m.Tier) -> str:
+    return f"{band_text(tier)}: {tier_pay_text(tier)}"
+
+
+def tiers_head(tiers: m.Tiers) -> str:
+    return f"marginal tiers of {tiers.fact.text}" if tiers.marginal else f"tiers by {tiers.fact.text}"
+
+
+def _write_tiers(w: _Writer, tiers: m.Tiers, depth: int) -> None:
+    w.line(depth, tiers_head(tiers) + " {", tiers)
+    for tier in tiers.tiers:
+        w.line(depth + 1, tier_text(tier), tier)
+    w.close(depth, tiers)
+
+
 def _write_benefit(w: _Writer, b: m.Benefit, depth: int) -> None:
     w.line(depth, f"benefit {b.name}{_label(b.label)} {{", b)
     inner = depth + 1
@@ -341,6 +374,8 @@ def _write_benefit(w: _Writer, b: m.Benefit, depth: int) -> None:
         w.line(inner, f"per {b.per.text}", b.per)
     if b.rate is not None:
         w.line(inner, f"rate {rate_text(b.rate)}", b.rate)
+    if b.tiers is not None:
+        _write_tiers(w, b.tiers, inner)
     if b.cap is not None:
         w.line(inner, f"cap {format_literal(b.cap)}", b.cap)
     if b.frequency is not None:

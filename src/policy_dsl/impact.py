@@ -23,7 +23,14 @@ from typing import Any
 import attrs
 
 from policy_dsl import model as m
-from policy_dsl.check import COMMITMENT_SHOWN, CheckedPolicy, RuleInfo, references
+from policy_dsl.check import (
+    COMMITMENT_SHOWN,
+    CheckedPolicy,
+    RuleInfo,
+    amount_currency,
+    amount_facts,
+    references,
+)
 from policy_dsl.errors import Diagnostic, PolicyLoadError
 from policy_dsl.sql import Dialect, condition_sql, has_amount, has_range
 from policy_dsl.values import (
@@ -86,14 +93,8 @@ def in_period(period: tuple[dt.date | None, dt.date | None] | None, day: dt.date
 
 
 def benefit_currency(checked: CheckedPolicy, rule: m.Benefit) -> str | None:
-    """The currency of a benefit's amount: its amount's or cap's, or its rate base's (as sql.py)."""
-    currency = None
-    for lit in (rule.amount, rule.cap):
-        if lit is not None and isinstance(lit.value, Money):
-            currency = lit.value.currency
-    if rule.rate is not None and rule.rate.base is not None:
-        currency = checked.facts[rule.rate.base.text].type.param or currency
-    return currency
+    """The currency of a benefit's amount (check.amount_currency)."""
+    return amount_currency(checked.facts, rule)
 
 
 def _spec(checked: CheckedPolicy, info: RuleInfo, day: dt.date, adopted: bool) -> RuleSpec:
@@ -105,14 +106,12 @@ def _spec(checked: CheckedPolicy, info: RuleInfo, day: dt.date, adopted: bool) -
     if isinstance(rule, m.Duty):
         levels = tuple(f"{lv.label.value} {lv.op} {lv.value.value!r}" for lv in rule.levels)
         return RuleSpec(rule.name, label, DUTY, None, False, live, tuple(needs), levels)
-    if rule.rate is not None and rule.rate.base is not None and rule.rate.base.text not in needs:
-        needs.append(rule.rate.base.text)
-    if rule.per is not None and rule.per.text not in needs:
-        needs.append(rule.per.text)
+    needs.extend(name for name in amount_facts(rule) if name not in needs)
     commitment = rule.commits.text if rule.commits is not None else "entitled"
     static = (
         repr(rule.cap.value) if rule.cap is not None else "",
         repr(rule.rate.rate.value) if rule.rate is not None else "",
+        repr(rule.tiers) if rule.tiers is not None else "",
         commitment,
     )
     return RuleSpec(

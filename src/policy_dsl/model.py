@@ -268,6 +268,38 @@ class Rate(Node):
 
 
 @attrs.frozen
+class Tier(Node):
+    """One band of a tiered schedule: the values of the schedule's fact it covers, and what it pays.
+
+    ``from 1000万元 to 5000万元: rate 70% of 地方财政贡献``: ``low`` / ``high`` are the band's ends
+    (either may be absent: open below or above); ``low_open`` / ``high_open`` say an end is
+    excluded (``above`` 超过, ``below`` 不满). It pays an ``amount`` (per unit of the ``per`` fact, if
+    given) or a ``rate`` (of the ``base`` fact; in a marginal schedule, of the part in the band)."""
+
+    low: Literal | None = None
+    low_open: bool = False
+    high: Literal | None = None
+    high_open: bool = False
+    amount: Literal | None = None
+    per: Name | None = None
+    rate: Literal | None = None
+    base: Name | None = None
+    pos: SourcePosition = _pos()
+
+
+@attrs.frozen
+class Tiers(Node):
+    """A tiered schedule (分档): ``tiers by FACT`` pays as the band the fact falls in says (the whole
+    amount at that band's rate); ``marginal tiers of FACT`` adds each band's rate on the part of the
+    fact inside the band (超过部分按…)."""
+
+    fact: Name
+    marginal: bool = False
+    tiers: tuple[Tier, ...] = _tuple()
+    pos: SourcePosition = _pos()
+
+
+@attrs.frozen
 class Benefit(Node):
     """What an enterprise can receive: kind, eligibility, amount / rate / cap, frequency, period."""
 
@@ -287,6 +319,8 @@ class Benefit(Node):
     #: ``amount 100元 per 种植面积``: the amount is per unit of this count or measure fact (元/亩, 元/人)
     per: Name | None = None
     rate: Rate | None = None
+    #: ``tiers by 投资 { … }`` / ``marginal tiers of 销售额 { … }``: the amount by band (分档)
+    tiers: Tiers | None = None
     cap: Literal | None = None
     frequency: Name | None = None
     period: Period | None = None

@@ -95,6 +95,12 @@ KEYWORDS = [
     "per",
     "rate",
     "cap",
+    "tiers",
+    "marginal",
+    "by",
+    "from",
+    "above",
+    "below",
     "once",
     "recurring",
     "duty",
@@ -383,6 +389,7 @@ _BLOCK_FIELDS: dict[str, tuple[str, ...]] = {
         "amount",
         "per",
         "rate",
+        "tiers",
         "cap",
         "frequency",
         "period",
@@ -717,6 +724,47 @@ class _ToModel:
     def amount_floor(self, span: _Span | None, children: list[Any]) -> _Field:
         self._floor_op(children[0], "amount")
         return _Field("amount", _AmountRange(children[1], None, True), self._pos(span))
+
+    def tiers(self, span: _Span | None, children: list[Any]) -> _Field:
+        fact, *bands = children
+        node = m.Tiers(self._name(fact), False, tuple(bands), pos=self._pos(span))
+        return _Field("tiers", node, self._pos(span))
+
+    def marginal_tiers(self, span: _Span | None, children: list[Any]) -> _Field:
+        fact, *bands = children
+        node = m.Tiers(self._name(fact), True, tuple(bands), pos=self._pos(span))
+        return _Field("tiers", node, self._pos(span))
+
+    def tier(self, span: _Span | None, children: list[Any]) -> m.Tier:
+        fields: dict[str, Any] = {}
+        for part in children:
+            if isinstance(part, _Field):
+                if part.key == "pay":
+                    fields.update(part.value)
+                else:
+                    literal, open_ = part.value
+                    fields[part.key] = literal
+                    fields[f"{part.key}_open"] = open_
+        return m.Tier(**fields, pos=self._pos(span))
+
+    def _tier_end(key: str, open_: bool) -> Callable[..., _Field]:  # type: ignore[misc]
+        def build(self: _ToModel, span: _Span | None, children: list[Any]) -> _Field:
+            return _Field(key, (children[0], open_), self._pos(span))
+
+        return build
+
+    tier_from = _tier_end("low", False)
+    tier_above = _tier_end("low", True)
+    tier_to = _tier_end("high", False)
+    tier_below = _tier_end("high", True)
+
+    def tier_amount(self, span: _Span | None, children: list[Any]) -> _Field:
+        per = self._name(children[1]) if len(children) > 1 else None
+        return _Field("pay", {"amount": children[0], "per": per}, self._pos(span))
+
+    def tier_rate(self, span: _Span | None, children: list[Any]) -> _Field:
+        base = self._name(children[1]) if len(children) > 1 else None
+        return _Field("pay", {"rate": children[0], "base": base}, self._pos(span))
 
     def _floor_op(self, token: Token, field: str) -> None:
         """A floor (不低于) is written `>=`; another operator here is a mistake, said so."""

@@ -180,13 +180,83 @@ def _benefit_range(rule: dict[str, _Any], facts: dict[str, _Any]) -> _Any:
     return _capped(low, cap), _capped(high, cap) if high is not None else cap
 
 
+def _in_band(band: dict[str, _Any], value: _Any) -> bool:
+    low, high = band["low"], band["high"]
+    if low is not None and (value < low or (band["low_open"] and value == low)):
+        return False
+    return high is None or value < high or (not band["high_open"] and value == high)
+
+
+def _tier(rule: dict[str, _Any], facts: dict[str, _Any]) -> _Any:
+    """How a tiered benefit's amount is reached, for an enterprise whose tiers' fact is known: the
+    band it falls in (``tiers by``), or each band's part and what it pays (``marginal tiers``)."""
+    tiers = rule["tiers"]
+    value = facts.get(tiers["fact"])
+    if value is None:
+        return None
+    if not tiers["marginal"]:
+        band = next((b for b in tiers["bands"] if _in_band(b, value)), None)
+        return {"band": None if band is None else band["text"], "parts": None}
+    parts = []
+    for band in tiers["bands"]:
+        low = band["low"] if band["low"] is not None else 0
+        top = value if band["high"] is None or value < band["high"] else band["high"]
+        if top > low:  # the part of the value inside this band: a marginal rate pays on it
+            parts.append({"band": band["text"], "part": _WIDE.subtract(top, low), "rate": band["rate"]})
+    return {"band": None, "parts": parts}
+
+
+def _schedule(tiers: _Any) -> _Any:
+    if tiers is None:
+        return None
+    return {
+        "fact": tiers["fact"],
+        "marginal": tiers["marginal"],
+        "bands": [b["text"] for b in tiers["bands"]],
+    }
+
+
+def _tiered_amount(rule: dict[str, _Any], facts: dict[str, _Any]) -> _Any:
+    """A tiered benefit's amount before its cap: the band's payment on the whole (``tiers by``), or
+    the sum of each band's rate on its part (``marginal tiers``), rounded once; None if unknown or
+    in no band."""
+    tiers = rule["tiers"]
+    value = facts.get(tiers["fact"])
+    if value is None:
+        return None
+    if tiers["marginal"]:
+        total = _D(0)
+        for band in tiers["bands"]:
+            low = band["low"] if band["low"] is not None else 0
+            top = value if band["high"] is None or value < band["high"] else band["high"]
+            if top > low:
+                total = _WIDE.fma(band["rate"], _WIDE.subtract(top, low), total)
+        return _quantize(_WIDE.divide(total, 100), rule["currency"])
+    band = next((b for b in tiers["bands"] if _in_band(b, value)), None)
+    if band is None:
+        return None
+    if band["rate"] is not None:
+        base = facts.get(band["base"])
+        if base is None:
+            return None
+        return _quantize(_WIDE.divide(_WIDE.multiply(base, band["rate"]), 100), rule["currency"])
+    if band["per"] is not None:
+        count = facts.get(band["per"])
+        if count is None or count < 0:  # a negative count pays nothing computable, as for `per`
+            return None
+        return _quantize(_WIDE.multiply(band["amount"], _D(count)), rule["currency"])
+    return band["amount"]
+
+
 def _benefit_amount(rule: dict[str, _Any], facts: dict[str, _Any]) -> _Any:
     """What an eligible enterprise receives: the amount, or rate × base, capped; None if not stated
     or not one number (a range: see _benefit_range)."""
     amount = None
     if rule["ranged"]:
         return None
-    if rule["amount"] is not None and rule["per"] is not None:
+    if rule["tiers"] is not None:
+        amount = _tiered_amount(rule, facts)
+    elif rule["amount"] is not None and rule["per"] is not None:
         count = facts.get(rule["per"])
         # a negative count (−3 rooms) pays nothing computable: no amount, as in SQL
         if count is not None and count >= 0:  # exact: the default context would round past 28 digits
@@ -242,6 +312,8 @@ def _benefit_outcome(
         "per": rule["per"],
         "per_count": facts.get(rule["per"]) if rule["per"] is not None else None,
         "unit_amount": _money(rule["amount"], rule["currency"]) if rule["per"] is not None else None,
+        "tiers": _schedule(rule["tiers"]),
+        "tier": _tier(rule, facts) if status == "eligible" and rule["tiers"] is not None else None,
         "cap": _money(rule["cap"], rule["currency"]),
         "frequency": rule["frequency"],
         "period": _period_out(rule["period"]),

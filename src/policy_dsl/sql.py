@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import attrs
 
 from policy_dsl import model as m
-from policy_dsl.check import CheckedPolicy
+from policy_dsl.check import CheckedPolicy, amount_facts
 from policy_dsl.compile import runtime_value
 from policy_dsl.types import Type
-from policy_dsl.values import MINOR_UNIT_DIGITS, Money, Percent, decimal_digits
+from policy_dsl.values import EXACT, MINOR_UNIT_DIGITS, Money, Percent, decimal_digits
 from policy_dsl.visitor import Visitor
 
 DIALECTS = ("duckdb", "postgres", "spark")
@@ -203,6 +203,8 @@ def has_amount(rule: m.Benefit) -> bool:
     alone means "up to" and gives no amount; a range gives two ends instead (:func:`has_range`)."""
     if is_ranged(rule):
         return False
+    if rule.tiers is not None:
+        return True
     if rule.amount is not None and isinstance(rule.amount.value, Money):
         return True
     return rule.rate is not None and rule.rate.base is not None and isinstance(rule.rate.rate.value, Percent)
@@ -261,16 +263,10 @@ def compile_sql(
     decided = [d.ident(k) for k in keep]
     bases = sorted(
         {
-            info.rule.rate.base.text
+            name
             for info in checked.benefits
             if isinstance(info.rule, m.Benefit)
-            and info.rule.rate is not None
-            and info.rule.rate.base is not None
-        }
-        | {
-            info.rule.per.text
-            for info in checked.benefits
-            if isinstance(info.rule, m.Benefit) and info.rule.per is not None
+            for name in amount_facts(info.rule)
         }
     )
     decided.extend(d.ident(base) for base in bases)
@@ -387,8 +383,101 @@ def _rate_sql(
     return _granted_product(base, f"DECIMAL({37 - precision}, 10)", factor, digits, cap, condition, d)
 
 
+def _tight(value: Decimal) -> str:
+    """A constant in the smallest DECIMAL that holds it, so a sum with it keeps within DECIMAL(38)."""
+    digits, _, fraction = format(value, "f").lstrip("-").partition(".")
+    return _decimal(value, f"DECIMAL({max(1, len(digits) + len(fraction))}, {len(fraction)})")
+
+
+def _band_sql(tier: m.Tier, column: str, d: Dialect) -> str:
+    """Whether a row's value of the tiers' fact falls in this band (NULL when it is NULL)."""
+    tests = []
+    if tier.low is not None:
+        tests.append(f"{column} {'>' if tier.low_open else '>='} {literal_sql(tier.low.value, d)}")
+    if tier.high is not None:
+        tests.append(f"{column} {'<' if tier.high_open else '<='} {literal_sql(tier.high.value, d)}")
+    return " AND ".join(tests)
+
+
+def _tiers_sql(
+    checked: CheckedPolicy, rule: m.Benefit, cap: Decimal | None, condition: str, d: Dialect
+) -> str:
+    """``tiers by FACT``: the band the fact falls in pays as it says (NULL in no band, or unknown);
+    ``marginal tiers of FACT``: see :func:`_marginal_sql`."""
+    tiers = rule.tiers
+    assert tiers is not None
+    if tiers.marginal:
+        return _marginal_sql(checked, tiers, cap, condition, d)
+    column = d.ident(tiers.fact.text)
+    whens = []
+    for tier in tiers.tiers:
+        if tier.rate is not None:
+            base = tier.base.text if tier.base is not None else tiers.fact.text
+            pay = _rate_sql(checked, tier.rate.value, base, cap, condition, d)
+        elif tier.per is not None:
+            assert tier.amount is not None and isinstance(tier.amount.value, Money)
+            pay = _per_sql(checked, tier.amount.value, tier.per.text, cap, condition, d)
+        else:
+            assert tier.amount is not None and isinstance(tier.amount.value, Money)
+            pay = f"CASE WHEN {condition} THEN CAST({_decimal(tier.amount.value.amount)} AS {MONEY_SQL}) END"
+        whens.append(f"WHEN {_band_sql(tier, column, d)} THEN {pay}")
+    return f"CASE {' '.join(whens)} END"
+
+
+def _marginal_sql(
+    checked: CheckedPolicy, tiers: m.Tiers, cap: Decimal | None, condition: str, d: Dialect
+) -> str:
+    """``marginal tiers of FACT``: Σ rate × (the part of FACT in each band), rounded once, capped.
+
+    Written as the sum's closed form on each stretch of values, highest first: in band i the sum is
+    the constant paid by the bands under it plus rate_i × (FACT − low_i); from its high end to the
+    next band's low end, a constant. Each is one exact product and one constant, so no engine
+    widens a sum of products past DECIMAL(38) (Python sums the parts: the two must agree)."""
+    currency = checked.facts[tiers.fact.text].type.param or ""
+    digits = MINOR_UNIT_DIGITS.get(currency, 2)
+    column = d.ident(tiers.fact.text)
+    below: list[Decimal] = []  # Σ rate × width of the bands under band i, in percent of the fact
+    total = Decimal(0)
+    for tier in tiers.tiers:
+        below.append(total)
+        if tier.high is not None and isinstance(tier.rate.value if tier.rate else None, Percent):
+            low = runtime_value(tier.low.value) if tier.low is not None else Decimal(0)
+            width = EXACT.subtract(runtime_value(tier.high.value), low)  # type: ignore[arg-type]
+            total = EXACT.fma(tier.rate.value.value, width, total)  # type: ignore[union-attr]
+
+    def constant(sum_: Decimal) -> str:
+        paid = EXACT.divide(sum_, 100).quantize(
+            Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP, context=EXACT
+        )
+        return f"CAST({_decimal(paid)} AS {MONEY_SQL})"
+
+    whens = []
+    for index in reversed(range(len(tiers.tiers))):
+        tier = tiers.tiers[index]
+        assert tier.rate is not None and isinstance(tier.rate.value, Percent)
+        after = below[index + 1] if index + 1 < len(below) else total
+        if tier.high is not None:
+            whens.append(f"WHEN {column} >= {literal_sql(tier.high.value, d)} THEN {constant(after)}")
+        low = runtime_value(tier.low.value) if tier.low is not None else Decimal(0)
+        ratio = tier.rate.value.value / 100
+        scale = max(6, -int(ratio.normalize().as_tuple().exponent))
+        precision = scale + max(1, len(str(int(ratio))))
+        factor = _decimal(ratio, f"DECIMAL({precision}, {scale})")
+        part = f"CAST({column} - {literal_sql(low, d)} AS DECIMAL({36 - precision}, 10))"
+        offset = _tight(EXACT.divide(below[index], 100))
+        computed = f"CAST(ROUND({part} * {factor} + {offset}, {digits}) AS {MONEY_SQL})"
+        whens.append(f"WHEN {column} > {literal_sql(low, d)} THEN {computed}")
+    paid = f"CASE {' '.join(whens)} ELSE CAST(0 AS {MONEY_SQL}) END"
+    if cap is not None:
+        capped = _decimal(cap)
+        paid = f"CASE WHEN {paid} > {capped} THEN {capped} ELSE {paid} END"
+    return f"CASE WHEN {condition} AND {column} IS NOT NULL THEN CAST({paid} AS {MONEY_SQL}) END"
+
+
 def _amount_sql(checked: CheckedPolicy, rule: m.Benefit, condition: str, d: Dialect) -> str:
     cap = rule.cap.value.amount if rule.cap is not None and isinstance(rule.cap.value, Money) else None
+    if rule.tiers is not None:
+        return _tiers_sql(checked, rule, cap, condition, d)
     if rule.amount is not None and isinstance(rule.amount.value, Money) and rule.per is not None:
         return _per_sql(checked, rule.amount.value, rule.per.text, cap, condition, d)
     if rule.amount is not None and isinstance(rule.amount.value, Money):

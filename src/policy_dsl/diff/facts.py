@@ -18,7 +18,7 @@ from typing import Any
 import attrs
 
 from policy_dsl import model as m
-from policy_dsl.check import CheckedPolicy, references
+from policy_dsl.check import CheckedPolicy, amount_facts, references
 from policy_dsl.visitor import Visitor
 
 ADDED = "added"
@@ -74,10 +74,8 @@ def _users(checked: CheckedPolicy) -> dict[str, set[str]]:
         when = rule.when if isinstance(rule, m.Benefit | m.Duty) else None
         for ref in references(when) if when is not None else []:
             users.setdefault(ref, set()).add(rule.name)
-        if isinstance(rule, m.Benefit) and rule.rate is not None and rule.rate.base is not None:
-            users.setdefault(rule.rate.base.text, set()).add(rule.name)
-        if isinstance(rule, m.Benefit) and rule.per is not None:
-            users.setdefault(rule.per.text, set()).add(rule.name)
+        for name in amount_facts(rule) if isinstance(rule, m.Benefit) else ():
+            users.setdefault(name, set()).add(rule.name)
     return users
 
 
