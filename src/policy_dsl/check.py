@@ -12,6 +12,7 @@ import calendar
 import datetime as dt
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from policy_dsl.parse import glued_keyword
 from policy_dsl.registry import Registry, load_registries
 from policy_dsl.source import SourceFile, SourcePosition
 from policy_dsl.types import Type
-from policy_dsl.values import Duration, Money, Percent, decimal_digits
+from policy_dsl.values import EXACT, Duration, Money, Percent, decimal_digits
 from policy_dsl.visitor import Visitor
 
 #: What a benefit's text commits to, strongest first (`commits …`; docs/language.md, "Commitment"):
@@ -978,11 +979,11 @@ class _Checker:
                 if field.name in _INHERITED and getattr(rule, field.name) in (None, ())
             }
             if isinstance(rule, m.Benefit) and isinstance(base, m.Benefit):
-                if any(getattr(rule, name) not in (None, False) for name in _PAYMENT if name != "per"):
+                if any(getattr(rule, field) not in (None, False) for field in _PAYMENT if field != "per"):
                     # a payment of its own (an amount, range, rate or tiers) replaces the whole of
                     # the other's: no `per` or tiers of the other rule mixed in
-                    for name in _PAYMENT:
-                        changes.pop(name, None)
+                    for field in _PAYMENT:
+                        changes.pop(field, None)
                 else:  # the other's payment, whole (a range's high end, a floor), but a `per` of its own
                     changes.update({n: getattr(base, n) for n in _PAYMENT if n != "per" or rule.per is None})
             merged = attrs.evolve(rule, **changes)
@@ -1589,6 +1590,58 @@ def amount_currency(facts: Mapping[str, FactInfo], rule: m.Benefit) -> str | Non
         if info is not None and info.type.kind == "money":
             currency = info.type.param or currency
     return currency
+
+
+def amount_edges(rule: m.Benefit) -> list[tuple[str, Any, bool]]:
+    """The values of facts at which a benefit's amount changes how it is computed, as
+    ``(fact, value, computed)``: the ends of its tiers' bands (as written), and where an amount
+    computed from a fact reaches the cap (``computed``: an exact quotient, to be rounded to the
+    fact's unit) — a count × price, a rate of a base, a band's rate or price, a marginal sum."""
+    found: list[tuple[str, Any, bool]] = []
+    cap = rule.cap.value.amount if rule.cap is not None and isinstance(rule.cap.value, Money) else None
+
+    def at_cap(fact: str | None, rate: object = None, price: object = None) -> None:
+        if cap is None or fact is None:
+            return
+        if isinstance(rate, Percent) and rate.value > 0:
+            found.append((fact, EXACT.divide(EXACT.multiply(cap, 100), rate.value), True))
+        if isinstance(price, Money) and price.amount > 0:
+            found.append((fact, EXACT.divide(cap, price.amount), True))
+
+    if rule.per is not None and rule.amount is not None:
+        at_cap(rule.per.text, price=rule.amount.value)
+    if rule.rate is not None and rule.rate.base is not None:
+        at_cap(rule.rate.base.text, rate=rule.rate.rate.value)
+        if rule.rate.high is not None:  # a range's high end reaches the cap first
+            at_cap(rule.rate.base.text, rate=rule.rate.high.value)
+    tiers = rule.tiers
+    if tiers is None:
+        return found
+    fact = tiers.fact.text
+    below = Decimal(0)  # marginal: Σ rate × width of the bands under this one, in percent
+    for tier in tiers.tiers:
+        found.extend(
+            (fact, _ordered_value(end.value), False) for end in (tier.low, tier.high) if end is not None
+        )
+        if not tiers.marginal:
+            base = tier.base.text if tier.base is not None else fact
+            if tier.per is not None and tier.amount is not None:
+                at_cap(tier.per.text, price=tier.amount.value)
+            elif tier.rate is not None:
+                at_cap(base, rate=tier.rate.value)
+            continue
+        rate = tier.rate.value if tier.rate is not None else None
+        if not isinstance(rate, Percent):
+            continue
+        low = _ordered_value(tier.low.value) if tier.low is not None else Decimal(0)
+        high = _ordered_value(tier.high.value) if tier.high is not None else None
+        if cap is not None and rate.value > 0:  # where the running sum reaches the cap in this band
+            point = EXACT.add(low, EXACT.divide(EXACT.subtract(EXACT.multiply(cap, 100), below), rate.value))
+            if point > low and (high is None or point <= high):
+                found.append((fact, point, True))
+        if high is not None:
+            below = EXACT.fma(rate.value, EXACT.subtract(high, low), below)
+    return found
 
 
 def references(condition: m.Node) -> list[str]:

@@ -422,11 +422,15 @@ def schedule_text(schedule: Schedule) -> str:
     return f"{head}: " + "; ".join(schedule.bands)
 
 
-def tier_parts_text(parts: tuple[TierPart, ...]) -> str:
-    """A marginal amount's sum: ``1% of 400000000.00 (above 1亿元 to 5亿元) + 2% of …``."""
+def tier_parts_text(parts: tuple[TierPart, ...], currency: str | None) -> str:
+    """A marginal amount's sum: ``1% of 400000000元 (above 1亿元 to 5亿元) + 2% of …``."""
     if not parts:
-        return "no part above the first band"
-    return " + ".join(f"{p.rate} of {format_decimal(p.part)} ({p.band.split(':')[0]})" for p in parts)
+        return "no part in any band"
+
+    def part(value: Decimal) -> str:
+        return exact_money_text(Money(value, currency)) if currency else format_decimal(value)
+
+    return " + ".join(f"{p.rate} of {part(p.part)} ({p.band.partition(':')[0]})" for p in parts)
 
 
 def tiers_text(benefit: BenefitOutcome) -> str:
@@ -436,7 +440,8 @@ def tiers_text(benefit: BenefitOutcome) -> str:
     tier = benefit.tier
     if tier is not None and tier.parts is not None:
         shown = exact_money_text(benefit.amount) if benefit.amount is not None else "?"
-        return f"amount: {shown} ({tier_parts_text(tier.parts)}{cap})"
+        currency = (benefit.amount or benefit.cap or Money(Decimal(0), "")).currency or None
+        return f"amount: {shown} ({tier_parts_text(tier.parts, currency)}{cap})"
     if tier is not None and tier.band is not None:
         if benefit.amount is not None:
             return f"amount: {exact_money_text(benefit.amount)} (tier {tier.band}{cap})"

@@ -28,11 +28,11 @@ from decimal import Decimal
 from pathlib import Path
 
 from policy_dsl import model as m
-from policy_dsl.check import CheckedPolicy
+from policy_dsl.check import CheckedPolicy, amount_edges
 from policy_dsl.compile import runtime_value
 from policy_dsl.sql import MONEY_SQL, Dialect
 from policy_dsl.types import Type
-from policy_dsl.values import EXACT, MINOR_UNIT_DIGITS, Money, Percent
+from policy_dsl.values import EXACT, MINOR_UNIT_DIGITS
 from policy_dsl.visitor import Visitor
 
 #: Kinds of fact that are ordered and get values at and around the policy's constants.
@@ -102,36 +102,15 @@ def thresholds(checked: CheckedPolicy) -> dict[str, list[Threshold]]:
 
 
 def _cap_threshold(checked: CheckedPolicy, rule: m.Benefit, found: dict[str, set[Threshold]]) -> None:
-    if (
-        rule.per is not None
-        and rule.amount is not None
-        and isinstance(rule.amount.value, Money)
-        and isinstance(rule.cap.value if rule.cap else None, Money)
-        and rule.amount.value.amount > 0
-        and rule.per.text in checked.facts
-    ):
-        # the count at which units × price reaches the cap
-        assert rule.cap is not None and isinstance(rule.cap.value, Money)
-        count = EXACT.divide(rule.cap.value.amount, rule.amount.value.amount)
-        unit = _unit(checked.facts[rule.per.text].type)
-        found.setdefault(rule.per.text, set()).add(
-            int(count) if isinstance(unit, int) else count.quantize(Decimal(unit), context=EXACT)
-        )
-        return
-    if rule.rate is None or rule.rate.base is None or rule.cap is None:
-        return
-    rate, cap = rule.rate.rate.value, rule.cap.value
-    if not isinstance(rate, Percent) or not isinstance(cap, Money) or rate.value <= 0:
-        return
-    base = rule.rate.base.text
-    if base not in checked.facts:
-        return
-    unit = _unit(checked.facts[base].type)
-    assert isinstance(unit, Decimal)
-    found.setdefault(base, set()).add((cap.amount * 100 / rate.value).quantize(unit))
-    high = rule.rate.high.value if rule.rate.high is not None else None
-    if isinstance(high, Percent) and high.value > 0:  # where a range's high end reaches the cap
-        found[base].add((cap.amount * 100 / high.value).quantize(unit))
+    """Where the benefit's amount changes how it is computed (check.amount_edges): its tiers' band
+    ends, and the value of a fact at which the amount reaches the cap (rounded to the fact's unit)."""
+    for fact, value, computed in amount_edges(rule):
+        if fact not in checked.facts:
+            continue
+        unit = _unit(checked.facts[fact].type)
+        if computed:
+            value = int(value) if isinstance(unit, int) else value.quantize(Decimal(unit), context=EXACT)
+        found.setdefault(fact, set()).add(value)
 
 
 def _unit(type_: Type) -> Decimal | int:

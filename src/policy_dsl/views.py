@@ -23,6 +23,7 @@ from policy_dsl.evaluate import (
     range_text,
     render_text,
     shown_test,
+    tiers_text,
 )
 from policy_dsl.values import format_decimal
 
@@ -293,6 +294,8 @@ def explain(checked: CheckedPolicy, outcome: Outcome) -> str:
                 conclusion += f", for {ends}, decided case by case ({range_text(benefit)})"
             else:
                 conclusion += f", for {range_text(benefit)}, decided case by case"
+        elif benefit.status == "eligible" and benefit.tiers is not None:
+            conclusion += ", for " + tiers_text(benefit).removeprefix("amount: ")
         elif benefit.amount is not None and benefit.per is not None and benefit.unit_amount is not None:
             count = format_decimal(benefit.per_count) if benefit.per_count is not None else "?"
             conclusion += (

@@ -176,6 +176,25 @@ class _Rename(Visitor):
             node, base=attrs.evolve(node.base, text=self.mapping.get(node.base.text, node.base.text))
         )
 
+    def _fact(self, name: m.Name | None) -> m.Name | None:
+        if name is None:
+            return None
+        return attrs.evolve(name, text=self.mapping.get(name.text, name.text))
+
+    def visit_Benefit(self, node: m.Benefit) -> m.Benefit:
+        visited: m.Benefit = self.generic_visit(node)
+        return attrs.evolve(visited, per=self._fact(visited.per))  # `per 面积` names a fact
+
+    def visit_Tiers(self, node: m.Tiers) -> m.Tiers:
+        return attrs.evolve(
+            node,
+            fact=attrs.evolve(node.fact, text=self.mapping.get(node.fact.text, node.fact.text)),
+            tiers=tuple(self.visit(tier) for tier in node.tiers),
+        )
+
+    def visit_Tier(self, node: m.Tier) -> m.Tier:
+        return attrs.evolve(node, base=self._fact(node.base), per=self._fact(node.per))
+
 
 def rename_facts(node: m.Node, mapping: dict[str, str]) -> Any:
     """``node`` with every reference to a renamed fact written with its new name."""

@@ -24,7 +24,7 @@ from typing import Any
 import attrs
 
 from policy_dsl import model as m
-from policy_dsl.check import CheckedPolicy
+from policy_dsl.check import CheckedPolicy, amount_edges
 from policy_dsl.compile import CompiledPolicy, runtime_value
 from policy_dsl.format import format_value
 from policy_dsl.types import Type
@@ -142,42 +142,23 @@ def _constants(policy: CheckedPolicy | None, fact: str) -> list[Any]:
 
 
 def _cap_boundaries(policy: CheckedPolicy | None, benefit: str, fact: str) -> list[Any]:
-    """Where a rate of ``fact`` reaches the benefit's cap: base = cap × 100 / rate."""
-    if policy is None:
+    """Where the benefit's amount changes how it is computed as ``fact`` varies (check.amount_edges):
+    its tiers' band ends, and where a count × price, a rate or a marginal sum reaches the cap."""
+    if policy is None or fact not in policy.facts:
         return []
+    integer = policy.facts[fact].type.kind == "integer"
+    found: list[Any] = []
     for info in policy.benefits:
         rule = info.rule
-        if (
-            info.rule.name == benefit
-            and isinstance(rule, m.Benefit)
-            and rule.per is not None
-            and rule.per.text == fact
-            and rule.cap is not None
-            and rule.amount is not None
-            and isinstance(rule.cap.value, Money)
-            and isinstance(rule.amount.value, Money)
-            and rule.amount.value.amount > 0
-        ):  # where units × price reaches the cap
-            count = EXACT.divide(rule.cap.value.amount, rule.amount.value.amount)
-            kind = policy.facts[fact].type.kind
-            return [int(count) if kind == "integer" else count.quantize(Decimal("0.01"), context=EXACT)]
-        if (
-            info.rule.name == benefit
-            and isinstance(rule, m.Benefit)
-            and rule.rate is not None
-            and rule.rate.base is not None
-            and rule.rate.base.text == fact
-            and rule.cap is not None
-            and isinstance(rule.cap.value, Money)
-            and isinstance(rule.rate.rate.value, Percent)
-            and rule.rate.rate.value.value > 0
-        ):
-            rates = [rule.rate.rate.value.value]
-            high = rule.rate.high.value if rule.rate.high is not None else None
-            if isinstance(high, Percent) and high.value > 0:  # a range's high end reaches the cap first
-                rates.append(high.value)
-            return [(rule.cap.value.amount * 100 / rate).quantize(Decimal("0.01")) for rate in rates]
-    return []
+        if rule.name != benefit or not isinstance(rule, m.Benefit):
+            continue
+        for name, value, computed in amount_edges(rule):
+            if name != fact:
+                continue
+            if computed:
+                value = int(value) if integer else value.quantize(Decimal("0.01"), context=EXACT)
+            found.append(value)
+    return found
 
 
 def _show(value: Any, type_: Type) -> str:
