@@ -371,7 +371,7 @@ def agencies() -> st.SearchStrategy[m.Agency]:
 
 def enums() -> st.SearchStrategy[m.EnumDecl]:
     value = st.builds(m.EnumValue, names(), optional(text_nodes()))
-    return st.builds(m.EnumDecl, names(), st.lists(value, min_size=1, max_size=8).map(tuple))
+    return st.builds(m.EnumDecl, names(), st.lists(value, min_size=1, max_size=8).map(tuple), st.booleans())
 
 
 def type_refs() -> st.SearchStrategy[m.TypeRef]:
@@ -406,6 +406,29 @@ def definitions(with_bool_literals: bool = True) -> st.SearchStrategy[m.Definiti
     )
 
 
+@st.composite
+def any_tier(draw: st.DrawFn) -> m.Tier:
+    """A band as the parser builds it (not necessarily one that checks): at least one end, and an
+    amount (with or without `per`) or a rate (with or without `of`)."""
+    ends = draw(st.sampled_from(("low", "high", "both")))
+    low = draw(value_literals()) if ends != "high" else None
+    high = draw(value_literals()) if ends != "low" else None
+    pay: dict[str, Any]
+    if draw(st.booleans()):
+        pay = {"amount": draw(value_literals()), "per": draw(optional(name_nodes()))}
+    else:
+        pay = {"rate": draw(value_literals()), "base": draw(optional(name_nodes()))}
+    low_open = draw(st.booleans()) if low is not None else False
+    high_open = draw(st.booleans()) if high is not None else False
+    return m.Tier(low, low_open, high, high_open, **pay)
+
+
+def any_tiers() -> st.SearchStrategy[m.Tiers]:
+    return st.builds(
+        m.Tiers, name_nodes(), st.booleans(), st.lists(any_tier(), min_size=1, max_size=3).map(tuple)
+    )
+
+
 def benefits(with_bool_literals: bool = True) -> st.SearchStrategy[m.Benefit]:
     return st.builds(
         m.Benefit,
@@ -417,6 +440,7 @@ def benefits(with_bool_literals: bool = True) -> st.SearchStrategy[m.Benefit]:
         when=optional(conditions(with_bool_literals)),
         amount=optional(value_literals()),
         rate=optional(st.builds(m.Rate, value_literals(), optional(name_nodes()))),
+        tiers=optional(any_tiers()),
         cap=optional(value_literals()),
         frequency=optional(st.sampled_from(("once", "recurring")).map(m.Name)),
         period=optional(periods()),
@@ -633,7 +657,7 @@ def checked_policies(draw: st.DrawFn, source_name: str = "source.txt") -> Genera
         enum_name = fresh()
         values = tuple(draw(st.lists(names(), min_size=1, max_size=4, unique=True)))
         enum_values[enum_name] = values
-        enum_decls.append(m.EnumDecl(enum_name, tuple(m.EnumValue(v) for v in values)))
+        enum_decls.append(m.EnumDecl(enum_name, tuple(m.EnumValue(v) for v in values), draw(st.booleans())))
 
     fact_types: dict[str, m.TypeRef] = {}
     kinds = draw(st.lists(st.sampled_from(_FACT_KINDS), min_size=2, max_size=6))
@@ -845,6 +869,18 @@ def _tiers(
         high_closed = high is not None and not high_open
         previous_high = high
     return m.Tiers(m.Name(fact), marginal, tuple(bands))
+
+
+#: A value no generated enum lists (names are identifiers): an open enum's (等) value not listed.
+UNLISTED_VALUE = "未列出 的值"
+
+
+def enum_values_of(checked: Any) -> dict[str, tuple[str, ...]]:
+    """Each enum's values for generated facts: the listed ones, and for an open enum (等) one more."""
+    return {
+        name: tuple(v.name for v in decl.values) + ((UNLISTED_VALUE,) if decl.open else ())
+        for name, decl in checked.enums.items()
+    }
 
 
 def _waive_cited_quantities(rule: Any) -> Any:

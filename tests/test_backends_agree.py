@@ -66,7 +66,7 @@ def fact_types(checked: CheckedPolicy) -> dict[str, m.TypeRef]:
 
 
 def enum_values(checked: CheckedPolicy) -> dict[str, tuple[str, ...]]:
-    return {name: tuple(v.name for v in decl.values) for name, decl in checked.enums.items()}
+    return s.enum_values_of(checked)
 
 
 class Backends:

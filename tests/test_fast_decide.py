@@ -32,7 +32,8 @@ def _value(kind: str, param: str | None) -> st.SearchStrategy[Any]:
         return st.decimals(min_value=0, max_value=200, places=2)
     if kind == "date":
         return st.dates(min_value=dt.date(2022, 1, 1), max_value=dt.date(2024, 1, 1))
-    values = [v.name for v in POLICY.checked.enums[param or ""].values]
+    enum = POLICY.checked.enums[param or ""]
+    values = [v.name for v in enum.values] + (["未列出的机构"] if enum.open else [])  # 等: one not listed
     if kind == "enum":
         return st.sampled_from(values)
     return st.frozensets(st.sampled_from(values))

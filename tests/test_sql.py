@@ -322,7 +322,7 @@ def fact_value(checked: CheckedPolicy, name: str) -> st.SearchStrategy[Any]:
     constants = list(compared_constants(checked)[name])
     if ref.kind == "date":
         constants += [d for p in s.rule_periods(checked) for d in p]
-    enums = {n: tuple(v.name for v in decl.values) for n, decl in checked.enums.items()}
+    enums = s.enum_values_of(checked)
     strategy = s.fact_value_strategy(ref, enums, constants)
     if ref.kind in {"money", "decimal", "percent"}:
         strategy = strategy.filter(_fits)

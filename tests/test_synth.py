@@ -170,11 +170,14 @@ def test_spreads_nulls_and_domains(draft: CheckedPolicy, draft_population: Path)
         elif kind == "bool":
             assert 0.45 < sum(known) / len(known) < 0.55, name
         elif kind == "enum":
-            options = [v.name for v in draft.enums[info.type.param or ""].values]
+            enum = draft.enums[info.type.param or ""]
+            options = [v.name for v in enum.values] + (["其他"] if enum.open else [])
             assert set(known) == set(options)
             assert min(known.count(o) for o in options) > len(known) / len(options) * 0.85
         elif kind == "set":
-            members = {v.name for v in draft.enums[info.type.param or ""].values}
+            enum = draft.enums[info.type.param or ""]
+            # an open enum (等): some enterprises also hold a value the text does not list
+            members = {v.name for v in enum.values} | ({"其他"} if enum.open else set())
             assert all(set(v) <= members and len(set(v)) == len(v) for v in known)
             assert any(v == [] for v in known) and any(set(v) == members for v in known)
         elif kind == "money":

@@ -330,6 +330,18 @@ class _Generator:
         self.benefit_vars = [self.compile_rule(i, "b", info) for i, info in enumerate(checked.benefits)]
         self.duty_vars = [self.compile_rule(i, "u", info) for i, info in enumerate(checked.duties)]
 
+    def open_listed(self, node: m.Node) -> ast.expr | None:
+        """For a fact of an open enum (等), or a set of one: its listed values, as a constant."""
+        if not isinstance(node, m.Reference):
+            return None
+        info = self.checked.facts.get(node.name)
+        if info is None or info.type.kind not in ("enum", "set"):
+            return None
+        enum = self.checked.enums.get(info.type.param or "")
+        if enum is None or not enum.open:
+            return None
+        return self.constant(frozenset(v.name for v in enum.values))
+
     def constant(self, value: object) -> ast.expr:
         """A module-level name for a constant the conditions compare with, built once at import."""
         if value is None or isinstance(value, bool | int | str):
@@ -691,11 +703,18 @@ class _ExpressionCompiler(Visitor):
 
     def visit_Membership(self, node: m.Membership) -> ast.expr:
         options = self.generator.constant(frozenset(v.text for v in node.values))
+        listed = self.generator.open_listed(node.subject)
+        if listed is not None:  # an open enum (等): a value not listed leaves the test unknown
+            function = "_not_in_open" if node.negated else "_in_open"
+            return self.leaf(node, _call(function, self.operand(node.subject), options, listed))
         function = "_not_in" if node.negated else "_in"
         return self.leaf(node, _call(function, self.operand(node.subject), options))
 
     def visit_Includes(self, node: m.Includes) -> ast.expr:
         options = self.generator.constant(tuple(v.text for v in node.values))
+        listed = self.generator.open_listed(node.subject)
+        if listed is not None and node.mode != "all":  # `includes all` asks for listed values: no doubt
+            return self.leaf(node, _call("_includes_any_open", self.operand(node.subject), options, listed))
         function = "_includes_all" if node.mode == "all" else "_includes_any"
         return self.leaf(node, _call(function, self.operand(node.subject), options))
 
@@ -810,12 +829,19 @@ class _FastCompiler(Visitor):
     def visit_Membership(self, node: m.Membership) -> ast.expr:
         subject = self.operand(node.subject)
         options = self.generator.constant(frozenset(v.text for v in node.values))
+        listed = self.generator.open_listed(node.subject)
+        if listed is not None:  # an open enum (等): the runtime's three-valued test
+            function = "_not_in_open" if node.negated else "_in_open"
+            return self.fresh(_call(function, subject[0], options, listed))
         test = ast.Compare(subject[0], [ast.NotIn() if node.negated else ast.In()], [options])
         return self.guarded([subject], test)
 
     def visit_Includes(self, node: m.Includes) -> ast.expr:
         subject = self.operand(node.subject)
         options = self.generator.constant(frozenset(v.text for v in node.values))
+        listed = self.generator.open_listed(node.subject)
+        if listed is not None and node.mode != "all":
+            return self.fresh(_call("_includes_any_open", subject[0], options, listed))
         if node.mode == "all":
             test: ast.expr = ast.Compare(options, [ast.LtE()], [_call("frozenset", subject[0])])
         else:

@@ -100,6 +100,8 @@ class BenefitOutcome:
     citations: tuple[CitationRef, ...]
     agencies: tuple[AgencyRef, ...]
     at: str
+    #: facts of an open enum (等) holding values not listed: why a test on them is unknown
+    unlisted: tuple[tuple[str, tuple[str, ...]], ...] = ()
     #: What the text commits to (check.COMMITMENTS): "entitled" unless the policy says less.
     commitment: str = "entitled"
     #: ``amount 100元 per 面积``: the fact counted, its value (None: unknown) and the amount per unit
@@ -139,6 +141,8 @@ class DutyOutcome:
     citations: tuple[CitationRef, ...]
     agencies: tuple[AgencyRef, ...]
     at: str
+    #: facts of an open enum (等) holding values not listed: why a test on them is unknown
+    unlisted: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @attrs.frozen
@@ -254,6 +258,7 @@ def _common(raw: dict[str, Any]) -> dict[str, Any]:
             for c in raw["conditions"]
         ),
         "missing_facts": tuple(raw["missing_facts"]),
+        "unlisted": tuple((u["fact"], tuple(u["values"])) for u in raw.get("unlisted", ())),
         "citations": tuple(CitationRef(c["text"], c["note"]) for c in raw["citations"]),
         "agencies": tuple(AgencyRef(a["id"], a["name"]) for a in raw["agencies"]),
         "at": raw["at"],
@@ -381,6 +386,7 @@ def render_text(outcome: Outcome, verbose: bool = False) -> str:
         )
         if benefit.missing_facts:
             lines.append("    missing facts: " + ", ".join(benefit.missing_facts))
+        lines.extend(unlisted_lines(benefit.unlisted))
         lines.extend(_citations(benefit.citations, benefit.agencies))
     if outcome.duties:
         lines.append("")
@@ -398,8 +404,17 @@ def render_text(outcome: Outcome, verbose: bool = False) -> str:
             lines.extend(_explanation(duty.condition, duty.conditions, duty.in_period, duty.period, verbose))
             if duty.missing_facts:
                 lines.append("    missing facts: " + ", ".join(duty.missing_facts))
+            lines.extend(unlisted_lines(duty.unlisted))
             lines.extend(_citations(duty.citations, duty.agencies))
     return "\n".join(lines) + "\n"
+
+
+def unlisted_lines(unlisted: tuple[tuple[str, tuple[str, ...]], ...]) -> list[str]:
+    """Why a test on a known fact is unknown: its value is not among an open enum's (等) listed ones."""
+    return [
+        f"    not listed: {fact} = {', '.join(values)} (the text's list ends in 等: it may or may not count)"
+        for fact, values in unlisted
+    ]
 
 
 def range_text(benefit: BenefitOutcome) -> str:

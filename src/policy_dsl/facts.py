@@ -32,6 +32,7 @@ def fact_table(checked: CheckedPolicy) -> dict[str, dict[str, Any]]:
             "type": kind,
             "unit": param if kind in {"money", "duration", "enum", "set"} else None,
             "values": tuple(v.name for v in enum.values) if enum else None,
+            "open": bool(enum and enum.open),  # `open enum` (等): a value not listed is accepted
             "label": info.decl.label.value if info.decl.label else name,
             "description": info.decl.description.value if info.decl.description else None,
             "implies": tuple(n.text for n in info.decl.implies),

@@ -231,11 +231,12 @@ def _write_agency(w: _Writer, a: m.Agency, depth: int) -> None:
 
 def _write_enum(w: _Writer, e: m.EnumDecl, depth: int) -> None:
     values = [f"{v.name}{_label(v.label)}" for v in e.values]
-    one_line = f"enum {e.name} {{ {', '.join(values)} }}"
+    head = f"{'open ' if e.open else ''}enum {e.name}"
+    one_line = f"{head} {{ {', '.join(values)} }}"
     if len(one_line) <= 80:
         w.line(depth, one_line, e)
         return
-    w.line(depth, f"enum {e.name} {{", e)
+    w.line(depth, f"{head} {{", e)
     for v, text in zip(e.values, values, strict=True):
         w.line(depth + 1, text + ",", v)
     w.close(depth, e)

@@ -32,7 +32,8 @@ currency of money, the unit of a duration, the enum of an enum or set; its enum 
   duration  int >= 0; text in the fact's unit                  int, in the fact's unit
             ("3个工作日", "30 days", "3");
             {"value": 3, "unit": "个工作日" or "working_days"}
-  enum      one of its values, as text                        str
+  enum      one of its values, as text (an open enum, 等:      str
+            any non-empty text)
   set       list, tuple, set or frozenset of its values,      frozenset
             each at most once
 
@@ -477,6 +478,12 @@ def _enum(info: dict[str, _Any], value: _Any, allow_float: bool) -> str:
     values = info["values"]
     if not isinstance(value, str):
         raise _Bad(f"expected one of {', '.join(values)}, got {_shown(value)}")
+    if info.get("open") and value not in values:
+        if not value:  # an open enum (等) takes a value not listed, but not an empty one
+            raise _Bad(
+                "expected a value, got an empty string", hint="its listed values are " + ", ".join(values)
+            )
+        return value
     if value not in values:
         raise _Bad(
             f"`{value}` is not a value of {info['unit']}",

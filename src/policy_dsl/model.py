@@ -218,8 +218,11 @@ class EnumValue(Node):
 
 @attrs.frozen
 class EnumDecl(Node):
+    """``enum 出口企业分类 { 一类, 二类 }``; ``open enum`` (等) lists examples, not every value."""
+
     name: str
     values: tuple[EnumValue, ...] = _tuple()
+    open: bool = False
     pos: SourcePosition = _pos()
 
 

@@ -56,6 +56,7 @@ KEYWORDS = [
     "aliases",
     "note",
     "enum",
+    "open",
     "fact",
     "label",
     "description",
@@ -592,8 +593,9 @@ class _ToModel:
 
     # facts and enums
     def enum_decl(self, span: _Span | None, children: list[Any]) -> m.EnumDecl:
-        name, *values = children
-        return m.EnumDecl(self._ident(name), tuple(values), pos=self._pos(span))
+        is_open = isinstance(children[0], Token) and children[0].type == "OPEN"
+        name, *values = children[1:] if is_open else children
+        return m.EnumDecl(self._ident(name), tuple(values), is_open, pos=self._pos(span))
 
     def enum_value(self, span: _Span | None, children: list[Any]) -> m.EnumValue:
         label = children[1] if len(children) > 1 else None

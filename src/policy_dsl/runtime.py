@@ -85,6 +85,29 @@ def _includes_all(values: _Any, options: tuple[str, ...]) -> _Any:
     return None if values is None else all(o in values for o in options)
 
 
+def _in_open(value: _Any, options: _Any, listed: _Any) -> _Any:
+    """``in`` on an open enum (等): a value not listed may be one of the options: unknown."""
+    if value is None:
+        return None
+    if value in options:
+        return True
+    return False if value in listed else None
+
+
+def _not_in_open(value: _Any, options: _Any, listed: _Any) -> _Any:
+    return _not(_in_open(value, options, listed))
+
+
+def _includes_any_open(values: _Any, options: _Any, listed: _Any) -> _Any:
+    """``includes any`` on a set of an open enum (等): no option held, but a value not listed,
+    which may be one of them: unknown."""
+    if values is None:
+        return None
+    if any(o in values for o in options):
+        return True
+    return False if all(v in listed for v in values) else None
+
+
 def _truth(value: _Any) -> _Any:
     return None if value is None else bool(value)
 
@@ -148,6 +171,22 @@ def _conditions(rule: dict[str, _Any], trace: dict[int, _Any]) -> list[dict[str,
 
 def _missing(rule: dict[str, _Any], facts: dict[str, _Any]) -> list[str]:
     return [name for name in rule["needs"] if facts.get(name) is None]
+
+
+def _unlisted(rule: dict[str, _Any], facts: dict[str, _Any]) -> list[dict[str, _Any]]:
+    """The facts of open enums (等) the rule reads that hold values not listed: why a test on them
+    is unknown although the fact is known."""
+    found = []
+    for name in rule["needs"]:
+        info = FACTS.get(name)
+        value = facts.get(name)
+        if info is None or not info.get("open") or value is None:
+            continue
+        values = sorted(value) if isinstance(value, frozenset) else [value]
+        others = [v for v in values if v not in info["values"]]
+        if others:
+            found.append({"fact": name, "values": others})
+    return found
 
 
 def _period_out(period: _Any) -> _Any:
@@ -321,6 +360,7 @@ def _benefit_outcome(
         "condition": rule["condition"],
         "conditions": _conditions(rule, trace),
         "missing_facts": missing,
+        "unlisted": _unlisted(rule, facts) if status == "unknown" else [],
         "citations": [{"text": text, "note": note} for text, note in rule["citations"]],
         "agencies": [{"id": ident, "name": name} for ident, name in rule["agencies"]],
         "at": rule["at"],
@@ -348,6 +388,7 @@ def _duty_outcome(
         "condition": rule["condition"],
         "conditions": _conditions(rule, trace),
         "missing_facts": _missing(rule, facts) if status == "unknown" else [],
+        "unlisted": _unlisted(rule, facts) if status == "unknown" else [],
         "citations": [{"text": text, "note": note} for text, note in rule["citations"]],
         "agencies": [{"id": ident, "name": name} for ident, name in rule["agencies"]],
         "at": rule["at"],

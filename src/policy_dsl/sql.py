@@ -70,6 +70,16 @@ class Dialect:
         found = ", ".join(self.string(v) for v in values)
         return f"(len(list_filter({column}, lambda element: element IN ({found}))) > 0)"
 
+    def within(self, column: str, values: tuple[str, ...]) -> str:
+        """Whether every element of a set column is one of ``values`` (NULL for a NULL column)."""
+        array = self.array(values)
+        if self.name == "postgres":
+            return f"({column} <@ {array})"
+        if self.name == "spark":
+            return f"(size(array_except({column}, {array})) = 0)"
+        listed = ", ".join(self.string(v) for v in values)
+        return f"(len(list_filter({column}, lambda element: element NOT IN ({listed}))) = 0)"
+
     def decimal(self, value: Decimal) -> str:
         """A decimal constant of a condition, exact, typed so that comparing a fact with it is exact."""
         if self.name == "spark":
@@ -143,13 +153,36 @@ class _Condition(Visitor):
     def visit_Between(self, node: m.Between) -> str:
         return f"({self.visit(node.subject)} BETWEEN {self.visit(node.low)} AND {self.visit(node.high)})"
 
+    def open_listed(self, node: m.Node) -> tuple[str, ...] | None:
+        """For a fact of an open enum (等), or a set of one: its listed values."""
+        if not isinstance(node, m.Reference):
+            return None
+        info = self.checked.facts.get(node.name)
+        enum = self.checked.enums.get(info.type.param or "") if info is not None else None
+        if info is None or info.type.kind not in ("enum", "set") or enum is None or not enum.open:
+            return None
+        return tuple(v.name for v in enum.values)
+
     def visit_Membership(self, node: m.Membership) -> str:
         values = ", ".join(self.dialect.string(v.text) for v in node.values)
-        return f"({self.visit(node.subject)} {'NOT IN' if node.negated else 'IN'} ({values}))"
+        subject = self.visit(node.subject)
+        listed = self.open_listed(node.subject)
+        if listed is not None:  # an open enum (等): a value not listed leaves the test unknown (NULL)
+            known = ", ".join(self.dialect.string(v) for v in listed)
+            yes, no = ("FALSE", "TRUE") if node.negated else ("TRUE", "FALSE")
+            return f"(CASE WHEN {subject} IN ({values}) THEN {yes} WHEN {subject} IN ({known}) THEN {no} END)"
+        return f"({subject} {'NOT IN' if node.negated else 'IN'} ({values}))"
 
     def visit_Includes(self, node: m.Includes) -> str:
         values = tuple(v.text for v in node.values)
-        return self.dialect.includes(self.visit(node.subject), "all" if node.mode == "all" else "any", values)
+        subject = self.visit(node.subject)
+        found = self.dialect.includes(subject, "all" if node.mode == "all" else "any", values)
+        listed = self.open_listed(node.subject)
+        if listed is None or node.mode == "all":
+            return found
+        # an open enum (等): none of the options, but a value not listed (which may be one): NULL
+        within = self.dialect.within(subject, listed)
+        return f"(CASE WHEN {subject} IS NULL THEN NULL WHEN {found} THEN TRUE WHEN {within} THEN FALSE END)"
 
     def visit_Not(self, node: m.Not) -> str:
         return f"(NOT {self.visit(node.operand)})"

@@ -204,7 +204,10 @@ def _value_sql(checked: CheckedPolicy, type_: Type, found: list[Threshold], h: s
     if kind == "bool":
         return f"(({h} >> 32) % 2 = 1)"
     if kind in {"enum", "set"}:
-        names = [v.name for v in checked.enums[type_.param or ""].values]
+        enum = checked.enums[type_.param or ""]
+        names = [v.name for v in enum.values]
+        if enum.open:  # 等: some enterprises hold a value the text does not list
+            names.append(next(n for n in ("其他", "其他值", "其他未列出值") if n not in names))
         if kind == "enum":
             arms = " ".join(f"WHEN {i} THEN {d.string(name)}" for i, name in enumerate(names))
             return f"CASE ({h} >> 32) % {len(names)} {arms} END"

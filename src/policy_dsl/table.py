@@ -111,6 +111,13 @@ def _guarded(checked: CheckedPolicy, name: str, value: str, d: Dialect) -> str:
         if enum is None:
             return value
         values = [v.name for v in enum.values]
+        if enum.open:  # 等: any value but an empty one (as policy_dsl.intake reads it)
+            blank = d.string(f"fact `{name}`: expected a value, got an empty string")
+            if kind == "enum":
+                test = f"CAST({value} AS VARCHAR) = ''"
+            else:
+                test = f"len(list_filter({value}, lambda v: v = '')) > 0"
+            return f"CASE WHEN {test} THEN error({blank}) ELSE {value} END"
         listed = "[" + ", ".join(d.string(v) for v in values) + "]"
         one_of = d.string("; one of " + ", ".join(values))
         if kind == "enum":

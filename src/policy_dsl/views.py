@@ -157,12 +157,15 @@ def _fact_schema(checked: CheckedPolicy, name: str) -> dict[str, Any]:
             "x-unit": unit,
         }
     else:
-        values = [v.name for v in checked.enums[param or ""].values]
-        schema = (
-            {"enum": values}
-            if kind == "enum"
-            else {"type": "array", "items": {"enum": values}, "uniqueItems": True}
+        enum = checked.enums[param or ""]
+        values = [v.name for v in enum.values]
+        # an open enum (等): any non-empty text; the listed values are examples
+        item: dict[str, Any] = (
+            {"type": "string", "minLength": 1, "examples": values, "x-open": True}
+            if enum.open
+            else {"enum": values}
         )
+        schema = item if kind == "enum" else {"type": "array", "items": item, "uniqueItems": True}
     _bounded(schema)
     _nullable(schema)  # null, like a fact left out, is unknown
     decl = info.decl

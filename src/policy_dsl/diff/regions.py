@@ -38,7 +38,7 @@ CHANGED = "changed"
 MAX_COMBINATIONS = 20_000
 #: A set-valued fact of up to this many values is tried on every subset (exact); beyond, on the
 #: empty set, each single value and all values, and its regions are not marked exact.
-MAX_SET_VALUES = 5
+MAX_SET_VALUES = 6
 SAMPLE_SEED = 20221
 
 _AS_OF = "评估日期"
@@ -264,6 +264,9 @@ class _Domain:
     #: values is tried on representatives only: its regions are then not exact)
     exact: bool = True
 
+    def set_summary(self, indices: Sequence[int]) -> str | None:
+        return _set_summary(self.cells, indices, self.type)
+
     def describe(self, indices: Sequence[int]) -> str:
         """The condition that the chosen cells of this fact satisfy, merged into intervals."""
         if len(indices) == len(self.cells):
@@ -277,6 +280,9 @@ class _Domain:
                 nonempty = [i for i, c in enumerate(self.cells) if c.value]
                 if sorted(indices) == nonempty:
                     return f"{label} is not empty"
+                summary = self.set_summary(indices)
+                if summary is not None:
+                    return f"{label} {summary}"
                 if len(shown) == 1:
                     return f"{label} = {shown[0]}"
                 return f"{label} is one of " + " / ".join(shown)
@@ -292,6 +298,31 @@ class _Domain:
         return parts[0] if len(parts) == 1 else "(" + " or ".join(parts) + ")"
 
 
+def _set_summary(cells: Sequence[Cell], indices: Sequence[int], type_: Type) -> str | None:
+    """Subsets of a set fact (every subset enumerated) described by what they hold: ``includes any
+    {…}``, ``includes all {…}`` or ``includes none of {…}`` when that is exactly the selection."""
+    subsets = [frozenset(c.value) for c in cells]
+    values = frozenset().union(*subsets)
+    if len(subsets) != 2 ** len(values):
+        return None  # not every subset was tried: say nothing a subset was not checked for
+    chosen = {subsets[i] for i in indices}
+
+    def shown(items: frozenset[str]) -> str:
+        return _show(items, type_)
+
+    any_of = frozenset(v for v in values if frozenset([v]) in chosen)
+    if any_of and chosen == {s for s in subsets if s & any_of}:
+        return f"includes any {shown(any_of)}"
+    if chosen:
+        all_of = frozenset.intersection(*chosen)
+        if all_of and chosen == {s for s in subsets if all_of <= s}:
+            return f"includes all {shown(all_of)}"
+    none_of = values - frozenset().union(*chosen) if chosen else values
+    if none_of and chosen == {s for s in subsets if not s & none_of}:
+        return f"includes none of {shown(none_of)}"
+    return None
+
+
 def _fact_type(old: CheckedPolicy | None, new: CheckedPolicy | None, name: str) -> Type | None:
     for policy in (new, old):
         if policy is not None and name in policy.facts:
@@ -299,11 +330,20 @@ def _fact_type(old: CheckedPolicy | None, new: CheckedPolicy | None, name: str) 
     return None
 
 
+#: The value that stands for every value an open enum (等) does not list, in regions and witnesses.
+UNLISTED = "（未列出）"
+
+
 def _enum_values(old: CheckedPolicy | None, new: CheckedPolicy | None, enum: str) -> list[str]:
+    """The enum's values in either version; for an open enum (等) also one value it does not list."""
     values: list[str] = []
+    is_open = False
     for policy in (old, new):
         if policy is not None and enum in policy.enums:
             values.extend(v.name for v in policy.enums[enum].values if v.name not in values)
+            is_open = is_open or policy.enums[enum].open
+    if is_open:
+        values.append(next(v for v in (UNLISTED, UNLISTED + "2", UNLISTED + "3") if v not in values))
     return values
 
 
