@@ -465,7 +465,8 @@ def tiers_text(benefit: BenefitOutcome) -> str:
         )
     if tier is not None:  # eligible, but the fact falls in no band
         return f"amount: none — {benefit.tiers.fact} falls in no tier ({schedule_text(benefit.tiers)})"
-    return f"amount: {schedule_text(benefit.tiers)}{cap}"
+    unknown = f"; {benefit.tiers.fact} unknown" if benefit.status == ELIGIBLE else ""
+    return f"amount: {schedule_text(benefit.tiers)}{cap}{unknown}"
 
 
 def _benefit_value(benefit: BenefitOutcome) -> list[str]:

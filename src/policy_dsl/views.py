@@ -298,7 +298,10 @@ def explain(checked: CheckedPolicy, outcome: Outcome) -> str:
             else:
                 conclusion += f", for {range_text(benefit)}, decided case by case"
         elif benefit.status == "eligible" and benefit.tiers is not None:
-            conclusion += ", for " + tiers_text(benefit).removeprefix("amount: ")
+            shown = tiers_text(benefit).removeprefix("amount: ")
+            if benefit.tier is None:  # the fact the bands are of is unknown: the schedule, not an amount
+                shown = f"an amount by its tiers ({shown}); not computed"
+            conclusion += ", for " + shown
         elif benefit.amount is not None and benefit.per is not None and benefit.unit_amount is not None:
             count = format_decimal(benefit.per_count) if benefit.per_count is not None else "?"
             conclusion += (

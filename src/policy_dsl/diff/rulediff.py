@@ -15,7 +15,7 @@ from policy_dsl import model as m
 from policy_dsl.check import CheckedPolicy, RuleInfo, encoded_constants
 from policy_dsl.citations import comparable, quantities
 from policy_dsl.diff.facts import rename_facts
-from policy_dsl.format import amount_text, format_condition, format_literal, rate_text, tier_text, tiers_head
+from policy_dsl.format import amount_text, format_condition, format_literal, rate_text, tier_text
 from policy_dsl.visitor import Visitor
 
 ADDED = "added"
@@ -115,7 +115,8 @@ def _view(
         if rule.rate is not None:
             fields["rate"] = rate_text(rule.rate)
         if rule.tiers is not None:  # the schedule, then each band: a moved band end shows on its band
-            fields["tiers"] = tiers_head(rule.tiers)
+            fact = rule.tiers.fact.text  # shown after the field's name: "tiers by 投资"
+            fields["tiers"] = f"of {fact}, marginal" if rule.tiers.marginal else f"by {fact}"
             for index, tier in enumerate(rule.tiers.tiers):
                 fields[f"tier {index + 1}"] = tier_text(tier)
         if rule.cap is not None:
