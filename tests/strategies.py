@@ -439,8 +439,17 @@ def benefits(with_bool_literals: bool = True) -> st.SearchStrategy[m.Benefit]:
         follows=optional(name_nodes()),
         when=optional(conditions(with_bool_literals)),
         amount=optional(value_literals()),
-        rate=optional(st.builds(m.Rate, value_literals(), optional(name_nodes()))),
+        rate=optional(
+            st.builds(
+                m.Rate,
+                value_literals(),
+                name_nodes(),
+                above=optional(st.one_of(value_literals(), name_nodes())),
+            )
+            | st.builds(m.Rate, value_literals())
+        ),
         tiers=optional(any_tiers()),
+        cap_facts=st.lists(name_nodes(), max_size=2).map(tuple),
         cap=optional(value_literals()),
         frequency=optional(st.sampled_from(("once", "recurring")).map(m.Name)),
         period=optional(periods()),
@@ -494,9 +503,25 @@ _UNIT_NUMBERS = st.one_of(
 )
 
 
+def exclusives() -> st.SearchStrategy[m.Exclusive]:
+    return st.builds(
+        m.Exclusive,
+        names(),
+        optional(text_nodes()),
+        members=st.lists(name_nodes(), max_size=4).map(tuple),
+        keep=optional(name_nodes()),
+        citations=_citation_lists(),
+        waivers=waivers(),
+    )
+
+
 def rules(with_bool_literals: bool = True) -> st.SearchStrategy[m.Node]:
     return st.one_of(
-        definitions(with_bool_literals), benefits(with_bool_literals), duties(with_bool_literals), targets()
+        definitions(with_bool_literals),
+        benefits(with_bool_literals),
+        duties(with_bool_literals),
+        targets(),
+        exclusives(),
     )
 
 
@@ -737,8 +762,12 @@ def checked_policies(draw: st.DrawFn, source_name: str = "source.txt") -> Genera
             amount = draw(_literal(st.builds(Money, price, st.just(currency)), st.booleans()))
         per = m.Name(draw(st.sampled_from(count_facts))) if pay == "per" else None
         rate = None
+        same = [n for n in money_facts if fact_types[n].param == currency]  # facts in the base's currency
         if pay in {"rate", "rate_of"}:
-            rate = m.Rate(draw(percent_literals()), m.Name(base) if pay == "rate_of" else None)
+            above: m.Literal | m.Name | None = None
+            if pay == "rate_of" and draw(st.booleans()):  # 超出部分: above an amount or another fact
+                above = draw(st.one_of(money_literals(currency), st.sampled_from(same).map(m.Name)))
+            rate = m.Rate(draw(percent_literals()), m.Name(base) if pay == "rate_of" else None, above=above)
         elif pay == "rate_range":
             ends = sorted([draw(percent_literals()), draw(percent_literals())], key=lambda lit: lit.value)
             rate = m.Rate(ends[0], m.Name(base), high=ends[1])
@@ -767,6 +796,8 @@ def checked_policies(draw: st.DrawFn, source_name: str = "source.txt") -> Genera
                 rate=rate,
                 tiers=tiers,
                 cap=cap,
+                # 不超过其…: a money fact in the same currency caps it too
+                cap_facts=tuple(draw(st.lists(st.sampled_from(same).map(m.Name), max_size=2, unique=True))),
                 frequency=draw(optional(st.sampled_from(("once", "recurring")).map(m.Name))),
                 period=draw(period),
                 citations=draw(cites),
@@ -786,6 +817,13 @@ def checked_policies(draw: st.DrawFn, source_name: str = "source.txt") -> Genera
             )
         )
 
+    benefit_names = [r.name for r in rules if isinstance(r, m.Benefit)]
+    if len(benefit_names) >= 2 and draw(st.booleans()):  # non-cumulation (不重复享受) of some of them
+        members = draw(st.lists(st.sampled_from(benefit_names), min_size=2, max_size=3, unique=True))
+        keep = draw(st.sampled_from(("highest", "first", "one")))
+        rules.append(
+            m.Exclusive(fresh(), None, tuple(m.Name(n) for n in members), m.Name(keep), citations=draw(cites))
+        )
     rules = [_waive_cited_quantities(rule) for rule in rules]
     agency_id = fresh()
     agency = m.Agency(agency_id, m.Text(draw(texts(8))))

@@ -127,6 +127,15 @@ def revised(draw: st.DrawFn, policy: s.GeneratedPolicy) -> str:
                             rule, rate=attrs.evolve(rule.rate, rate=draw(s.percent_literals()))
                         )
                 rules.append(rule)
+            kept = {r.name for r in rules if isinstance(r, m.Benefit)}
+            # an exclusive group loses the benefits dropped; with fewer than two left, it goes too
+            rules = [
+                attrs.evolve(r, members=tuple(n for n in r.members if n.text in kept))
+                if isinstance(r, m.Exclusive)
+                else r
+                for r in rules
+            ]
+            rules = [r for r in rules if not isinstance(r, m.Exclusive) or len(r.members) >= 2]
             item = attrs.evolve(item, rules=tuple(rules))
         items.append(item)
     return fmt(m.PolicyFile(tuple(items)))

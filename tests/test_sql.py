@@ -38,6 +38,7 @@ from policy_dsl.sql import (
     DIALECTS,
     Dialect,
     amount_column,
+    can_be_superseded,
     compile_sql,
     has_amount,
     has_range,
@@ -45,6 +46,7 @@ from policy_dsl.sql import (
     low_column,
     status_column,
     status_word,
+    superseded_column,
 )
 from policy_dsl.table import evaluate_file, evaluate_table
 from policy_dsl.values import MINOR_UNIT_DIGITS, Money, Percent
@@ -177,7 +179,12 @@ def sql_results(checked: CheckedPolicy, rows: list[dict[str, Any]], names: list[
     for index, row in enumerate(sorted(rows, key=lambda r: r[KEY])):
         assert row[KEY] == index
         # a status column is BOOLEAN (NULL = unknown); compare in the Python outcome's words
-        out.append({i: (status_word(row[status_column(i)]), amount(row, i)) for i in ids})
+        out.append(
+            {
+                i: (status_word(row[status_column(i)], row.get(superseded_column(i))), amount(row, i))
+                for i in ids
+            }
+        )
     expected = [KEY]
     for i in ids:
         expected.append(status_column(i))
@@ -185,6 +192,8 @@ def sql_results(checked: CheckedPolicy, rows: list[dict[str, Any]], names: list[
             expected.append(amount_column(i))
         if i in ranged:
             expected += [low_column(i), high_column(i)]
+        if can_be_superseded(checked, i):  # in an exclusive group that keeps one (不重复享受)
+            expected.append(superseded_column(i))
     assert names == expected
     return out
 
@@ -941,6 +950,22 @@ def test_draft_spark_query_parses_with_spark_reader() -> None:
 def test_tiered_policies_duckdb_agrees_with_python(policy: s.GeneratedPolicy, data: st.DataObject) -> None:
     """Tiered schedules (whole and marginal) on rows at, one minor unit either side of, every band
     end and rate edge: DuckDB computes what Python does."""
+    with tempfile.TemporaryDirectory(prefix="policy-sql-") as tmp:
+        directory = Path(tmp)
+        checked = check_text(policy.text, directory, policy.source_text)
+        backends = PythonBackends(checked, directory)
+        for _ in range(2):
+            rows = data.draw(rows_strategy(checked, max_rows=10), label="rows")
+            as_of = data.draw(as_of_strategy(checked), label="as_of")
+            expected = backends.results(rows, as_of)
+            assert_rows_agree(expected, duckdb_results(checked, rows, as_of), rows, as_of, "DuckDB")
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=SLOW, phases=NO_SHRINK)
+@given(s.checked_policies().filter(lambda p: "exclusive" in p.text), st.data())
+def test_exclusive_groups_duckdb_agrees_with_python(policy: s.GeneratedPolicy, data: st.DataObject) -> None:
+    """Non-cumulation (keep highest / first / one) on boundary-heavy rows: DuckDB supersedes the
+    benefits Python supersedes, and sums the same amounts."""
     with tempfile.TemporaryDirectory(prefix="policy-sql-") as tmp:
         directory = Path(tmp)
         checked = check_text(policy.text, directory, policy.source_text)

@@ -390,3 +390,30 @@ def test_a_follower_takes_the_whole_payment_of_the_rule_it_follows(tmp_path: Pat
         Decimal(100000),
         Decimal(1000000),
     )
+
+
+def test_a_case_names_the_band(tmp_path: Path) -> None:
+    """Cases pin the band a tiered amount came from (`"tier"`), or that none applied (null)."""
+    path = write(tmp_path, "p.policy", policy_text())
+
+    def case(invest: str, band: str | None) -> dict[str, Any]:
+        return {
+            "name": f"投资 {invest}",
+            "as_of": "2024-01-01",
+            "facts": {"固定资产投资": invest, "地方财政贡献": "100万元"},
+            "expect": {"投资奖励": {"status": "eligible", "tier": band}},
+        }
+
+    good = [case("5000万元", "from 1000万元 to 5000万元"), case("50000000.01", "above 5000万元 to 1亿元")]
+    good.append(case("500万元", None))
+    cases = tmp_path / "cases.json"
+    cases.write_text(json.dumps({"cases": good}, ensure_ascii=False), encoding="utf-8")
+    result = CliRunner().invoke(policy, ["test", str(path), str(cases)])
+    assert result.exit_code == 0, result.stdout + result.stderr
+    cases.write_text(
+        json.dumps({"cases": [case("5000万元", "above 5000万元 to 1亿元")]}, ensure_ascii=False),
+        encoding="utf-8",
+    )
+    failed = CliRunner().invoke(policy, ["test", str(path), str(cases)])
+    assert failed.exit_code == 1
+    assert "投资奖励: expected tier above 5000万元 to 1亿元, got from 1000万元 to 5000万元" in failed.stdout

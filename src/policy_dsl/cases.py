@@ -11,7 +11,8 @@ A cases file is JSON::
                 "reason": "「…500万美元以下」：以下含本数"}]}
 
 ``expect`` maps a benefit or duty id to a status or to ``{"status": …, "amount": …}`` (or
-``"range": [low, high]`` for a range decided case by case); rules it does not name are not
+``"range": [low, high]`` for a range decided case by case, ``"tier": "above 5000万元 to 1亿元"`` for
+the band a tiered amount came from, ``null`` for none); rules it does not name are not
 checked. A case that names an unknown rule or status is an error, never silently skipped.
 """
 
@@ -28,7 +29,7 @@ from policy_dsl.evaluate import Outcome
 from policy_dsl.source import SourceFile, SourcePosition
 from policy_dsl.values import Money, ValueSyntaxError, parse_date, parse_money
 
-BENEFIT_STATUSES = ("eligible", "not_eligible", "unknown", "not_in_force")
+BENEFIT_STATUSES = ("eligible", "not_eligible", "unknown", "not_in_force", "superseded")
 DUTY_STATUSES = ("applies", "does_not_apply", "unknown", "not_in_force")
 
 
@@ -185,7 +186,18 @@ def _compare(
             failures.append(f"{rule}: expected amount {expected['amount']}, got {shown}")
     if "range" in expected:
         failures.extend(_range_failures(name, rule, expected["range"], got.range, where, problems))
-    unknown_keys = set(expected) - {"status", "amount", "range"}
+    if "tier" in expected:  # the band a tiered amount came from, as written ("above 5000万元 to 1亿元")
+        want_band, band = expected["tier"], got.tier.band if got.tier is not None else None
+        if want_band is not None and not isinstance(want_band, str):
+            problems.append(
+                Diagnostic(f"case `{name}`: `tier` of `{rule}` is a band as written, or null", where)
+            )
+        elif (band is None) != (want_band is None) or (
+            band is not None and want_band is not None and band.partition(":")[0] != want_band
+        ):
+            shown = band.partition(":")[0] if band is not None else "no tier"
+            failures.append(f"{rule}: expected tier {want_band or 'none'}, got {shown}")
+    unknown_keys = set(expected) - {"status", "amount", "range", "tier"}
     if unknown_keys:
         problems.append(Diagnostic(f"case `{name}`: unknown expectation keys {sorted(unknown_keys)}", where))
     return failures

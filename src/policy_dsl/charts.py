@@ -53,11 +53,25 @@ STATUS_FILLS = {
     "not_eligible": "#b8c0c8",
     "unknown": "#e0a526",
     "not_in_force": "#7d6bb3",
+    "superseded": "#8c6d46",
 }
 _INK, _MUTED, _GRID, _ZERO = "#1f2328", "#656d76", "#d8dee4", "#57606a"
 _UP_INK, _DOWN_INK = "#1a7f37", "#a40e26"
 
 _STATUS_WORDS = {"eligible": "符合", "not_eligible": "不符合", "unknown": "未知", "not_in_force": "未生效"}
+#: superseded (不重复享受: its exclusive group kept another): a series only where a benefit has it
+_SUPERSEDED_WORD = "不重复享受"
+
+
+def _statuses(benefits: list[dict[str, Any]]) -> list[str]:
+    found = list(_STATUS_WORDS)
+    return [*found, "superseded"] if any(b.get("superseded") is not None for b in benefits) else found
+
+
+def _status_word(status: str) -> str:
+    return _SUPERSEDED_WORD if status == "superseded" else _STATUS_WORDS[status]
+
+
 _KIND_WORDS = {"benefit": "利益", "duty": "义务"}
 _CURRENCY_WORDS = {"CNY": "元", "USD": "美元"}
 
@@ -984,7 +998,7 @@ def _eval_benefits(data: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def _eligible_chart(benefits: list[dict[str, Any]], ids: _Ids) -> str:
-    statuses = list(_STATUS_WORDS)
+    statuses = _statuses(benefits)
     chart_rows: list[_Row] = []
     table_rows: list[_TableRow] = []
     for b in benefits:
@@ -995,7 +1009,7 @@ def _eligible_chart(benefits: list[dict[str, Any]], ids: _Ids) -> str:
         )
         word = "应履行" if b.get("kind") == "duty" else "符合"
         bars = [
-            _Bar(s, Decimal(n), str(n), STATUS_FILLS[s], f"{label}：{_STATUS_WORDS[s]} {n:,}")
+            _Bar(s, Decimal(n), str(n), STATUS_FILLS[s], f"{label}：{_status_word(s)} {n:,}")
             for s, n in counts.items()
         ]
         chart_rows.append(
@@ -1014,12 +1028,12 @@ def _eligible_chart(benefits: list[dict[str, Any]], ids: _Ids) -> str:
         if chart_rows
         else "没有政策利益。",
         "stacked",
-        [(_STATUS_WORDS[s], STATUS_FILLS[s]) for s in statuses],
+        [(_status_word(s), STATUS_FILLS[s]) for s in statuses],
         "企业数",
         chart_rows,
         integer=True,
     )
-    columns = [(s, _STATUS_WORDS[s]) for s in statuses]
+    columns = [(s, _status_word(s)) for s in statuses]
     return _figure(chart, ids(), _table("eligible", "政策利益", columns, table_rows))
 
 
@@ -1180,8 +1194,8 @@ def _eval_groups(data: Mapping[str, Any], ids: _Ids) -> str:
 
 
 def _benefit_table(benefits: list[dict[str, Any]]) -> str:
-    statuses = list(_STATUS_WORDS)
-    head = "".join(f'<th data-series="{s}">{_STATUS_WORDS[s]}</th>' for s in statuses)
+    statuses = _statuses(benefits)
+    head = "".join(f'<th data-series="{s}">{_status_word(s)}</th>' for s in statuses)
     out = [
         '<table class="benefits">',
         f"<thead><tr><th>政策利益</th><th>类型</th>{head}<th>金额合计</th><th>金额无法确定（家）</th></tr></thead>",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import itertools
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from decimal import Decimal
@@ -136,6 +137,20 @@ class RuleInfo:
         return written.follows.text if isinstance(written, m.Benefit | m.Duty) and written.follows else None
 
 
+#: How an exclusive group (不重复享受) picks the benefit an enterprise keeps.
+KEEPS = ("highest", "first", "one")
+
+
+@attrs.frozen
+class ExclusiveInfo:
+    """A checked exclusive group: its benefits in the order written and how one is kept."""
+
+    rule: m.Exclusive
+    unit: m.Unit
+    members: tuple[str, ...]
+    keep: str
+
+
 @attrs.frozen
 class Validity:
     """When the document is in force, and its standing (status, what it repeals, precedence)."""
@@ -174,6 +189,8 @@ class CheckedPolicy:
     duties: tuple[RuleInfo, ...]
     targets: tuple[RuleInfo, ...]
     coverage: Coverage | None = None
+    #: Non-cumulation: groups of benefits of which an enterprise keeps one (不重复享受, 就高)
+    exclusives: tuple[ExclusiveInfo, ...] = ()
     validity: Validity = Validity(None, None, False)
     warnings: tuple[Diagnostic, ...] = ()
     structure: Document | None = attrs.field(default=None, eq=False)
@@ -277,6 +294,7 @@ class _Checker:
         self.resolved: dict[str, m.Benefit | m.Duty | m.Target] = {}
         self.registry = AgencyRegistry({}, {})
         self.facts: dict[str, FactInfo] = {}
+        self.written_rules: dict[str, tuple[m.Benefit | m.Duty | m.Target, UnitInfo]] = {}
         self.enums: dict[str, m.EnumDecl] = {}
         self.definitions: dict[str, m.Definition] = {}
         self.names_seen: dict[str, SourcePosition] = {}
@@ -314,6 +332,7 @@ class _Checker:
         validity = self.check_validity(header)
         units, rules = self.check_units(registry)
         benefits, duties, targets = self.check_rules(rules, validity)
+        exclusives = self.check_exclusives(rules, benefits)
         ordered = self.order_definitions()
         for definition in self.definitions.values():
             if definition.means is None:
@@ -340,6 +359,7 @@ class _Checker:
             duties=tuple(duties),
             targets=tuple(targets),
             coverage=coverage,
+            exclusives=tuple(exclusives),
             validity=validity,
             warnings=tuple(sorted(self.diagnostics, key=Diagnostic.sort_key)),
             structure=self.structure,
@@ -828,11 +848,12 @@ class _Checker:
     ) -> tuple[list[RuleInfo], list[RuleInfo], list[RuleInfo]]:
         written: dict[str, tuple[m.Benefit | m.Duty | m.Target, UnitInfo]] = {}
         for rule, info in rules:
-            if isinstance(rule, m.Definition):
-                continue
+            if isinstance(rule, m.Definition | m.Exclusive):
+                continue  # definitions are collected first; exclusive groups once the benefits are known
             if not self.claim_name(rule.name, rule, type(rule).__name__.lower()):
                 continue
             written[rule.name] = (rule, info)
+        self.written_rules = written
         resolved = self.resolve_follows(written)
         self.resolved = resolved
         benefits: list[RuleInfo] = []
@@ -892,6 +913,74 @@ class _Checker:
                     hint='add `cite "…"` with the exact words of the source text it encodes',
                 )
         return benefits, duties, targets
+
+    def check_exclusives(
+        self, rules: list[tuple[m.Rule, UnitInfo]], benefits: list[RuleInfo]
+    ) -> list[ExclusiveInfo]:
+        """``exclusive`` groups: a name of their own, a known way to keep one, two or more distinct
+        benefits, a citation; groups kept in the order written must not order benefits in a cycle."""
+        names = [info.rule.name for info in benefits]
+        duties = {name for name, (rule, _) in self.written_rules.items() if isinstance(rule, m.Duty)}
+        found: list[ExclusiveInfo] = []
+        before: dict[str, dict[str, m.Exclusive]] = {}  # `keep first`: a → b means a is kept before b
+        for rule, info in rules:
+            if not isinstance(rule, m.Exclusive):
+                continue
+            self.claim_name(rule.name, rule, "exclusive group")
+            keep = rule.keep.text if rule.keep is not None else None
+            if rule.keep is None:
+                self.error(
+                    f"exclusive group `{rule.name}` does not say which benefit is kept",
+                    self.head(rule),
+                    hint="add `keep highest` (就高不重复), `keep first` (in the order written) or `keep one`",
+                )
+            elif keep not in KEEPS:
+                self.error(
+                    f"unknown way to keep one benefit: `{keep}`",
+                    rule.keep.pos,
+                    hint=did_you_mean(keep or "", KEEPS) or "one of " + ", ".join(KEEPS),
+                )
+            members: list[str] = []
+            for member in rule.members:
+                if member.text in members:
+                    self.error(f"`{member.text}` is listed twice in this group", member.pos)
+                elif member.text not in names:
+                    self.error(
+                        f"`{member.text}` is a duty: an exclusive group holds benefits"
+                        if member.text in duties
+                        else f"unknown benefit `{member.text}`",
+                        member.pos,
+                        hint=None if member.text in duties else did_you_mean(member.text, names),
+                    )
+                else:
+                    members.append(member.text)
+            if len(rule.members) < 2:
+                self.error(
+                    f"exclusive group `{rule.name}` needs at least two benefits",
+                    self.head(rule),
+                    hint="name them: benefits A, B",
+                )
+            if not rule.citations:
+                self.error(
+                    f"exclusive group `{rule.name}` has no citation",
+                    self.head(rule),
+                    hint='add `cite "…"` with the words that forbid cumulating (不重复享受, 就高)',
+                )
+            if keep == "first":
+                for a, b in itertools.pairwise(members):
+                    before.setdefault(a, {})[b] = rule
+                cycle = _cycle(before)
+                if cycle is not None:
+                    self.error(
+                        "exclusive groups keep benefits in a cycle: " + " → ".join(cycle),
+                        self.head(rule),
+                        hint="a benefit kept before another in one group cannot come after it in another",
+                    )
+                    for a, b in itertools.pairwise(members):
+                        before[a].pop(b, None)
+            if keep in KEEPS and len(members) >= 2 and len(members) == len(rule.members):
+                found.append(ExclusiveInfo(rule, info.unit, tuple(members), keep or ""))
+        return found
 
     def within_validity(
         self,
@@ -1167,6 +1256,29 @@ class _Checker:
                 hint="a share of an amount of money is `rate P% of FACT`",
             )
 
+    def check_threshold(self, rate: m.Rate, currencies: list[tuple[str, SourcePosition]]) -> None:
+        """``rate 20% of 销售额 above 上年销售额`` / ``above 1亿元``: money, in the base's currency."""
+        above = rate.above
+        assert above is not None
+        if isinstance(above, m.Literal):
+            if not isinstance(above.value, Money):
+                self.error(
+                    "the threshold after `above` is an amount of money", above.pos, hint="e.g. above 1亿元"
+                )
+            else:
+                currencies.append((above.value.currency, above.pos))
+            return
+        fact = self.facts.get(above.text)
+        if fact is None:
+            self.error(f"unknown fact `{above.text}`", above.pos, hint=did_you_mean(above.text, self.facts))
+        elif fact.type.kind != "money":
+            self.error(
+                f"the threshold after `above` is an amount of money, but `{above.text}` is {fact.type}",
+                above.pos,
+            )
+        else:
+            currencies.append((fact.type.param or "", above.pos))
+
     def check_tiers(
         self, benefit: m.Benefit, tiers: m.Tiers, currencies: list[tuple[str, SourcePosition]]
     ) -> None:
@@ -1384,6 +1496,20 @@ class _Checker:
                         tier.amount.pos,  # type: ignore[union-attr]
                         hint="a cap limits an amount computed from a rate or a count; this one is never paid",
                     )
+        for bound in benefit.cap_facts:
+            fact = self.facts.get(bound.text)
+            if fact is None:
+                self.error(
+                    f"unknown fact `{bound.text}`", bound.pos, hint=did_you_mean(bound.text, self.facts)
+                )
+            elif fact.type.kind != "money":
+                self.error(
+                    f"a bound is an amount of money, but `{bound.text}` is {fact.type}",
+                    bound.pos,
+                    hint="bound FACT: the amount is at most that fact's value (不超过其…)",
+                )
+            else:
+                currencies.append((fact.type.param or "", bound.pos))
         if benefit.amount is not None and benefit.rate is not None:
             self.error("a benefit has either a fixed `amount` or a `rate`, not both", benefit.rate.pos)
         if benefit.per is not None:
@@ -1422,6 +1548,8 @@ class _Checker:
                     )
                 else:
                     currencies.append((base.type.param or "", rate.base.pos))
+            if rate.above is not None:
+                self.check_threshold(rate, currencies)
         if currencies:
             currencies.sort(key=lambda item: (item[1].line, item[1].column))
             first = currencies[0][0]
@@ -1488,6 +1616,34 @@ def period_end(start: dt.date, length: Duration) -> dt.date:
 
 def _title_key(text: str) -> str:
     return normalize_text(text).rstrip("。：:；;，,")
+
+
+def _cycle(edges: Mapping[str, Mapping[str, object]]) -> list[str] | None:
+    """A cycle in a directed graph (a → b for each b in edges[a]), as its nodes with the first
+    repeated at the end; None if there is none."""
+    state: dict[str, str] = {}
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = "active"
+        path.append(node)
+        for nxt in edges.get(node, {}):
+            if state.get(nxt) == "active":
+                return [*path[path.index(nxt) :], nxt]
+            if nxt not in state:
+                found = visit(nxt)
+                if found is not None:
+                    return found
+        path.pop()
+        state[node] = "done"
+        return None
+
+    for start in list(edges):
+        if start not in state:
+            found = visit(start)
+            if found is not None:
+                return found
+    return None
 
 
 def _ordered_value(value: object) -> Any:
@@ -1559,7 +1715,13 @@ def amount_facts(rule: m.Benefit) -> list[str]:
     """The facts a benefit's amount reads, beyond its condition: a rate's base, a `per` count, the
     tiers' fact and each band's base and count."""
     found: list[str] = []
-    names = [rule.rate.base if rule.rate is not None else None, rule.per]
+    above = rule.rate.above if rule.rate is not None else None
+    names = [
+        rule.rate.base if rule.rate is not None else None,
+        above if isinstance(above, m.Name) else None,
+        rule.per,
+        *rule.cap_facts,
+    ]
     if rule.tiers is not None:
         names.append(rule.tiers.fact)
         names.extend(n for tier in rule.tiers.tiers for n in (tier.base, tier.per))
@@ -1574,7 +1736,7 @@ def amount_currency(facts: Mapping[str, FactInfo], rule: m.Benefit) -> str | Non
     amounts and bases (a marginal schedule: its fact's). The checker makes them agree."""
     currency = None
     literals = [rule.amount, rule.cap]
-    bases = [rule.rate.base if rule.rate is not None else None]
+    bases = [rule.rate.base if rule.rate is not None else None, *rule.cap_facts]
     if rule.tiers is not None:
         literals.extend(tier.amount for tier in rule.tiers.tiers)
         bases.extend(tier.base for tier in rule.tiers.tiers)
@@ -1611,9 +1773,18 @@ def amount_edges(rule: m.Benefit) -> list[tuple[str, Any, bool]]:
     if rule.per is not None and rule.amount is not None:
         at_cap(rule.per.text, price=rule.amount.value)
     if rule.rate is not None and rule.rate.base is not None:
+        above = rule.rate.above
+        shift = (
+            above.value.amount if isinstance(above, m.Literal) and isinstance(above.value, Money) else None
+        )
+        if shift is not None:  # the rate starts at the threshold: a kink there
+            found.append((rule.rate.base.text, shift, False))
+        start = len(found)
         at_cap(rule.rate.base.text, rate=rule.rate.rate.value)
         if rule.rate.high is not None:  # a range's high end reaches the cap first
             at_cap(rule.rate.base.text, rate=rule.rate.high.value)
+        if shift is not None:  # the rate applies above the threshold: the cap is reached that much later
+            found[start:] = [(name, EXACT.add(value, shift), True) for name, value, _ in found[start:]]
     tiers = rule.tiers
     if tiers is None:
         return found

@@ -244,7 +244,7 @@ def _rule_options(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any
     "--only",
     "only",
     multiple=True,
-    type=click.Choice(["eligible", "unknown", "not_eligible", "not_in_force"]),
+    type=click.Choice(["eligible", "unknown", "not_eligible", "not_in_force", "superseded"]),
     help="Show only benefits (and duties) of this status; repeat for several.",
 )
 @_rule_options("With --population")

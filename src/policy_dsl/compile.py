@@ -38,7 +38,7 @@ _OP_FUNCTIONS = {"<": "_lt", "<=": "_le", ">": "_gt", ">=": "_ge", "==": "_eq", 
 #: Names the spliced modules declare only for type checkers: the compiler defines them per policy.
 _PLACEHOLDERS = {
     "intake.py": {"FACTS", "CONTRACT"},
-    "runtime.py": {"POLICY", "FACTS", "ATOMS", "BENEFITS", "DUTIES", "_decide", "read_facts"},
+    "runtime.py": {"POLICY", "FACTS", "ATOMS", "BENEFITS", "DUTIES", "EXCLUSIVES", "_decide", "read_facts"},
 }
 
 
@@ -441,6 +441,7 @@ class _Generator:
             per = rule.per.text if rule.per is not None else None
             needs = (*needs, *(name for name in amount_facts(rule) if name not in needs))
             tiers = self.tiers_data(rule.tiers) if rule.tiers is not None else None
+            above = rule.rate.above if rule.rate is not None else None
             data.update(
                 kind=rule.kind.text if rule.kind else None,
                 commits=rule.commits.text if rule.commits else "entitled",
@@ -459,6 +460,9 @@ class _Generator:
                 rate_base=base,
                 tiers=tiers,
                 cap=runtime_value(rule.cap.value) if rule.cap else None,
+                cap_facts=tuple(n.text for n in rule.cap_facts),
+                rate_above=runtime_value(above.value) if isinstance(above, m.Literal) else None,
+                rate_above_fact=above.text if isinstance(above, m.Name) else None,
                 frequency=rule.frequency.text if rule.frequency else None,
             )
         elif isinstance(rule, m.Duty):
@@ -504,7 +508,7 @@ class _Generator:
         return tuple(found)
 
     def data_values(self) -> dict[str, Any]:
-        """The policy's data: POLICY, FACTS, ATOMS, BENEFITS, DUTIES."""
+        """The policy's data: POLICY, FACTS, ATOMS, BENEFITS, DUTIES, EXCLUSIVES."""
         header = self.checked.header
         policy = {
             "title": header.title.value,
@@ -531,7 +535,24 @@ class _Generator:
             "ATOMS": tuple(self.atoms),
             "BENEFITS": benefits,
             "DUTIES": duties,
+            "EXCLUSIVES": self.exclusives_data(),
         }
+
+    def exclusives_data(self) -> tuple[dict[str, Any], ...]:
+        """The exclusive groups (不重复享受): how one is kept, and the members as indexes of BENEFITS."""
+        index = {info.rule.name: i for i, info in enumerate(self.checked.benefits)}
+        return tuple(
+            {
+                "id": group.rule.name,
+                "label": group.rule.label.value if group.rule.label else group.rule.name,
+                "keep": group.keep,
+                "members": tuple(index[name] for name in group.members),
+                "citations": tuple(
+                    (c.text.value, c.note.value if c.note else None) for c in group.rule.citations
+                ),
+            }
+            for group in self.checked.exclusives
+        )
 
     def data(self) -> list[ast.stmt]:
         """The policy's data as assignments of literals, for the standalone module."""

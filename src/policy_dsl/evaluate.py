@@ -25,6 +25,8 @@ ELIGIBLE = "eligible"
 NOT_ELIGIBLE = "not_eligible"
 UNKNOWN = "unknown"
 NOT_IN_FORCE = "not_in_force"
+#: eligible by its own terms, but not received: an exclusive group (不重复享受) keeps another benefit
+SUPERSEDED = "superseded"
 
 
 @attrs.frozen
@@ -50,6 +52,20 @@ class CitationRef:
 class AgencyRef:
     id: str
     name: str
+
+
+@attrs.frozen
+class ExclusiveResult:
+    """A benefit's exclusive group (不重复享受): how one is kept, the other members, and the one kept
+    (None: none lost to another — fewer than two eligible, the enterprise chooses, or the highest
+    cannot be told)."""
+
+    group: str
+    label: str
+    keep: str
+    others: tuple[str, ...]
+    kept: str | None
+    citations: tuple[CitationRef, ...]
 
 
 @attrs.frozen
@@ -115,10 +131,18 @@ class BenefitOutcome:
     amount_high: Money | None = None
     #: an eligible enterprise's range: its low end and its high end (None: open above, no cap)
     range: tuple[Money, Money | None] | None = None
+    #: status ``superseded``: the benefit of its exclusive group (不重复享受) kept instead
+    superseded_by: str | None = None
+    #: the exclusive groups it belongs to, and what each did
+    exclusive: tuple[ExclusiveResult, ...] = ()
     #: ``tiers by FACT`` / ``marginal tiers of FACT``: the schedule, and for an eligible enterprise
     #: whose FACT is known, the band it fell in or (marginal) each band's part
     tiers: Schedule | None = None
     tier: TierResult | None = None
+    #: ``cap 年度地方财政贡献``: facts that also cap the amount (the least applies)
+    cap_facts: tuple[str, ...] = ()
+    #: ``rate … of 销售额 above 上年销售额`` / ``above 1亿元``: the threshold the rate starts above
+    rate_above: str | None = None
 
     @property
     def eligible(self) -> bool:
@@ -221,6 +245,12 @@ def _range(raw: Any) -> tuple[Money, Money | None] | None:
     return low, _money(raw["high"])
 
 
+def _threshold_text(raw: Any) -> str | None:
+    if raw is None or isinstance(raw, str):
+        return raw
+    return money_text(Money(Decimal(raw["amount"]), raw["currency"]))
+
+
 def _schedule(raw: Any) -> Schedule | None:
     return None if raw is None else Schedule(raw["fact"], raw["marginal"], tuple(raw["bands"]))
 
@@ -277,6 +307,20 @@ def outcome_from_raw(raw: dict[str, Any]) -> Outcome:
             amount_high=_money(b.get("amount_high")),
             range=_range(b.get("range")),
             tiers=_schedule(b.get("tiers")),
+            cap_facts=tuple(b.get("cap_facts", ())),
+            rate_above=_threshold_text(b.get("rate_above")),
+            superseded_by=b.get("superseded_by"),
+            exclusive=tuple(
+                ExclusiveResult(
+                    e["group"],
+                    e["label"],
+                    e["keep"],
+                    tuple(e["with"]),
+                    e["kept"],
+                    tuple(CitationRef(c["text"], c["note"]) for c in e["citations"]),
+                )
+                for e in b.get("exclusive", ())
+            ),
             tier=_tier_result(b.get("tier")),
             per=b.get("per"),
             per_count=b.get("per_count"),
@@ -303,6 +347,7 @@ _STATUS = {
     ELIGIBLE: "✓ eligible",
     NOT_ELIGIBLE: "✗ not eligible",
     UNKNOWN: "? unknown",
+    SUPERSEDED: "↷ superseded",
     "applies": "✓ owed",
     "does_not_apply": "✗ not owed",
     NOT_IN_FORCE: "– not in force",
@@ -346,7 +391,7 @@ def render_text(outcome: Outcome, verbose: bool = False) -> str:
     lines = [
         f"{policy['title']}" + (f" ({version})" if version else "") + f" — as of {outcome.as_of.isoformat()}"
     ]
-    statuses = (ELIGIBLE, UNKNOWN, NOT_ELIGIBLE, NOT_IN_FORCE)
+    statuses = (ELIGIBLE, UNKNOWN, NOT_ELIGIBLE, NOT_IN_FORCE, SUPERSEDED)
     counts = {s: sum(1 for b in outcome.benefits if b.status == s) for s in statuses}
     eligible, unknown, not_eligible = counts[ELIGIBLE], counts[UNKNOWN], counts[NOT_ELIGIBLE]
     if policy.get("status") == "draft":
@@ -371,6 +416,8 @@ def render_text(outcome: Outcome, verbose: bool = False) -> str:
                 f"{weaker.count(c)} {COMMITMENT_SHOWN[c]}" for c in COMMITMENT_NOTES if c in weaker
             )
             summary += f" (of the eligible, {eligible - len(weaker)} entitled; {promised})"
+        if counts[SUPERSEDED]:
+            summary += f", {counts[SUPERSEDED]} superseded (not cumulated)"
         if counts[NOT_IN_FORCE]:
             summary += f", {counts[NOT_IN_FORCE]} not in force"
         lines.append(summary)
@@ -381,6 +428,7 @@ def render_text(outcome: Outcome, verbose: bool = False) -> str:
         if benefit.status in (ELIGIBLE, UNKNOWN) and benefit.commitment in COMMITMENT_NOTES:
             lines.append(f"    commitment: {COMMITMENT_NOTES[benefit.commitment]}")
         lines.extend(_benefit_value(benefit))
+        lines.extend(exclusive_lines(benefit))
         lines.extend(
             _explanation(benefit.condition, benefit.conditions, benefit.in_period, benefit.period, verbose)
         )
@@ -409,6 +457,30 @@ def render_text(outcome: Outcome, verbose: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
+KEEP_SHOWN = {
+    "highest": "就高: the highest is kept",
+    "first": "the first granted, in the order written, is kept",
+    "one": "one of them, the enterprise's choice",
+}
+
+
+def exclusive_lines(benefit: BenefitOutcome) -> list[str]:
+    """Non-cumulation (不重复享受): which benefit of the group was kept instead, or that only one of
+    the eligible ones is received."""
+    lines = []
+    for group in benefit.exclusive:
+        others = "、".join(group.others)
+        if benefit.superseded_by is not None and group.kept == benefit.superseded_by:
+            lines.append(
+                f"    superseded by {group.kept}: not cumulated with {others} ({KEEP_SHOWN[group.keep]})"
+            )
+        elif group.kept == benefit.id:
+            lines.append(f"    kept: not cumulated with {others} ({KEEP_SHOWN[group.keep]})")
+        elif benefit.status == ELIGIBLE:
+            lines.append(f"    not cumulated with {others}: {KEEP_SHOWN[group.keep]}")
+    return lines
+
+
 def unlisted_lines(unlisted: tuple[tuple[str, tuple[str, ...]], ...]) -> list[str]:
     """Why a test on a known fact is unknown: its value is not among an open enum's (等) listed ones."""
     return [
@@ -419,9 +491,9 @@ def unlisted_lines(unlisted: tuple[tuple[str, tuple[str, ...]], ...]) -> list[st
 
 def range_text(benefit: BenefitOutcome) -> str:
     """What a ranged benefit says: 「5% — 20% of 投资」, 「10万元 — 100万元」, 「at least 10% of 成本」."""
-    cap = f", at most {money_text(benefit.cap)}" if benefit.cap else ""
+    cap = f", at most {cap_text(benefit)}" if cap_text(benefit) else ""
     if benefit.rate is not None:
-        base = f" of {benefit.rate_base}" if benefit.rate_base else ""
+        base = base_text(benefit)
         if benefit.rate_high is None:
             return f"at least {benefit.rate}{base}{cap}"
         return f"{benefit.rate} — {benefit.rate_high}{base}{cap}"
@@ -429,6 +501,20 @@ def range_text(benefit: BenefitOutcome) -> str:
     if benefit.amount_high is None:
         return f"at least {low}{cap}"
     return f"{low} — {money_text(benefit.amount_high)}{cap}"
+
+
+def cap_text(benefit: BenefitOutcome) -> str | None:
+    """A benefit's caps as shown: ``100万元``, ``年度地方财政贡献``, ``100万元 and 年度地方财政贡献``."""
+    parts = ([money_text(benefit.cap)] if benefit.cap else []) + list(benefit.cap_facts)
+    return " and ".join(parts) if parts else None
+
+
+def base_text(benefit: BenefitOutcome) -> str:
+    """What a rate applies to: `` of 销售额``, `` of 销售额 above 上年销售额``, or nothing."""
+    if not benefit.rate_base:
+        return ""
+    above = f" above {benefit.rate_above}" if benefit.rate_above else ""
+    return f" of {benefit.rate_base}{above}"
 
 
 def schedule_text(schedule: Schedule) -> str:
@@ -451,7 +537,7 @@ def tier_parts_text(parts: tuple[TierPart, ...], currency: str | None) -> str:
 def tiers_text(benefit: BenefitOutcome) -> str:
     """A tiered benefit's amount and how the tiers gave it, or the schedule when it is not known."""
     assert benefit.tiers is not None
-    cap = f", capped at {money_text(benefit.cap)}" if benefit.cap else ""
+    cap = f", capped at {cap_text(benefit)}" if cap_text(benefit) else ""
     tier = benefit.tier
     if tier is not None and tier.parts is not None:
         shown = exact_money_text(benefit.amount) if benefit.amount is not None else "?"
@@ -486,7 +572,7 @@ def _benefit_value(benefit: BenefitOutcome) -> list[str]:
         parts.append(tiers_text(benefit))
     elif benefit.per is not None and benefit.unit_amount is not None:
         unit = f"{money_text(benefit.unit_amount)} per {benefit.per}"
-        cap = f", capped at {money_text(benefit.cap)}" if benefit.cap else ""
+        cap = f", capped at {cap_text(benefit)}" if cap_text(benefit) else ""
         if benefit.amount is not None:
             count = format_decimal(benefit.per_count) if benefit.per_count is not None else "?"
             parts.append(f"amount: {exact_money_text(benefit.amount)} ({unit} × {count}{cap})")
@@ -502,15 +588,15 @@ def _benefit_value(benefit: BenefitOutcome) -> list[str]:
     elif benefit.amount is not None:
         text = f"amount: {exact_money_text(benefit.amount)}"
         if benefit.rate is not None and benefit.rate_base:
-            text += f" ({benefit.rate} of {benefit.rate_base}"
-            text += f", capped at {money_text(benefit.cap)})" if benefit.cap else ")"
+            text += f" ({benefit.rate}{base_text(benefit)}"
+            text += f", capped at {cap_text(benefit)})" if cap_text(benefit) else ")"
         parts.append(text)
     elif benefit.rate is not None:
-        base = f" of {benefit.rate_base}" if benefit.rate_base else ""
-        cap = f", at most {money_text(benefit.cap)}" if benefit.cap else ""
+        base = base_text(benefit)
+        cap = f", at most {cap_text(benefit)}" if cap_text(benefit) else ""
         parts.append(f"rate: {benefit.rate}{base}{cap}")
-    elif benefit.cap is not None:
-        parts.append(f"amount: up to {money_text(benefit.cap)}")
+    elif cap_text(benefit) is not None:
+        parts.append(f"amount: up to {cap_text(benefit)}")
     if benefit.frequency:
         parts.append({"once": "one-off", "recurring": "recurring"}.get(benefit.frequency, benefit.frequency))
     return ["    " + "; ".join(parts)] if parts else []

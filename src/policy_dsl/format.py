@@ -314,9 +314,18 @@ def amount_text(b: m.Benefit) -> str:
     return format_literal(b.amount)
 
 
+def cap_text(b: m.Benefit) -> str:
+    """A benefit's caps as written: ``100万元``, ``年度地方财政贡献``, ``100万元, 年度地方财政贡献``."""
+    parts = ([format_literal(b.cap)] if b.cap is not None else []) + [n.text for n in b.cap_facts]
+    return ", ".join(parts)
+
+
 def rate_text(rate: m.Rate) -> str:
     """A rate as written: ``100% of 保费``, ``5% to 20% of 投资`` or ``>= 10% of 成本``."""
     base = f" of {rate.base.text}" if rate.base is not None else ""
+    if rate.above is not None:
+        shown = format_literal(rate.above) if isinstance(rate.above, m.Literal) else rate.above.text
+        base += f" above {shown}"
     if rate.floor:
         return f">= {format_literal(rate.rate)}{base}"
     if rate.high is not None:
@@ -377,8 +386,8 @@ def _write_benefit(w: _Writer, b: m.Benefit, depth: int) -> None:
         w.line(inner, f"rate {rate_text(b.rate)}", b.rate)
     if b.tiers is not None:
         _write_tiers(w, b.tiers, inner)
-    if b.cap is not None:
-        w.line(inner, f"cap {format_literal(b.cap)}", b.cap)
+    if b.cap is not None or b.cap_facts:
+        w.line(inner, f"cap {cap_text(b)}", b.cap or b.cap_facts[0])
     if b.frequency is not None:
         w.line(inner, b.frequency.text, b.frequency)
     _write_period(w, b.period, inner)
@@ -418,6 +427,17 @@ def _write_target(w: _Writer, tg: m.Target, depth: int) -> None:
     w.close(depth, tg)
 
 
+def _write_exclusive(w: _Writer, ex: m.Exclusive, depth: int) -> None:
+    w.line(depth, f"exclusive {ex.name}{_label(ex.label)} {{", ex)
+    if ex.members:
+        w.line(depth + 1, "benefits " + ", ".join(n.text for n in ex.members), ex.members[0])
+    if ex.keep is not None:
+        w.line(depth + 1, f"keep {ex.keep.text}", ex.keep)
+    _write_citations(w, ex.citations, depth + 1)
+    _write_waivers(w, ex.waivers, depth + 1)
+    w.close(depth, ex)
+
+
 def _write_unit(w: _Writer, unit: m.Unit, depth: int) -> None:
     w.line(depth, f"{unit.kind} {unit.number}{_label(unit.title)} {{", unit)
     _write_agencies(w, unit.agencies, depth + 1)
@@ -433,6 +453,7 @@ def _write_unit(w: _Writer, unit: m.Unit, depth: int) -> None:
 
 _ITEM_WRITERS: dict[str, Callable[[_Writer, Any, int], None]] = {
     "PolicyHeader": _write_header,
+    "Exclusive": _write_exclusive,
     "UseRegistry": _write_use,
     "Agency": _write_agency,
     "EnumDecl": _write_enum,

@@ -32,7 +32,7 @@ from policy_dsl.check import (
     references,
 )
 from policy_dsl.errors import Diagnostic, PolicyLoadError
-from policy_dsl.sql import Dialect, condition_sql, has_amount, has_range
+from policy_dsl.sql import Dialect, can_be_superseded, condition_sql, has_amount, has_range
 from policy_dsl.values import (
     MINOR_UNIT_DIGITS,
     Duration,
@@ -67,6 +67,8 @@ class RuleSpec:
     commitment: str | None = None
     #: a range or a floor whose ends are computed: ``<id>:low`` and ``<id>:high`` columns (sql.has_range)
     ranged: bool = False
+    #: in an exclusive group that may supersede it (不重复享受): a ``<id>:superseded`` column
+    superseding: bool = False
 
 
 def _needs(checked: CheckedPolicy, condition: m.Node | None) -> list[str]:
@@ -125,6 +127,7 @@ def _spec(checked: CheckedPolicy, info: RuleInfo, day: dt.date, adopted: bool) -
         static,
         commitment,
         has_range(rule),
+        can_be_superseded(checked, rule.name),
     )
 
 
@@ -462,6 +465,8 @@ def _tally_text(entry: Mapping[str, Any]) -> str:
     commitment = entry.get("commitment")
     if not duty and commitment not in (None, "entitled"):
         parts[0] += f" ({COMMITMENT_SHOWN.get(str(commitment), commitment)}: not an entitlement)"
+    if entry.get("superseded"):
+        parts.append(f"{entry['superseded']} superseded (not cumulated)")
     if entry["not_in_force"]:
         parts.append(f"{entry['not_in_force']} not in force")
     return ", ".join(parts)

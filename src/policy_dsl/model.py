@@ -267,6 +267,9 @@ class Rate(Node):
     base: Name | None = None
     high: Literal | None = None
     floor: bool = False
+    #: ``of 销售额 above 上年销售额`` / ``above 1亿元``: the rate applies to the part of the base
+    #: above this (超出部分, 同比超出部分), nothing below it
+    above: Literal | Name | None = None
     pos: SourcePosition = _pos()
 
 
@@ -325,6 +328,8 @@ class Benefit(Node):
     #: ``tiers by 投资 { … }`` / ``marginal tiers of 销售额 { … }``: the amount by band (分档)
     tiers: Tiers | None = None
     cap: Literal | None = None
+    #: ``cap 年度地方财政贡献`` (不超过其…): money facts that also cap the amount (the least applies)
+    cap_facts: tuple[Name, ...] = _tuple()
     frequency: Name | None = None
     period: Period | None = None
     agencies: tuple[Name, ...] = _tuple()
@@ -373,7 +378,21 @@ class Target(Node):
     pos: SourcePosition = _pos()
 
 
-Rule: TypeAlias = Definition | Benefit | Duty | Target
+@attrs.frozen
+class Exclusive(Node):
+    """Non-cumulation (不重复享受): of the ``members`` (benefits) an enterprise keeps one, as ``keep``
+    says — ``highest`` (就高不重复), ``first`` (in the order written) or ``one`` (its choice)."""
+
+    name: str
+    label: Text | None = None
+    members: tuple[Name, ...] = _tuple()
+    keep: Name | None = None
+    citations: tuple[Citation, ...] = _tuple()
+    waivers: tuple[Waiver, ...] = _tuple()
+    pos: SourcePosition = _pos()
+
+
+Rule: TypeAlias = Definition | Benefit | Duty | Target | Exclusive
 
 
 #: The words a unit block may start with; the encoder's name for the level, not checked against it.

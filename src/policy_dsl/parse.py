@@ -108,6 +108,9 @@ KEYWORDS = [
     "level",
     "target",
     "goal",
+    "exclusive",
+    "benefits",
+    "keep",
     "or",
     "and",
     "not",
@@ -399,6 +402,7 @@ _BLOCK_FIELDS: dict[str, tuple[str, ...]] = {
     "duty": ("follows", "when", "period", "agencies"),
     "target": ("period", "agencies"),
     "definition": ("means",),
+    "exclusive": ("members", "keep"),
     "unit": ("agencies",),
     "fact": ("label", "description"),
 }
@@ -564,7 +568,6 @@ class _ToModel:
     commits = _header_field("commits")
     amount = _header_field("amount")
     per = _header_field("per")
-    cap = _header_field("cap")
     frequency = _header_field("frequency")
     means = _header_field("means")
     when = _header_field("when")
@@ -657,7 +660,9 @@ class _ToModel:
             title,
             agencies=fields.get("agencies", ()),
             citations=tuple(p for p in parts if isinstance(p, m.Citation)),
-            rules=tuple(p for p in parts if isinstance(p, m.Definition | m.Benefit | m.Duty | m.Target)),
+            rules=tuple(
+                p for p in parts if isinstance(p, m.Definition | m.Benefit | m.Duty | m.Target | m.Exclusive)
+            ),
             units=tuple(p for p in parts if isinstance(p, m.Unit)),
             pos=self._pos(span),
         )
@@ -701,24 +706,53 @@ class _ToModel:
         if isinstance(fields.get("amount"), _AmountRange):
             ranged = fields.pop("amount")
             fields.update(amount=ranged.low, amount_high=ranged.high, amount_floor=ranged.floor)
+        if "cap" in fields:
+            fields["cap"], fields["cap_facts"] = fields["cap"]
         citations = tuple(p for p in parts if isinstance(p, m.Citation))
         return m.Benefit(
             name, label, **fields, citations=citations, waivers=self._waivers(parts), pos=self._pos(span)
         )
 
+    def _rate_of(self, children: list[Any]) -> tuple[m.Name | None, m.Literal | m.Name | None]:
+        """The base (``of NAME``) and threshold (``above …``) after a rate's literals."""
+        base = self._name(children[0]) if children else None
+        above = children[1] if len(children) > 1 else None
+        return base, above
+
+    def rate_threshold(self, span: _Span | None, children: list[Any]) -> m.Literal | m.Name:
+        value = children[0]
+        return self._name(value) if isinstance(value, Token) else value
+
     def rate(self, span: _Span | None, children: list[Any]) -> _Field:
-        base = self._name(children[1]) if len(children) > 1 else None
-        return _Field("rate", m.Rate(children[0], base, pos=self._pos(span)), self._pos(span))
+        base, above = self._rate_of(children[1:])
+        return _Field("rate", m.Rate(children[0], base, above=above, pos=self._pos(span)), self._pos(span))
 
     def rate_range(self, span: _Span | None, children: list[Any]) -> _Field:
-        base = self._name(children[2]) if len(children) > 2 else None
-        rate = m.Rate(children[0], base, high=children[1], pos=self._pos(span))
+        base, above = self._rate_of(children[2:])
+        rate = m.Rate(children[0], base, high=children[1], above=above, pos=self._pos(span))
         return _Field("rate", rate, self._pos(span))
 
     def rate_floor(self, span: _Span | None, children: list[Any]) -> _Field:
         self._floor_op(children[0], "rate")
-        base = self._name(children[2]) if len(children) > 2 else None
-        return _Field("rate", m.Rate(children[1], base, floor=True, pos=self._pos(span)), self._pos(span))
+        base, above = self._rate_of(children[2:])
+        rate = m.Rate(children[1], base, floor=True, above=above, pos=self._pos(span))
+        return _Field("rate", rate, self._pos(span))
+
+    def cap_fact(self, span: _Span | None, children: list[Token]) -> m.Name:
+        return self._name(children[0])
+
+    def cap(self, span: _Span | None, children: list[Any]) -> _Field:
+        literals = [c for c in children if isinstance(c, m.Literal)]
+        facts = tuple(c for c in children if isinstance(c, m.Name))
+        for extra in literals[1:]:
+            self.diagnostics.append(
+                Diagnostic(
+                    "a `cap` has at most one amount: the others could never apply",
+                    pos=extra.pos,
+                    hint="keep the lowest amount; facts may be added beside it (cap 100万元, 地方财政贡献)",
+                )
+            )
+        return _Field("cap", (literals[0] if literals else None, facts), self._pos(span))
 
     def amount_range(self, span: _Span | None, children: list[Any]) -> _Field:
         return _Field("amount", _AmountRange(children[0], children[1], False), self._pos(span))
@@ -794,6 +828,26 @@ class _ToModel:
             waivers=self._waivers(parts),
             pos=self._pos(span),
         )
+
+    def exclusive(self, span: _Span | None, children: list[Any]) -> m.Exclusive:
+        name, label, parts = self._head(children)
+        fields = self._fields("exclusive", parts)
+        citations = tuple(p for p in parts if isinstance(p, m.Citation))
+        return m.Exclusive(
+            name,
+            label,
+            fields.get("members", ()),
+            fields.get("keep"),
+            citations,
+            self._waivers(parts),
+            pos=self._pos(span),
+        )
+
+    def members(self, span: _Span | None, children: list[Token]) -> _Field:
+        return _Field("members", tuple(self._name(t) for t in children), self._pos(span))
+
+    def keep(self, span: _Span | None, children: list[Token]) -> _Field:
+        return _Field("keep", self._name(children[0]), self._pos(span))
 
     def target(self, span: _Span | None, children: list[Any]) -> m.Target:
         name, label, parts = self._head(children)

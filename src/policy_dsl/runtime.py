@@ -197,14 +197,49 @@ def _capped(amount: _Any, cap: _Any) -> _Any:
     return cap if amount is not None and cap is not None and amount > cap else amount
 
 
+_UNKNOWN_CAP = object()
+
+
+def _cap(rule: dict[str, _Any], facts: dict[str, _Any]) -> _Any:
+    """The least of a benefit's caps for this enterprise: the amount written (as written) and the
+    facts named (``cap 地方财政贡献``, each rounded half up to the minor unit); None when it has
+    none, ``_UNKNOWN_CAP`` when a fact it is capped by is unknown."""
+    cap = rule["cap"]
+    for name in rule["cap_facts"]:
+        value = facts.get(name)
+        if value is None:
+            return _UNKNOWN_CAP
+        value = _quantize(value, rule["currency"])
+        if cap is None or value < cap:
+            cap = value
+    return cap
+
+
+def _rated_base(rule: dict[str, _Any], facts: dict[str, _Any]) -> _Any:
+    """What a rate applies to: its base fact, or the part of it above the threshold
+    (``of 销售额 above 上年销售额``: 同比超出部分, never below 0); None when unknown."""
+    if rule["rate_base"] is None:
+        return None
+    base = facts.get(rule["rate_base"])
+    threshold = rule["rate_above"]
+    if rule["rate_above_fact"] is not None:
+        threshold = facts.get(rule["rate_above_fact"])
+        if threshold is None:
+            return None
+    if base is None or threshold is None:
+        return base
+    excess = _WIDE.subtract(base, threshold)
+    return excess if excess > 0 else _D(0)
+
+
 def _benefit_range(rule: dict[str, _Any], facts: dict[str, _Any]) -> _Any:
     """A range's (or a floor's) ends for an eligible enterprise, each capped: (low, high), high None
-    when only the cap bounds it and there is none; None when the rate's base is unknown."""
-    cap = rule["cap"]
+    when only the cap bounds it and there is none; None when the rate's base (or a cap) is unknown."""
+    cap = _cap(rule, facts)
+    if cap is _UNKNOWN_CAP:
+        return None
     if rule["rate"] is not None:
-        if rule["rate_base"] is None:
-            return None
-        base = facts.get(rule["rate_base"])
+        base = _rated_base(rule, facts)
         if base is None:
             return None
         ends = [rule["rate"], rule["rate_high"]]
@@ -304,11 +339,14 @@ def _benefit_amount(rule: dict[str, _Any], facts: dict[str, _Any]) -> _Any:
     elif rule["amount"] is not None:
         amount = rule["amount"]
     elif rule["rate"] is not None and rule["rate_base"] is not None:
-        base = facts.get(rule["rate_base"])
+        base = _rated_base(rule, facts)
         if base is not None:
-            amount = _quantize(base * rule["rate"] / 100, rule["currency"])
-    if amount is not None and rule["cap"] is not None and amount > rule["cap"]:
-        amount = rule["cap"]
+            amount = _quantize(_WIDE.divide(_WIDE.multiply(base, rule["rate"]), 100), rule["currency"])
+    cap = _cap(rule, facts)
+    if cap is _UNKNOWN_CAP:
+        return None  # capped by a fact not given: the amount cannot be told
+    if amount is not None and cap is not None and amount > cap:
+        amount = cap
     return amount
 
 
@@ -353,7 +391,11 @@ def _benefit_outcome(
         "unit_amount": _money(rule["amount"], rule["currency"]) if rule["per"] is not None else None,
         "tiers": _schedule(rule["tiers"]),
         "tier": _tier(rule, facts) if status == "eligible" and rule["tiers"] is not None else None,
+        "superseded_by": None,
+        "exclusive": [],
         "cap": _money(rule["cap"], rule["currency"]),
+        "cap_facts": list(rule["cap_facts"]),
+        "rate_above": rule["rate_above_fact"] or _money(rule["rate_above"], rule["currency"]),
         "frequency": rule["frequency"],
         "period": _period_out(rule["period"]),
         "in_period": in_period,
@@ -365,6 +407,56 @@ def _benefit_outcome(
         "agencies": [{"id": ident, "name": name} for ident, name in rule["agencies"]],
         "at": rule["at"],
     }
+
+
+def _kept(group: dict[str, _Any], members: list[dict[str, _Any]]) -> _Any:
+    """Which member an exclusive group keeps, or None when no member loses to another.
+
+    ``first``: the first eligible in the order written (an earlier unknown one may yet take its
+    place, but the later eligible ones lose either way). ``highest`` (就高): the eligible one with the
+    highest amount, earliest on a tie — only when every member is decided and every eligible one has
+    one amount in one currency (else the highest cannot be told). ``one``: the enterprise chooses."""
+    eligible = [index for index, outcome in enumerate(members) if outcome["status"] == "eligible"]
+    if len(eligible) < 2 or group["keep"] == "one":
+        return None
+    if group["keep"] == "first":
+        return eligible[0]
+    if any(outcome["status"] == "unknown" for outcome in members):
+        return None
+    amounts = [members[i]["amount"] for i in eligible]
+    if any(a is None for a in amounts) or len({a["currency"] for a in amounts}) != 1:
+        return None
+    best = eligible[0]
+    for index in eligible[1:]:
+        if members[index]["amount"]["amount"] > members[best]["amount"]["amount"]:
+            best = index
+    return best
+
+
+def _not_cumulated(benefits: list[dict[str, _Any]]) -> None:
+    """Non-cumulation (不重复享受): in each exclusive group the eligible benefits other than the one
+    kept are ``superseded`` — not received, no amount — and every member says which group it is in.
+    Each group is applied to the benefits' own outcomes."""
+    losers: dict[int, str] = {}
+    for group in EXCLUSIVES:
+        members = [benefits[i] for i in group["members"]]
+        kept = _kept(group, members)
+        for position, (index, outcome) in enumerate(zip(group["members"], members, strict=True)):
+            outcome["exclusive"].append(
+                {
+                    "group": group["id"],
+                    "label": group["label"],
+                    "keep": group["keep"],
+                    "with": [m["id"] for m in members if m is not outcome],
+                    "kept": None if kept is None else members[kept]["id"],
+                    "citations": [{"text": text, "note": note} for text, note in group["citations"]],
+                }
+            )
+            if kept is not None and position != kept and outcome["status"] == "eligible":
+                losers.setdefault(index, members[kept]["id"])
+    for index, winner in losers.items():
+        outcome = benefits[index]
+        outcome.update(status="superseded", superseded_by=winner, amount=None, range=None, tier=None)
 
 
 def _duty_outcome(
@@ -417,15 +509,17 @@ def _evaluate(facts: dict[str, _Any], as_of: _Any = None, adopted: bool = False)
     force = POLICY.get("status") != "draft" or bool(adopted)
     trace: dict[int, _Any] = {}
     benefit_conditions, duty_conditions = _decide(facts, trace)
+    benefits = [
+        _benefit_outcome(rule, facts, as_of, condition, trace, force)
+        for rule, condition in zip(BENEFITS, benefit_conditions, strict=True)
+    ]
+    _not_cumulated(benefits)
     return {
         "policy": POLICY,
         "as_of": as_of,
         "adopted": bool(adopted) and POLICY.get("status") == "draft",
         "in_force": force and _in_period(POLICY.get("validity"), as_of),
-        "benefits": [
-            _benefit_outcome(rule, facts, as_of, condition, trace, force)
-            for rule, condition in zip(BENEFITS, benefit_conditions, strict=True)
-        ],
+        "benefits": benefits,
         "duties": [
             _duty_outcome(rule, facts, as_of, condition, trace, force)
             for rule, condition in zip(DUTIES, duty_conditions, strict=True)
@@ -452,6 +546,7 @@ FACTS: dict[str, dict[str, _Any]] = {}
 ATOMS: tuple[tuple[str, str, _Any], ...] = ()
 BENEFITS: tuple[dict[str, _Any], ...] = ()
 DUTIES: tuple[dict[str, _Any], ...] = ()
+EXCLUSIVES: tuple[dict[str, _Any], ...] = ()
 
 
 def _decide(facts: dict[str, _Any], trace: dict[int, _Any]) -> tuple[tuple[_Any, ...], tuple[_Any, ...]]:

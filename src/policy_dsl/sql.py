@@ -21,7 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import attrs
 
 from policy_dsl import model as m
-from policy_dsl.check import CheckedPolicy, amount_facts
+from policy_dsl.check import CheckedPolicy, amount_currency, amount_facts
 from policy_dsl.compile import runtime_value
 from policy_dsl.types import Type
 from policy_dsl.values import EXACT, MINOR_UNIT_DIGITS, Money, Percent, decimal_digits
@@ -250,9 +250,32 @@ def _benefits(checked: CheckedPolicy, only: Collection[str] | None = None) -> li
     return rules  # type: ignore[return-value]
 
 
+def superseded_column(id_: str) -> str:
+    return f"{id_}:superseded"
+
+
+def can_be_superseded(checked: CheckedPolicy, name: str) -> bool:
+    """Whether a benefit is in an exclusive group that keeps one over the others (``highest`` or
+    ``first``): its results then have a column ``<benefit>:superseded``."""
+    return any(g.keep != "one" and name in g.members for g in checked.exclusives)
+
+
+def _computed(checked: CheckedPolicy, only: Collection[str] | None) -> list[m.Benefit]:
+    """The benefits whose conditions a query computes: those asked for, and the other members of
+    their exclusive groups (whether one is superseded depends on them)."""
+    if only is None:
+        return _benefits(checked)
+    wanted = set(only)
+    for group in checked.exclusives:
+        if group.keep != "one" and wanted & set(group.members):
+            wanted |= set(group.members)
+    return _benefits(checked, wanted)
+
+
 def result_columns(checked: CheckedPolicy, only: Collection[str] | None = None) -> list[str]:
     """The columns :func:`compile_sql` adds after the kept ones: per benefit (of ``only``, if given)
-    its status, and its amount when it has one."""
+    its status, its amount when it has one (or its range's two ends), and whether an exclusive
+    group superseded it."""
     columns = []
     for rule in _benefits(checked, only):
         columns.append(status_column(rule.name))
@@ -260,11 +283,16 @@ def result_columns(checked: CheckedPolicy, only: Collection[str] | None = None) 
             columns.append(amount_column(rule.name))
         if has_range(rule):
             columns.extend((low_column(rule.name), high_column(rule.name)))
+        if can_be_superseded(checked, rule.name):
+            columns.append(superseded_column(rule.name))
     return columns
 
 
-def status_word(value: bool | None) -> str:
-    """A status column's value in the words of the Python outcome: TRUE → eligible, NULL → unknown."""
+def status_word(value: bool | None, superseded: bool | None = False) -> str:
+    """A status column's value in the words of the Python outcome: TRUE → eligible, NULL → unknown;
+    FALSE with ``<benefit>:superseded`` TRUE → superseded."""
+    if superseded:
+        return "superseded"
     if value is None:
         return "unknown"
     return "eligible" if value else "not_eligible"
@@ -306,18 +334,23 @@ def compile_sql(
     columns = [d.ident(k) for k in keep]
     periods = {info.rule.name: info.period for info in checked.benefits}
     in_force = not checked.validity.draft or adopted
-    for rule in _benefits(checked, only):
+    for rule in _computed(checked, only):
         live = in_force and _in_period(periods.get(rule.name), day)
         condition = condition_sql(checked, rule.when, d) if live else "FALSE"
         status = d.ident(status_column(rule.name))
         decided.append(f"{condition} AS {status}")  # each condition computed once, used twice
         columns.append(status)
         if has_amount(rule):  # a benefit the text gives no amount (or only a cap) has no amount column
-            columns.append(f"{_amount_sql(checked, rule, status, d)} AS {d.ident(amount_column(rule.name))}")
+            paid = _fact_capped(checked, rule, _amount_sql(checked, rule, status, d), d)
+            columns.append(f"{paid} AS {d.ident(amount_column(rule.name))}")
         if has_range(rule):  # the two ends of a range; the high end NULL when eligible means open
             low, high = _range_sql(checked, rule, status, d)
+            low, high = _fact_capped(checked, rule, low, d), _fact_capped(checked, rule, high, d, low)
             columns.append(f"{low} AS {d.ident(low_column(rule.name))}")
             columns.append(f"{high} AS {d.ident(high_column(rule.name))}")
+    final = "\nFROM decided"
+    if any(can_be_superseded(checked, rule.name) for rule in _benefits(checked, only)):
+        columns, final = _not_cumulated_sql(checked, keep, only, columns, d)
     # one line of printable text: a line break would end the comment, a NUL the whole query
     title = " ".join("".join(ch if ch.isprintable() else " " for ch in checked.title).split())
     header = (
@@ -332,8 +365,104 @@ def compile_sql(
         + ",\n    ".join(decided)
         + "\n  FROM typed\n)\nSELECT\n  "
         + ",\n  ".join(columns)
-        + "\nFROM decided"
+        + final
     )
+
+
+def _not_cumulated_sql(
+    checked: CheckedPolicy,
+    keep: tuple[str, ...],
+    only: Collection[str] | None,
+    columns: list[str],
+    d: Dialect,
+) -> tuple[list[str], str]:
+    """Non-cumulation (不重复享受) over the granted results: the columns of a further SELECT and its
+    FROM. A superseded benefit's status is FALSE and its amount NULL, and ``<benefit>:superseded``
+    says so; the rules are those of the Python runtime (``_kept``): ``first`` — an earlier member
+    granted; ``highest`` — every member decided, every granted one priced in one currency, and
+    another granted one priced higher (or equal and earlier)."""
+    computed = {rule.name: rule for rule in _computed(checked, only)}
+
+    def status(name: str) -> str:
+        return f"({d.ident(status_column(name))} IS TRUE)"
+
+    def price(name: str) -> str | None:
+        return d.ident(amount_column(name)) if has_amount(computed[name]) else None
+
+    losing: dict[str, list[str]] = {}
+    for group in checked.exclusives:
+        members = list(group.members)
+        for position, name in enumerate(members):
+            if group.keep == "first":
+                earlier = [status(other) for other in members[:position]]
+                if earlier:
+                    losing.setdefault(name, []).append(f"({status(name)} AND ({' OR '.join(earlier)}))")
+            elif group.keep == "highest":
+                decided = " AND ".join(f"{d.ident(status_column(m))} IS NOT NULL" for m in members)
+                priced = " AND ".join(
+                    f"(NOT {status(m)} OR {price(m)} IS NOT NULL)" if price(m) else f"NOT {status(m)}"
+                    for m in members
+                )
+                currencies = {m: amount_currency(checked.facts, computed[m]) for m in members}
+                mixed = [
+                    f"NOT ({status(a)} AND {status(b)})"
+                    for i, a in enumerate(members)
+                    for b in members[i + 1 :]
+                    if currencies[a] != currencies[b]
+                ]
+                mine = price(name)
+                beaten = [
+                    f"({status(other)} AND ({price(other)} > {mine}"
+                    + (f" OR {price(other)} = {mine}" if index < position else "")
+                    + "))"
+                    for index, other in enumerate(members)
+                    if other != name and price(other) is not None and mine is not None
+                ]
+                if beaten:
+                    tests = [status(name), f"({decided})", f"({priced})", *mixed, f"({' OR '.join(beaten)})"]
+                    losing.setdefault(name, []).append("(" + " AND ".join(tests) + ")")
+    projected = [d.ident(k) for k in keep]
+    for rule in _benefits(checked, only):
+        name = rule.name
+        lost = f"COALESCE({' OR '.join(losing[name])}, FALSE)" if name in losing else "FALSE"
+        own = [status_column(name)]
+        if has_amount(rule):
+            own.append(amount_column(name))
+        if has_range(rule):
+            own += [low_column(name), high_column(name)]
+        for column in own:
+            kept = "FALSE" if column == status_column(name) else "NULL"
+            projected.append(f"CASE WHEN {lost} THEN {kept} ELSE {d.ident(column)} END AS {d.ident(column)}")
+        if can_be_superseded(checked, name):
+            projected.append(f"{lost} AS {d.ident(superseded_column(name))}")
+    granted = ",\n  ".join(columns)
+    return projected, f"\nFROM (\n  SELECT\n  {granted}\n  FROM decided\n) AS granted"
+
+
+def _fact_capped(
+    checked: CheckedPolicy, rule: m.Benefit, amount: str, d: Dialect, low: str | None = None
+) -> str:
+    """An amount also capped by facts (``cap 年度地方财政贡献``): the least of it and each fact, rounded
+    half up to the minor unit; NULL when one of those facts is NULL. For a range's high end, ``low``
+    (the low end's expression): a NULL high end beside a known low end (a floor, no upper end of its
+    own) is the least of the caps instead."""
+    if not rule.cap_facts:
+        return amount
+    digits = MINOR_UNIT_DIGITS.get(amount_currency(checked.facts, rule) or "", 2)
+    # each fact rounded to the minor unit, typed as amounts are: LEAST takes the widest scale of
+    # its arguments, so an amount written with more decimals (142.2651 USD) keeps them
+    caps = [f"CAST(ROUND({d.ident(n.text)}, {digits}) AS {MONEY_SQL})" for n in rule.cap_facts]
+    if rule.cap is not None and isinstance(rule.cap.value, Money):
+        caps.append(_decimal(rule.cap.value.amount))
+    unknown = " OR ".join(f"{d.ident(n.text)} IS NULL" for n in rule.cap_facts)
+    least = f"LEAST({', '.join(caps)})" if len(caps) > 1 else caps[0]
+    opened = f"WHEN {amount} IS NULL AND {low} IS NOT NULL THEN {least} " if low is not None else ""
+    # typed for LEAST: PostgreSQL types a bare `CASE … THEN NULL END` as text
+    capped = (
+        f"CASE WHEN {unknown} THEN NULL {opened}WHEN {amount} IS NULL THEN NULL "
+        f"ELSE LEAST(CAST({amount} AS {DECIMAL_SQL}), {least}) END"
+    )
+    return capped
 
 
 def _in_period(period: tuple[dt.date | None, dt.date | None] | None, day: dt.date) -> bool:
@@ -361,15 +490,31 @@ def _per_sql(
 
 
 def _granted_product(
-    fact: str, typed: str, factor: str, digits: int, cap: Decimal | None, condition: str, d: Dialect
+    fact: str,
+    typed: str,
+    factor: str,
+    digits: int,
+    cap: Decimal | None,
+    condition: str,
+    d: Dialect,
+    above: m.Literal | m.Name | None = None,
 ) -> str:
     """``fact`` (cast to ``typed``) × ``factor``, rounded once to ``digits`` decimals and capped, for
-    a granted row whose fact is known; NULL otherwise."""
-    computed = f"CAST(ROUND(CAST({d.ident(fact)} AS {typed}) * {factor}, {digits}) AS {MONEY_SQL})"
+    a granted row whose fact is known; NULL otherwise. With ``above`` (a threshold: an amount or a
+    fact), the part of the fact above it, never below 0."""
+    value, known = d.ident(fact), f"{d.ident(fact)} IS NOT NULL"
+    if above is not None:
+        if isinstance(above, m.Name):
+            threshold = d.ident(above.text)
+            known += f" AND {threshold} IS NOT NULL"
+        else:
+            threshold = _tight(runtime_value(above.value))  # type: ignore[arg-type]
+        value = f"(CASE WHEN {value} > {threshold} THEN {value} - {threshold} ELSE 0 END)"
+    computed = f"CAST(ROUND(CAST({value} AS {typed}) * {factor}, {digits}) AS {MONEY_SQL})"
     if cap is not None:
         capped = _decimal(cap)
         computed = f"CASE WHEN {computed} > {capped} THEN {capped} ELSE {computed} END"
-    return f"CASE WHEN {condition} AND {d.ident(fact)} IS NOT NULL THEN CAST({computed} AS {MONEY_SQL}) END"
+    return f"CASE WHEN {condition} AND {known} THEN CAST({computed} AS {MONEY_SQL}) END"
 
 
 def _range_sql(checked: CheckedPolicy, rule: m.Benefit, condition: str, d: Dialect) -> tuple[str, str]:
@@ -391,9 +536,10 @@ def _range_sql(checked: CheckedPolicy, rule: m.Benefit, condition: str, d: Diale
         )
     assert rule.rate is not None and rule.rate.base is not None
     high_rate = rule.rate.high
-    low_sql = _rate_sql(checked, rule.rate.rate.value, rule.rate.base.text, cap, condition, d)
+    above = rule.rate.above
+    low_sql = _rate_sql(checked, rule.rate.rate.value, rule.rate.base.text, cap, condition, d, above)
     if high_rate is not None and isinstance(high_rate.value, Percent):
-        high_sql = _rate_sql(checked, high_rate.value, rule.rate.base.text, cap, condition, d)
+        high_sql = _rate_sql(checked, high_rate.value, rule.rate.base.text, cap, condition, d, above)
     else:
         base = d.ident(rule.rate.base.text)
         high_sql = f"CASE WHEN {condition} AND {base} IS NOT NULL THEN {capped} END"
@@ -401,7 +547,13 @@ def _range_sql(checked: CheckedPolicy, rule: m.Benefit, condition: str, d: Diale
 
 
 def _rate_sql(
-    checked: CheckedPolicy, rate: object, base: str, cap: Decimal | None, condition: str, d: Dialect
+    checked: CheckedPolicy,
+    rate: object,
+    base: str,
+    cap: Decimal | None,
+    condition: str,
+    d: Dialect,
+    above: m.Literal | m.Name | None = None,
 ) -> str:
     """A rate of a base fact, rounded once to the minor unit and capped, for a granted row."""
     assert isinstance(rate, Percent)
@@ -413,7 +565,7 @@ def _rate_sql(
     factor = _decimal(ratio, f"DECIMAL({precision}, {scale})")
     # The product's precision (p1 + p2 + 1) stays within 38, so no engine drops digits of it
     # before the one rounding to the minor unit (Spark would cut a wider product to 6 decimals).
-    return _granted_product(base, f"DECIMAL({37 - precision}, 10)", factor, digits, cap, condition, d)
+    return _granted_product(base, f"DECIMAL({37 - precision}, 10)", factor, digits, cap, condition, d, above)
 
 
 def _tight(value: Decimal) -> str:
@@ -517,5 +669,7 @@ def _amount_sql(checked: CheckedPolicy, rule: m.Benefit, condition: str, d: Dial
         value = _decimal(rule.amount.value.amount)
         return f"CASE WHEN {condition} THEN {value} END"
     if rule.rate is not None and rule.rate.base is not None and isinstance(rule.rate.rate.value, Percent):
-        return _rate_sql(checked, rule.rate.rate.value, rule.rate.base.text, cap, condition, d)
+        return _rate_sql(
+            checked, rule.rate.rate.value, rule.rate.base.text, cap, condition, d, rule.rate.above
+        )
     raise ValueError(f"benefit {rule.name} has no amount")  # pragma: no cover - see has_amount

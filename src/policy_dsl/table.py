@@ -43,6 +43,7 @@ from policy_dsl.sql import (
     high_column,
     low_column,
     result_columns,
+    superseded_column,
 )
 
 READERS = {
@@ -303,6 +304,7 @@ def evaluate_file(
             "eligible": entry["eligible"],
             "not_eligible": entry["not_eligible"] + entry["not_in_force"],
             "unknown": entry["unknown"],
+            "superseded": entry.get("superseded", 0),
         }
         counts[entry["benefit"]] = {k: v for k, v in tally.items() if v}
     return summary["enterprises"], counts
@@ -419,6 +421,9 @@ def _summarise(
         status = f"CAST({d.ident(spec.id)} AS BOOLEAN)"  # a CSV read back is text
         add(spec.id, "eligible", f"coalesce(count_if({status}), 0)")  # count_if: NULL on no TRUE
         add(spec.id, "known", f"count({status})")
+        if spec.superseding:  # granted by its own terms, but its exclusive group kept another
+            lost = f"CAST({d.ident(superseded_column(spec.id))} AS BOOLEAN)"
+            add(spec.id, "superseded", f"coalesce(count_if({lost}), 0)")
         if spec.priced:
             amount = f"CAST({d.ident(spec.id + ':amount')} AS {MONEY_SQL})"
             add(spec.id, "sum", f"sum({amount})")
@@ -464,6 +469,7 @@ def _summarise(
     for spec in specs:
         slot = slots[spec.id]
         eligible, known = int(total[slot["eligible"]]), int(total[slot["known"]])
+        superseded = int(total[slot["superseded"]]) if spec.superseding else 0
         entry: dict[str, Any] = {
             "benefit": spec.id,
             "label": spec.label,
@@ -471,12 +477,14 @@ def _summarise(
             "commitment": spec.commitment,
             "currency": spec.currency,
             "eligible": eligible,
-            "not_eligible": known - eligible if spec.live else 0,
+            "not_eligible": known - eligible - superseded if spec.live else 0,
             "unknown": rows - known,
             "not_in_force": 0 if spec.live else rows,
             "amount": None,
             "range": None,
         }
+        if spec.superseding:
+            entry["superseded"] = superseded
         if spec.priced:
             value = total[slot["sum"]] or Decimal(0)
             sums[spec.currency or ""] = sums.get(spec.currency or "", Decimal(0)) + value

@@ -15,9 +15,11 @@ from typing import Any
 from policy_dsl import intake
 from policy_dsl.check import CheckedPolicy
 from policy_dsl.evaluate import (
+    KEEP_SHOWN,
     BenefitOutcome,
     DutyOutcome,
     Outcome,
+    cap_text,
     exact_money_text,
     money_text,
     range_text,
@@ -285,7 +287,11 @@ def explain(checked: CheckedPolicy, outcome: Outcome) -> str:
             "not_eligible": "so the enterprise is not eligible",
             "unknown": "so eligibility cannot be decided without the missing facts",
             "not_in_force": "so the rule is not in force on this day",
+            "superseded": f"so the enterprise qualifies, but does not receive it: {benefit.superseded_by} is "
+            "received instead (not cumulated)",
         }[benefit.status]
+        if benefit.status == "unknown" and benefit.unlisted and not benefit.missing_facts:
+            conclusion = "so eligibility cannot be decided: a value is not among the listed ones (等)"
         if benefit.status == "eligible" and benefit.ranged:
             if benefit.range is not None:
                 low, high = benefit.range
@@ -312,9 +318,12 @@ def explain(checked: CheckedPolicy, outcome: Outcome) -> str:
             conclusion += f", for {exact_money_text(benefit.amount)}"
         elif benefit.status == "eligible" and benefit.per is not None and benefit.unit_amount is not None:
             conclusion += f", for {money_text(benefit.unit_amount)} per {benefit.per} (not given: no amount)"
-        elif benefit.status == "eligible" and benefit.cap is not None:
-            conclusion += f", for up to {money_text(benefit.cap)}"
+        elif benefit.status == "eligible" and cap_text(benefit) is not None:
+            conclusion += f", for up to {cap_text(benefit)}"
         lines.append(f"  ⇒ {conclusion}: {quote(own)}")
+        for group in benefit.exclusive:
+            cited = quote(tuple(c.text for c in group.citations))
+            lines.append(f"  exclusive with {'、'.join(group.others)} ({KEEP_SHOWN[group.keep]}): {cited}")
         if benefit.agencies:
             lines.append("  responsible: " + "、".join(a.name for a in benefit.agencies))
         lines.append("")
@@ -364,7 +373,20 @@ def _reference(checked: CheckedPolicy, rule_id: str) -> list[str]:
     if written is not None:
         own = [
             name
-            for name in ("when", "amount", "rate", "cap", "period", "agencies", "levels")
+            for name in (
+                "kind",
+                "commits",
+                "when",
+                "amount",
+                "per",
+                "rate",
+                "tiers",
+                "cap",
+                "frequency",
+                "period",
+                "agencies",
+                "levels",
+            )
             if getattr(written, name, None) not in (None, ())
         ]
     stated = f"; it states its own {', '.join(own)}" if own else "; it states nothing of its own"

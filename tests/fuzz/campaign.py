@@ -694,11 +694,20 @@ def _duckdb_row(
     for benefit in outcome.benefits:
         if benefit.id not in result:
             continue
-        python = {"eligible": True, "not_eligible": False, "unknown": None, "not_in_force": False}[
-            benefit.status
-        ]
+        python = {
+            "eligible": True,
+            "not_eligible": False,
+            "unknown": None,
+            "not_in_force": False,
+            "superseded": False,  # not received: its exclusive group (不重复享受) keeps another
+        }[benefit.status]
         if result[benefit.id] != python:
             raise Disagreement(f"SQL says {result[benefit.id]} for `{benefit.id}`, Python {benefit.status}")
+        superseded = result.get(f"{benefit.id}:superseded")
+        if superseded is not None and superseded != (benefit.status == "superseded"):
+            raise Disagreement(
+                f"SQL says superseded={superseded} for `{benefit.id}`, Python {benefit.status}"
+            )
 
 
 def run_facts(case: Case, folder: Path, stage: Stage) -> None:

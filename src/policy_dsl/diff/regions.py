@@ -148,10 +148,19 @@ def _cap_boundaries(policy: CheckedPolicy | None, benefit: str, fact: str) -> li
         return []
     integer = policy.facts[fact].type.kind == "integer"
     found: list[Any] = []
-    for info in policy.benefits:
-        rule = info.rule
-        if rule.name != benefit or not isinstance(rule, m.Benefit):
+    rules = {info.rule.name: info.rule for info in policy.benefits if isinstance(info.rule, m.Benefit)}
+    compared: list[m.Benefit] = [rules[benefit]] if benefit in rules else []
+    for group in policy.exclusives:  # 就高: where a member's amount reaches another's fixed amount
+        if group.keep != "highest" or benefit not in group.members:
             continue
+        for name in group.members:
+            for other in group.members:
+                fixed = rules[other].amount
+                if other == name or rules[other].per is not None or rules[other].amount_high is not None:
+                    continue
+                if fixed is not None and isinstance(fixed.value, Money) and not rules[other].amount_floor:
+                    compared.append(attrs.evolve(rules[name], cap=fixed))
+    for rule in compared:
         for name, value, computed in amount_edges(rule):
             if name != fact:
                 continue
@@ -419,10 +428,53 @@ class _Version:
                     self.index, self.rule = index, rule if rule["own_period"] else {**rule, "period": None}
             if self.index is not None:
                 self.decide = compiled.rule_decider(kind, self.index)
+        #: the exclusive groups (不重复享受) that may supersede this benefit, each with its members'
+        #: indexes, rule data and deciders: its outcome depends on theirs
+        self.groups: list[tuple[dict[str, Any], list[tuple[int, dict[str, Any], Any]]]] = []
+        if compiled is not None and self.index is not None and kind == "benefit":
+            benefits = compiled.namespace["BENEFITS"]
+            for group in compiled.namespace["EXCLUSIVES"]:
+                if group["keep"] == "one" or self.index not in group["members"]:
+                    continue
+                members = []
+                for j in group["members"]:
+                    data = benefits[j] if benefits[j]["own_period"] else {**benefits[j], "period": None}
+                    members.append((j, data, compiled.rule_decider("benefit", j)))
+                self.groups.append((group, members))
 
     @property
     def present(self) -> bool:
         return self.rule is not None
+
+    @property
+    def needs(self) -> list[str]:
+        """The facts the outcome depends on: the rule's, and those of its exclusive groups' members."""
+        if self.rule is None:
+            return []
+        found = list(self.rule["needs"])
+        for _, members in self.groups:
+            for _, data, _ in members:
+                found.extend(n for n in data["needs"] if n not in found)
+        return found
+
+    def superseded(self, facts: dict[str, Any], as_of: dt.date) -> bool:
+        """Whether an exclusive group keeps another member over this (eligible) benefit."""
+        assert self.compiled is not None
+        namespace = self.compiled.namespace
+        for group, members in self.groups:
+            outcomes = []
+            for _index, data, decide in members:
+                condition = decide(facts) if namespace["_in_period"](data["period"], as_of) else False
+                status = {True: "eligible", False: "not_eligible", None: "unknown"}[condition]
+                amount = None
+                if status == "eligible" and not data["ranged"]:
+                    value = namespace["_benefit_amount"](data, facts)
+                    amount = None if value is None else {"amount": value, "currency": data["currency"]}
+                outcomes.append({"status": status, "amount": amount})
+            kept = namespace["_kept"](group, outcomes)
+            if kept is not None and group["members"][kept] != self.index:
+                return True
+        return False
 
     def fingerprint(self) -> tuple[str, tuple[tuple[str, Any], ...]] | None:
         """Everything :meth:`key` depends on, comparable across versions: the code deciding the
@@ -430,7 +482,20 @@ class _Version:
         if self.compiled is None or self.rule is None or self.index is None:
             return None
         data = tuple((k, v) for k, v in self.rule.items() if k not in PRESENTATION)
-        return self.compiled.rule_fingerprint(self.kind, self.index), data
+        groups = tuple(
+            (
+                group["keep"],
+                tuple(
+                    (
+                        self.compiled.rule_fingerprint("benefit", j),
+                        tuple((k, v) for k, v in member.items() if k not in PRESENTATION),
+                    )
+                    for j, member, _ in members
+                ),
+            )
+            for group, members in self.groups
+        )
+        return self.compiled.rule_fingerprint(self.kind, self.index) + repr(groups), data
 
     def full_outcome(self, facts: dict[str, Any], as_of: dt.date) -> dict[str, Any] | None:
         """The rule's outcome with its explanation, by the runtime's own functions (a draft as if
@@ -443,6 +508,8 @@ class _Version:
         if self.kind == "benefit":
             condition = benefit_conditions[self.index]
             result: dict[str, Any] = namespace["_benefit_outcome"](self.rule, facts, as_of, condition, trace)
+            if result["status"] == "eligible" and self.superseded(facts, as_of):
+                result.update(status="superseded", amount=None, range=None)
         else:
             result = namespace["_duty_outcome"](self.rule, facts, as_of, duty_conditions[self.index], trace)
         return result
@@ -459,6 +526,8 @@ class _Version:
             return (False, None)
         if self.decide(facts) is not True:
             return (False, None)
+        if self.groups and self.superseded(facts, as_of):
+            return (False, None)  # not cumulated: its exclusive group keeps another benefit
         if self.kind == "benefit":
             ends = namespace["_benefit_range"](rule, facts) if rule["ranged"] else None
             amount = namespace["_benefit_amount"](rule, facts)
@@ -636,7 +705,7 @@ def outcome_regions(
     label = benefit
     for version, mapping in ((before, renamed), (after, {})):
         if version.rule is not None:
-            needs = [mapping.get(n, n) for n in version.rule["needs"]]
+            needs = [mapping.get(n, n) for n in version.needs]
             names.extend(n for n in needs if n not in names)
             if version.rule["period"] is not None:
                 periods.append(version.rule["period"])

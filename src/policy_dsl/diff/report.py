@@ -652,6 +652,7 @@ def render_markdown(diff: PolicyDiff) -> str:
                 facts = "; ".join(f"{k} = {v}" for k, v in w.facts)
                 if w.dated:
                     facts += f"; as of {w.as_of.isoformat()}"
+                facts = facts.removeprefix("; ") or "any enterprise"  # a witness of a date alone
                 out.append(
                     f"| {region.change} | {_md_escape(region.condition)} | {_md_escape(facts)} | "
                     f"{_md_escape(_result_text(w.old))} | {_md_escape(_result_text(w.new))} |"
