@@ -134,9 +134,17 @@ def _not(value: bool | None) -> bool | None:
 
 _SMALL = Decimal(5_000_000)
 _MEDIUM = Decimal(50_000_000)
-_CLASSES = frozenset({"一类", "二类"})
 _PRODUCTS = frozenset({"药品", "高端医疗器械"})
 _REGISTRARS = frozenset({"FDA", "EMA", "CE", "PMDA", "WHO"})
+
+
+def _registered(registrars: Any) -> bool | None:
+    """「通过FDA……或WHO等国际机构注册」: the register list is open (等): a body not listed may count."""
+    if registrars is None:
+        return None
+    if not _REGISTRARS.isdisjoint(registrars):
+        return True
+    return False if set(registrars) <= _REGISTRARS else None
 
 
 def hand_written_all(facts: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
@@ -159,7 +167,6 @@ def hand_written_all(facts: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[Any,
     new_forms = _any(cross_border, platform_, get("是外贸综合服务企业"))
     product = get("产品类别")
     registrars = get("产品注册机构")
-    category = get("出口企业分类")
     benefits = (
         _all(_any(cross_border, platform_, logistics), warehouse),
         warehouse,
@@ -195,7 +202,7 @@ def hand_written_all(facts: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[Any,
         get("申领原产地证书"),
         _all(
             None if product is None else product in _PRODUCTS,
-            None if registrars is None else not _REGISTRARS.isdisjoint(registrars),
+            _registered(registrars),
             get("实现海外市场销售"),
             get("经评选认定"),
         ),
@@ -219,7 +226,7 @@ def hand_written_all(facts: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[Any,
         True,
         logistics,
         *(True,) * 5,
-        None if category is None else category in _CLASSES,
+        True,  # 压缩出口退税办理时间: a general duty (the 3-day average is the bureau's target)
         True,
         True,
         True,
@@ -475,7 +482,10 @@ WITH enterprise AS (
         "急需资金" AS urgent,
         ("是跨境电商企业" OR "是跨境电商平台" OR "是物流企业") AND "建设海外仓" AS warehouse,
         "产品类别" IN ('药品', '高端医疗器械')
-            AND list_has_any("产品注册机构", ['FDA', 'EMA', 'CE', 'PMDA', 'WHO'])
+            -- the register list is open (等): a body not listed leaves it unknown, not false
+            AND CASE WHEN list_has_any("产品注册机构", ['FDA', 'EMA', 'CE', 'PMDA', 'WHO']) THEN TRUE
+                WHEN len(list_filter("产品注册机构", lambda x: x NOT IN ('FDA', 'EMA', 'CE', 'PMDA', 'WHO'))) = 0
+                THEN FALSE END
             AND "实现海外市场销售"
             AND "经评选认定" AS award
     FROM read_parquet({path})
@@ -584,7 +594,10 @@ def numpy_seven(path: Path) -> tuple[Counts, int]:
     hits = pc.is_in(pc.list_flatten(registrars), value_set=pa_array(_REGISTRAR_VALUES)).fill_null(False)
     parents = pc.list_parent_indices(registrars).to_numpy()
     registered_true = np.bincount(parents[hits.to_numpy(zero_copy_only=False)], minlength=n) > 0
-    registered = registered_true, registrars.is_valid().to_numpy(zero_copy_only=False) & ~registered_true
+    # the list is open (等): a row holding a body not listed, and none listed, is unknown
+    unlisted = np.bincount(parents[~hits.to_numpy(zero_copy_only=False)], minlength=n) > 0
+    valid = registrars.is_valid().to_numpy(zero_copy_only=False)
+    registered = registered_true, valid & ~registered_true & ~unlisted
     rules = [
         small,
         medium,
