@@ -225,3 +225,14 @@ definition 甲 {
     trace.clear()
     compiled.namespace["_decide"]({"投保": True, "今年": "一类", "去年": "二类"}, trace)
     assert trace[2] is False
+
+
+def test_duties_speak_one_vocabulary(policy: policy_dsl.Policy) -> None:
+    """A duty's status reads the same in the text as in JSON and cases: applies / does not apply."""
+    applies = policy.evaluate({"分类": "一类"}, as_of=DAY, adopted=True)
+    assert applies.to_json()["duties"][0]["status"] == "applies"
+    text = applies.to_text()
+    assert "✓ applies" in text and "owed" not in text.split("duties of the agencies")[1].splitlines()[2]
+    refused = policy.evaluate({"分类": "三类"}, as_of=DAY, adopted=True)
+    assert refused.to_json()["duties"][0]["status"] == "does_not_apply"
+    assert "✗ does not apply" in refused.to_text()

@@ -2,7 +2,7 @@
 
 The :class:`Outcome` lists every benefit (eligible / not eligible / unknown, naming the
 missing facts), its amount, rate or cap, each condition that decided it with its value,
-the citations and the responsible agencies; and every duty owed to the enterprise.
+the citations and the responsible agencies; and every duty of the agencies that applies to it.
 """
 
 from __future__ import annotations
@@ -193,7 +193,8 @@ class Outcome:
 
     def only(self, statuses: Iterable[str]) -> Outcome:
         """The same outcome keeping only benefits of the given statuses (``eligible``,
-        ``not_eligible``, ``unknown``); duties are kept by the matching status (owed, not owed, unknown)."""
+        ``not_eligible``, ``unknown``); duties are kept by the matching status (applies, does not
+        apply, unknown)."""
         wanted = set(statuses)
         duty_words = {
             "applies": "eligible",
@@ -348,8 +349,8 @@ _STATUS = {
     NOT_ELIGIBLE: "✗ not eligible",
     UNKNOWN: "? unknown",
     SUPERSEDED: "↷ superseded",
-    "applies": "✓ owed",
-    "does_not_apply": "✗ not owed",
+    "applies": "✓ applies",
+    "does_not_apply": "✗ does not apply",
     NOT_IN_FORCE: "– not in force",
 }
 
@@ -439,13 +440,14 @@ def render_text(outcome: Outcome, verbose: bool = False) -> str:
     if outcome.duties:
         lines.append("")
         lines.append(
-            "duties of the agencies (owed: its condition names this enterprise; in force: a general duty):"
+            "duties of the agencies (applies: its condition names this enterprise; "
+            "applies to all: a general duty in force):"
         )
         for duty in outcome.duties:
             lines.append("")
             status = _STATUS[duty.status]
             if duty.condition is None and duty.status == "applies":
-                status = "· in force"
+                status = "· applies to all"
             lines.append(f"{status:<15} {duty.label}  [{duty.measure}]")
             for label, op, value in duty.levels:
                 lines.append(f"    service level: {label} {op} {value}")

@@ -147,7 +147,7 @@ def duties_view(
     only: Collection[str] | None = None,
 ) -> None:
     """Create ``view``: ``source``'s ``keep`` columns and facts, typed as the SQL types them, and a
-    BOOLEAN column per duty (of ``only``, if given) named by the duty — TRUE owed, FALSE not owed
+    BOOLEAN column per duty (of ``only``, if given) named by the duty — TRUE applies, FALSE does not apply
     (or not in force), NULL unknown — so that :func:`policy_dsl.sql.compile_sql` over ``view``
     passes them through."""
     d = Dialect("duckdb")
@@ -455,12 +455,13 @@ def missing_lines(missing: Sequence[Mapping[str, Any]]) -> list[str]:
 
 def _tally_text(entry: Mapping[str, Any]) -> str:
     words = (
-        ("eligible", "owed", "eligible"),
+        ("eligible", "apply", "eligible"),
         ("unknown", "unknown", "unknown"),
-        ("not_eligible", "not owed", "not eligible"),
+        ("not_eligible", "do not apply", "not eligible"),
         ("not_in_force", "not in force", "not in force"),
     )
     duty = entry["kind"] == DUTY
+    # a duty's count is of enterprises: "3 apply" (it applies to 3), "2 do not apply"
     parts = [f"{entry[key]} {duty_word if duty else word}" for key, duty_word, word in words[:3]]
     commitment = entry.get("commitment")
     if not duty and commitment not in (None, "entitled"):
@@ -476,7 +477,10 @@ def summary_text(data: Mapping[str, Any]) -> str:
     """``policy eval --population``'s text report of a :func:`policy_dsl.table.population_summary`."""
     lines = [f"{data['population']}: {data['enterprises']} enterprises, as of {data['as_of']}"]
     lines.extend(missing_lines(data["missing_facts"]))
-    for kind, heading in ((BENEFIT, "benefits"), (DUTY, "duties (owed: the duty names the enterprise)")):
+    for kind, heading in (
+        (BENEFIT, "benefits"),
+        (DUTY, "duties (apply: the duty's condition names the enterprise)"),
+    ):
         entries = [e for e in data["benefits"] if e["kind"] == kind]
         if not entries:
             continue
@@ -540,5 +544,5 @@ def summary_text(data: Mapping[str, Any]) -> str:
             lines.append(head + (f"; amount {money}" if money else ""))
             eligible = [f"{b['benefit']} {b['eligible']}" for b in row["benefits"] if b["eligible"]]
             if eligible:
-                lines.append("    eligible or owed: " + ", ".join(eligible))
+                lines.append("    eligible (benefits) or applies (duties): " + ", ".join(eligible))
     return "\n".join(lines) + "\n"

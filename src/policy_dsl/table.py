@@ -243,7 +243,7 @@ def evaluate_table(
     only: Collection[str] | None = None,
 ) -> Any:
     """Every benefit's status and amount for each row of an Arrow table or pandas DataFrame → Arrow
-    table; with ``duties``, a BOOLEAN column per duty after the kept columns (TRUE owed); with
+    table; with ``duties``, a BOOLEAN column per duty after the kept columns (TRUE applies); with
     ``only`` (see :func:`policy_dsl.selection.select_rules`), just those benefits and duties."""
     con = connect()
     con.register("population_input", table)
@@ -327,7 +327,7 @@ def population_summary(
 
     With ``output``, the results are written too: Parquet or CSV (by DuckDB), or an Arrow IPC file
     (``.arrow`` / ``.feather``, streamed through pyarrow; the fastest to write and to read back);
-    a column per benefit, its amount, and a column per duty (TRUE owed). The summary is the dict
+    a column per benefit, its amount, and a column per duty (TRUE applies). The summary is the dict
     documented in docs/sql.md ("The summary"). With ``only`` (ids, see
     :func:`policy_dsl.selection.select_rules`), just those benefits and duties are computed,
     summarised and written.

@@ -335,7 +335,7 @@ def explain(checked: CheckedPolicy, outcome: Outcome) -> str:
         lines.append(
             f"{duty.label} — "
             + (
-                "in force (a general duty)"
+                "applies to all (a general duty in force)"
                 if general and duty.status == "applies"
                 else duty.status.replace("_", " ")
             )
@@ -345,11 +345,13 @@ def explain(checked: CheckedPolicy, outcome: Outcome) -> str:
         steps(duty, own)
         levels = "; ".join(f"{label} {op} {value}" for label, op, value in duty.levels)
         conclusion = {
-            "applies": "so the agencies owe it" + (" to this enterprise" if not general else ""),
-            "does_not_apply": "so it is not owed to this enterprise"
+            "applies": "so it applies to this enterprise: the agencies owe it"
+            if not general
+            else "so it applies to all: the agencies owe it",
+            "does_not_apply": "so it does not apply to this enterprise"
             if not general
             else "so it is not in force",
-            "unknown": "so whether it is owed cannot be decided without the missing facts",
+            "unknown": "so whether it applies cannot be decided without the missing facts",
             "not_in_force": "so it is not in force on this day",
         }[duty.status]
         if levels and duty.status == "applies":

@@ -113,7 +113,7 @@ class BenefitPopulation:
     #: ids per kind, listed only with ``--ids`` (at most that many, in row order)
     ids: dict[str, tuple[str, ...]]
     counts: dict[str, int] = attrs.field(factory=dict)
-    kind: str = BENEFIT  # or DUTY: eligible means owed
+    kind: str = BENEFIT  # or DUTY: eligible means applies
     currency: str | None = None
     amount: Amount | None = None
     #: a benefit's commitment under each version (None: a duty, or absent from that version)
@@ -227,7 +227,7 @@ class PopulationDiff:
     def detail_lines(self) -> list[str]:
         lines = ["Population (winners and losers)"]
         columns = f"{'old':>8} {'new':>8} {'gained':>8} {'lost':>8} {'changed':>8} {'unknown':>8}"
-        for kind, heading in ((BENEFIT, "benefit"), (DUTY, "duty (owed)")):
+        for kind, heading in ((BENEFIT, "benefit"), (DUTY, "duty (applies)")):
             rows = [b for b in self.benefits if b.kind == kind and b.moved]
             if not rows:
                 continue

@@ -87,7 +87,7 @@ class Region:
 
 @attrs.frozen
 class BenefitRegions:
-    """The regions of one rule: a benefit (eligible or not) or a duty (owed to the enterprise or not)."""
+    """The regions of one rule: a benefit (eligible or not) or a duty (applies to the enterprise or not)."""
 
     id: str
     label: str

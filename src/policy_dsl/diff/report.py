@@ -15,6 +15,7 @@ from typing import Any
 
 import attrs
 
+from policy_dsl.check import COMMITMENT_SHOWN
 from policy_dsl.diff.align import MeasureChange
 from policy_dsl.diff.compare import SCHEMA_VERSION, MeasureDiff, PolicyDiff, UnitsChange
 from policy_dsl.diff.facts import FactChange
@@ -365,7 +366,7 @@ def _rule_lines(rule: RuleChange, indent: str) -> list[str]:
 def _result_text(result: VersionResult) -> str:
     text = result.status.replace("_", " ")
     if result.status == "eligible" and result.commitment not in (None, "entitled"):
-        text += f" ({result.commitment.replace('_', ' ')})"
+        text += f" ({COMMITMENT_SHOWN.get(result.commitment, result.commitment.replace('_', ' '))})"
     if result.amount:
         text += f", {result.amount}"
     return text
@@ -680,7 +681,7 @@ def _md_population(data: dict[str, Any]) -> list[str]:
     ]
     if moved:
         out += [
-            "| rule | kind | eligible or owed, old | new | gained | lost | changed | unknown |",
+            "| rule | kind | eligible or applies, old | new | gained | lost | changed | unknown |",
             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
         ]
         for b in moved:
