@@ -484,7 +484,8 @@ WITH enterprise AS (
         "产品类别" IN ('药品', '高端医疗器械')
             -- the register list is open (等): a body not listed leaves it unknown, not false
             AND CASE WHEN list_has_any("产品注册机构", ['FDA', 'EMA', 'CE', 'PMDA', 'WHO']) THEN TRUE
-                WHEN len(list_filter("产品注册机构", lambda x: x NOT IN ('FDA', 'EMA', 'CE', 'PMDA', 'WHO'))) = 0
+                WHEN len(list_filter("产品注册机构",
+                    lambda x: x NOT IN ('FDA', 'EMA', 'CE', 'PMDA', 'WHO'))) = 0
                 THEN FALSE END
             AND "实现海外市场销售"
             AND "经评选认定" AS award

@@ -475,7 +475,9 @@ def duties(with_bool_literals: bool = True) -> st.SearchStrategy[m.Duty]:
         agencies=agency_refs(),
         citations=_citation_lists(),
         waivers=waivers(),
-    )
+        enterprise=st.booleans(),  # `obligation`: the enterprise's, with sanctions
+        sanctions=st.lists(text_nodes(), max_size=2).map(tuple),
+    ).map(lambda d: d if d.enterprise else attrs.evolve(d, sanctions=()))
 
 
 def targets() -> st.SearchStrategy[m.Target]:
@@ -814,6 +816,7 @@ def checked_policies(draw: st.DrawFn, source_name: str = "source.txt") -> Genera
                 levels=tuple(draw(st.lists(level, max_size=2))),
                 period=draw(period),
                 citations=draw(cites),
+                enterprise=draw(st.booleans()),  # an obligation of the enterprise (企业应当…)
             )
         )
 

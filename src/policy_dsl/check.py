@@ -850,7 +850,7 @@ class _Checker:
         for rule, info in rules:
             if isinstance(rule, m.Definition | m.Exclusive):
                 continue  # definitions are collected first; exclusive groups once the benefits are known
-            if not self.claim_name(rule.name, rule, type(rule).__name__.lower()):
+            if not self.claim_name(rule.name, rule, _rule_word(rule)):
                 continue
             written[rule.name] = (rule, info)
         self.written_rules = written
@@ -881,7 +881,7 @@ class _Checker:
             )
             if not rule.citations:
                 self.error(
-                    f"{type(rule).__name__.lower()} `{rule.name}` has no citation",
+                    f"{_rule_word(rule)} `{rule.name}` has no citation",
                     self.head(rule),
                     hint='add `cite "…"` with the exact words of the source text it encodes',
                 )
@@ -1049,8 +1049,10 @@ class _Checker:
                     hint=did_you_mean(follows.text, written) or "name the rule it refers to",
                 )
                 return None
-            if type(target[0]) is not type(rule):
-                kind, other = type(rule).__name__.lower(), type(target[0]).__name__.lower()
+            if type(target[0]) is not type(rule) or getattr(target[0], "enterprise", False) != getattr(
+                rule, "enterprise", False
+            ):
+                kind, other = _rule_word(rule), _rule_word(target[0])
                 self.error(
                     f"{kind} `{rule.name}` follows `{follows.text}`, which is a {other}",
                     follows.pos,
@@ -1115,7 +1117,7 @@ class _Checker:
                 target = by_rule[follows.text].source
                 if target is not None and id(target) in spans:
                     also.append(spans[id(target)])
-            what = f"{type(rule).__name__.lower()} `{rule.name}`"
+            what = f"{_rule_word(rule)} `{rule.name}`"
             # a cross-reference quotes the terms it takes from the rule it follows, too
             known = frozenset(self.constants_through_definitions(self.resolved.get(rule.name, rule)))
             sites.append(Site(rule, what, rule.citations, span, tuple(also), rule.waivers, known))
@@ -1592,7 +1594,16 @@ _INHERITED = (
     "period",
     "agencies",
     "levels",
+    "sanctions",
 )
+
+
+def _rule_word(rule: m.Node) -> str:
+    """How a rule is named in messages: benefit, duty, obligation, target."""
+    if isinstance(rule, m.Duty) and rule.enterprise:
+        return "obligation"
+    return type(rule).__name__.lower()
+
 
 #: The fields that say what a benefit pays: a rule that follows another takes all of them or none.
 _PAYMENT = ("amount", "amount_high", "amount_floor", "per", "rate", "tiers")

@@ -104,10 +104,12 @@ def _check_one(path: str) -> tuple[str, tuple[Diagnostic, ...]]:
         return _check_registry(parsed), ()
     policy = _policy_from(parsed, source)
     checked = policy.checked
+    obligations = sum(1 for info in checked.duties if getattr(info.rule, "enterprise", False))
     counts = [
         (len(checked.measures), "unit"),
         (len(checked.benefits), "benefit"),
-        (len(checked.duties), "duty"),
+        (len(checked.duties) - obligations, "duty"),
+        *([(obligations, "obligation")] if obligations else []),
         (len(checked.targets), "target"),
         (len(checked.definitions), "definition"),
         (len(checked.facts), "fact"),

@@ -467,6 +467,8 @@ class _Generator:
             )
         elif isinstance(rule, m.Duty):
             data["levels"] = tuple((lv.label.value, lv.op, format_literal(lv.value)) for lv in rule.levels)
+            data["enterprise"] = rule.enterprise  # an obligation of the enterprise (企业应当…)
+            data["sanctions"] = tuple(s.value for s in rule.sanctions)
         data["needs"] = needs
         return data
 

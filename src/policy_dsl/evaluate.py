@@ -167,6 +167,10 @@ class DutyOutcome:
     at: str
     #: facts of an open enum (等) holding values not listed: why a test on them is unknown
     unlisted: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: an obligation of the enterprise (企业应当…, 违约追回), not a duty of the agencies
+    obligation: bool = False
+    #: what follows for the enterprise, as the text says it (追回奖励, 无偿收回土地使用权)
+    sanctions: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -335,7 +339,12 @@ def outcome_from_raw(raw: dict[str, Any]) -> Outcome:
         for b in raw["benefits"]
     )
     duties = tuple(
-        DutyOutcome(**_common(d), levels=tuple(tuple(lv.values()) for lv in d["levels"]))
+        DutyOutcome(
+            **_common(d),
+            levels=tuple(tuple(lv.values()) for lv in d["levels"]),
+            obligation=bool(d.get("obligation")),
+            sanctions=tuple(d.get("sanctions", ())),
+        )
         for d in raw["duties"]
     )
     return Outcome(raw["policy"], raw["as_of"], benefits, duties, raw)
@@ -437,13 +446,24 @@ def render_text(outcome: Outcome, verbose: bool = False) -> str:
             lines.append("    missing facts: " + ", ".join(benefit.missing_facts))
         lines.extend(unlisted_lines(benefit.unlisted))
         lines.extend(_citations(benefit.citations, benefit.agencies))
-    if outcome.duties:
-        lines.append("")
-        lines.append(
+    sections = (
+        (
+            [d for d in outcome.duties if not d.obligation],
             "duties of the agencies (applies: its condition names this enterprise; "
-            "applies to all: a general duty in force):"
-        )
-        for duty in outcome.duties:
+            "applies to all: a general duty in force):",
+        ),
+        (
+            [d for d in outcome.duties if d.obligation],
+            "obligations of the enterprise (applies: its condition names this enterprise, which "
+            "must do or bear what it says):",
+        ),
+    )
+    for duties, heading in sections:
+        if not duties:
+            continue
+        lines.append("")
+        lines.append(heading)
+        for duty in duties:
             lines.append("")
             status = _STATUS[duty.status]
             if duty.condition is None and duty.status == "applies":
@@ -451,6 +471,8 @@ def render_text(outcome: Outcome, verbose: bool = False) -> str:
             lines.append(f"{status:<15} {duty.label}  [{duty.measure}]")
             for label, op, value in duty.levels:
                 lines.append(f"    service level: {label} {op} {value}")
+            for sanction in duty.sanctions:
+                lines.append(f"    sanction: {sanction}")
             lines.extend(_explanation(duty.condition, duty.conditions, duty.in_period, duty.period, verbose))
             if duty.missing_facts:
                 lines.append("    missing facts: " + ", ".join(duty.missing_facts))

@@ -402,13 +402,15 @@ def _write_metric(w: _Writer, word: str, metric: m.Metric, depth: int) -> None:
 
 
 def _write_duty(w: _Writer, d: m.Duty, depth: int) -> None:
-    w.line(depth, f"duty {d.name}{_label(d.label)} {{", d)
+    w.line(depth, f"{'obligation' if d.enterprise else 'duty'} {d.name}{_label(d.label)} {{", d)
     if d.follows is not None:
         w.line(depth + 1, f"follows {d.follows.text}", d.follows)
     if d.when is not None:
         w.line(depth + 1, f"when {format_condition(d.when)}", d.when)
     for level in d.levels:
         _write_metric(w, "level", level, depth + 1)
+    for sanction in d.sanctions:
+        w.line(depth + 1, f"sanction {quote(sanction.value)}", sanction)
     _write_period(w, d.period, depth + 1)
     _write_agencies(w, d.agencies, depth + 1)
     _write_citations(w, d.citations, depth + 1)

@@ -350,7 +350,8 @@ class Metric(Node):
 
 @attrs.frozen
 class Duty(Node):
-    """What agencies must do, for whom, and how well (service levels)."""
+    """What agencies must do, for whom, and how well (service levels); or, written ``obligation``
+    (``enterprise``), what the enterprise must do or bear, with the ``sanctions`` the text states."""
 
     name: str
     label: Text | None = None
@@ -361,6 +362,10 @@ class Duty(Node):
     agencies: tuple[Name, ...] = _tuple()
     citations: tuple[Citation, ...] = _tuple()
     waivers: tuple[Waiver, ...] = _tuple()
+    #: an obligation of the enterprise (企业应当…), not of the agencies
+    enterprise: bool = False
+    #: ``sanction "按协议追回奖励"``: what follows for the enterprise, as the text says it
+    sanctions: tuple[Text, ...] = _tuple()
     pos: SourcePosition = _pos()
 
 

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import attrs
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
@@ -111,6 +112,8 @@ KEYWORDS = [
     "exclusive",
     "benefits",
     "keep",
+    "obligation",
+    "sanction",
     "or",
     "and",
     "not",
@@ -828,6 +831,14 @@ class _ToModel:
             waivers=self._waivers(parts),
             pos=self._pos(span),
         )
+
+    def obligation(self, span: _Span | None, children: list[Any]) -> m.Duty:
+        duty = self.duty(span, children)
+        sanctions = tuple(p.value for p in children if isinstance(p, _Field) and p.key == "sanction")
+        return attrs.evolve(duty, enterprise=True, sanctions=sanctions)
+
+    def sanction(self, span: _Span | None, children: list[m.Text]) -> _Field:
+        return _Field("sanction", children[0], self._pos(span))
 
     def exclusive(self, span: _Span | None, children: list[Any]) -> m.Exclusive:
         name, label, parts = self._head(children)

@@ -475,6 +475,8 @@ def _duty_outcome(
         "measure": rule["measure"],
         "status": status,
         "levels": [{"label": label, "op": op, "value": value} for label, op, value in rule["levels"]],
+        "obligation": rule["enterprise"],
+        "sanctions": list(rule["sanctions"]),
         "period": _period_out(rule["period"]),
         "in_period": in_period,
         "condition": rule["condition"],

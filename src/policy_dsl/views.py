@@ -328,7 +328,7 @@ def explain(checked: CheckedPolicy, outcome: Outcome) -> str:
             lines.append("  responsible: " + "、".join(a.name for a in benefit.agencies))
         lines.append("")
     if outcome.duties:
-        lines.append("Duties of the agencies")
+        lines.append("Duties of the agencies and obligations of the enterprise")
         lines.append("")
     for duty in outcome.duties:
         general = duty.condition is None
@@ -344,10 +344,11 @@ def explain(checked: CheckedPolicy, outcome: Outcome) -> str:
         own = tuple(c.text for c in duty.citations)
         steps(duty, own)
         levels = "; ".join(f"{label} {op} {value}" for label, op, value in duty.levels)
+        who = "the enterprise must do or bear it" if duty.obligation else "the agencies owe it"
         conclusion = {
-            "applies": "so it applies to this enterprise: the agencies owe it"
+            "applies": f"so it applies to this enterprise: {who}"
             if not general
-            else "so it applies to all: the agencies owe it",
+            else f"so it applies to all: {who}",
             "does_not_apply": "so it does not apply to this enterprise"
             if not general
             else "so it is not in force",
@@ -356,6 +357,8 @@ def explain(checked: CheckedPolicy, outcome: Outcome) -> str:
         }[duty.status]
         if levels and duty.status == "applies":
             conclusion += f", with the service level {levels}"
+        if duty.sanctions and duty.status == "applies":
+            conclusion += f", and faces {'；'.join(duty.sanctions)}"
         lines.append(f"  ⇒ {conclusion}: {quote(own)}")
         if duty.agencies:
             lines.append("  responsible: " + "、".join(a.name for a in duty.agencies))

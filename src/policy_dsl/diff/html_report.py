@@ -45,7 +45,13 @@ _KINDS = {
     "split": "拆分",
 }
 
-_RULE_KINDS = {"benefit": "政策利益", "duty": "工作职责", "target": "目标", "definition": "定义"}
+_RULE_KINDS = {
+    "benefit": "政策利益",
+    "duty": "工作职责",
+    "obligation": "企业义务",
+    "target": "目标",
+    "definition": "定义",
+}
 _RULE_STATUS = {"added": "新增", "removed": "删除", "changed": "修改"}
 
 _FIELDS = {

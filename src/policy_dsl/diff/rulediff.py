@@ -128,6 +128,8 @@ def _view(
             fields[f"service level {index + 1}"] = (
                 f"{level.label.value} {level.op} {format_literal(level.value)}"
             )
+        for index, sanction in enumerate(rule.sanctions):
+            fields[f"sanction {index + 1}"] = sanction.value
     if isinstance(rule, m.Target):
         for index, goal in enumerate(rule.goals):
             fields[f"goal {index + 1}"] = f"{goal.label.value} {goal.op} {format_literal(goal.value)}"
@@ -136,7 +138,7 @@ def _view(
         fields["period"] = period
     if rule.agencies:  # a rule's own agencies; a measure's are compared in the units layer
         fields["agencies"] = _agencies(checked, info.agencies)
-    kind = type(rule).__name__.lower()
+    kind = "obligation" if isinstance(rule, m.Duty) and rule.enterprise else type(rule).__name__.lower()
     label = rule.label.value if rule.label else rule.name
     citations = tuple(c.text.value for c in rule.citations)
     if "follows" in fields and info.written is not None and info.written is not info.rule:
