@@ -218,3 +218,25 @@ def test_the_standalone_module_and_duckdb_agree_with_python(tmp_path: Path) -> N
             record["出口奖励:amount"],
             None if low is None else (low, high),
         ) == want
+
+
+def test_a_follower_takes_the_caps_whole_and_diff_shows_them(tmp_path: Path) -> None:
+    extra = (
+        "    benefit 跟随奖励 {\n        follows 增长奖励\n"
+        '        cite "按其年度销售额同比超出部分的20%给予奖励，'
+        '最高不超过100万元且不超过其年度地方财政贡献"\n'
+        "    }\n"
+    )
+    base = policy_text()
+    assert base.endswith("    }\n}\n")
+    text = base[: -len("}\n")] + extra + "}\n"  # inside the measure, after its last rule
+    loaded = policy_dsl.load(str(write(tmp_path / "a", text)))
+    facts = {"销售额": "500万元", "上年销售额": "400万元", "地方财政贡献": "15万元"}
+    assert amount(loaded.evaluate(facts, as_of=DAY), "跟随奖励") == Decimal("150000.00")  # the fact cap too
+    from policy_dsl.diff.compare import diff_paths
+
+    old = write(tmp_path / "old", policy_text())
+    new = write(tmp_path / "new", policy_text(cap="cap 100万元"))
+    result = diff_paths(str(old), str(new))
+    (rule,) = [r for m in result.measures for r in m.rules if r.id == "增长奖励"]
+    assert ("cap", "100万元, 地方财政贡献", "100万元") in [(f.field, f.old, f.new) for f in rule.fields]

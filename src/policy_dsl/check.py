@@ -1077,6 +1077,10 @@ class _Checker:
                         changes.pop(field, None)
                 else:  # the other's payment, whole (a range's high end, a floor), but a `per` of its own
                     changes.update({n: getattr(base, n) for n in _PAYMENT if n != "per" or rule.per is None})
+                if rule.cap is not None or rule.cap_facts:  # caps of its own replace the other's, all of them
+                    changes.pop("cap", None)
+                else:
+                    changes.update(cap=base.cap, cap_facts=base.cap_facts)
             merged = attrs.evolve(rule, **changes)
             resolved[name] = merged
             return merged

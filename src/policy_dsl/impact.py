@@ -94,6 +94,42 @@ def in_period(period: tuple[dt.date | None, dt.date | None] | None, day: dt.date
     return (start is None or start <= day) and (end is None or day <= end)
 
 
+def _schedule(rule: m.Benefit) -> str:
+    """A tiered benefit's bands by value (not notation: 5000万元 is 50000000元), for comparing versions."""
+    tiers = rule.tiers
+    if tiers is None:
+        return ""
+
+    def value(lit: m.Literal | None) -> object:
+        return None if lit is None else lit.value
+
+    def name(n: m.Name | None) -> str | None:
+        return None if n is None else n.text
+
+    bands = tuple(
+        (
+            value(t.low),
+            t.low_open,
+            value(t.high),
+            t.high_open,
+            value(t.amount),
+            name(t.per),
+            value(t.rate),
+            name(t.base),
+        )
+        for t in tiers.tiers
+    )
+    return repr((tiers.fact.text, tiers.marginal, bands))
+
+
+def _threshold(rule: m.Benefit) -> str:
+    """A rate's threshold (``above 上年销售额`` / ``above 1亿元``) by value, for comparing versions."""
+    above = rule.rate.above if rule.rate is not None else None
+    if above is None:
+        return ""
+    return repr(above.value) if isinstance(above, m.Literal) else above.text
+
+
 def benefit_currency(checked: CheckedPolicy, rule: m.Benefit) -> str | None:
     """The currency of a benefit's amount (check.amount_currency)."""
     return amount_currency(checked.facts, rule)
@@ -113,7 +149,9 @@ def _spec(checked: CheckedPolicy, info: RuleInfo, day: dt.date, adopted: bool) -
     static = (
         repr(rule.cap.value) if rule.cap is not None else "",
         repr(rule.rate.rate.value) if rule.rate is not None else "",
-        repr(rule.tiers) if rule.tiers is not None else "",
+        _threshold(rule),
+        _schedule(rule),
+        repr(rule.cap_facts),
         commitment,
     )
     return RuleSpec(

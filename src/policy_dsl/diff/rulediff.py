@@ -15,7 +15,7 @@ from policy_dsl import model as m
 from policy_dsl.check import CheckedPolicy, RuleInfo, encoded_constants
 from policy_dsl.citations import comparable, quantities
 from policy_dsl.diff.facts import rename_facts
-from policy_dsl.format import amount_text, format_condition, format_literal, rate_text, tier_text
+from policy_dsl.format import amount_text, cap_text, format_condition, format_literal, rate_text, tier_text
 from policy_dsl.visitor import Visitor
 
 ADDED = "added"
@@ -119,8 +119,8 @@ def _view(
             fields["tiers"] = f"of {fact}, marginal" if rule.tiers.marginal else f"by {fact}"
             for index, tier in enumerate(rule.tiers.tiers):
                 fields[f"tier {index + 1}"] = tier_text(tier)
-        if rule.cap is not None:
-            fields["cap"] = format_literal(rule.cap)
+        if rule.cap is not None or rule.cap_facts:
+            fields["cap"] = cap_text(rule)
         if rule.frequency is not None:
             fields["frequency"] = rule.frequency.text
     if isinstance(rule, m.Duty):
