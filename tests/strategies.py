@@ -296,6 +296,7 @@ def atoms(with_bool_literals: bool = True) -> st.SearchStrategy[m.Node]:
         st.builds(m.Membership, operands(), _value_lists(), st.booleans()),
         _includes(),
         st.builds(m.Between, operands(), operands(), operands()),
+        st.builds(m.Within, operands(), value_literals()),
     ]
     if with_bool_literals:
         choices.append(bool_literals())
@@ -651,6 +652,10 @@ def typed_conditions(
         mode = draw(st.sampled_from(("one", "any", "all")))
         return m.Includes(subject, mode, picked[:1] if mode == "one" else picked)
     assert ref.kind in _ORDERED
+    if ref.kind == "date" and draw(st.integers(0, 2)) == 0:  # a period counted from the date (成立不满3年)
+        unit = draw(st.sampled_from(("days", "weeks", "months", "years")))
+        length = Duration(draw(st.integers(0, 40)), unit)
+        return m.Within(subject, m.Literal(length, draw(st.booleans())))
     # Compare with a literal or with another fact of the same type, on either side.
     same = [n for n, r in fact_types.items() if r == ref and n != name]
     other: m.Node = draw(_literal_for(ref))

@@ -137,6 +137,9 @@ class RuleInfo:
         return written.follows.text if isinstance(written, m.Benefit | m.Duty) and written.follows else None
 
 
+#: The units a period counted from a date (``within``) may have: calendar days, weeks, months, years.
+WITHIN_UNITS = ("days", "weeks", "months", "years")
+
 #: How an exclusive group (不重复享受) picks the benefit an enterprise keeps.
 KEEPS = ("highest", "first", "one")
 
@@ -1620,8 +1623,8 @@ def period_end(start: dt.date, length: Duration) -> dt.date:
     later; counted in months or years it ends on the corresponding day of the last month, or that
     month's last day when it has no such day (第二百零二条): 2023-02-08 + 3年 → 2026-02-08.
     """
-    if length.unit == "days":
-        return start + dt.timedelta(days=length.amount)
+    if length.unit in ("days", "weeks"):
+        return start + dt.timedelta(days=length.amount * (7 if length.unit == "weeks" else 1))
     months = length.amount * (12 if length.unit == "years" else 1)
     index = start.month - 1 + months
     year, month = start.year + index // 12, index % 12 + 1
@@ -1932,6 +1935,25 @@ class _TypeOf(Visitor):
                 )
             elif not subject.ordered:
                 self.error(f"`between` does not apply to {subject}", node.pos, hint=_order_hint(subject))
+        return t.BOOL
+
+    def visit_Within(self, node: m.Within) -> Type:
+        """``成立日期 within 3年``: a date, and a length in calendar days, weeks, months or years."""
+        subject = self.visit(node.subject)
+        if subject not in (t.UNKNOWN, t.DATE):
+            self.error(
+                f"`within` counts a period from a date; this is {subject}",
+                node.subject.pos,
+                hint="e.g. 成立日期 within 3年 (成立不满3年)",
+            )
+        length = node.length.value
+        if not isinstance(length, Duration) or length.unit not in WITHIN_UNITS:
+            self.error(
+                "`within` takes a length of time in days, weeks, months or years",
+                node.length.pos,
+                hint="e.g. within 3年, within 6个月, within 30天"
+                + ("; working days depend on a calendar of holidays" if isinstance(length, Duration) else ""),
+            )
         return t.BOOL
 
     def _enum_values(self, enum_name: str, values: Iterable[m.Name]) -> None:

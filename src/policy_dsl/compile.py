@@ -58,9 +58,10 @@ class CompiledPolicy:
         return module_source(self.checked)
 
     @property
-    def decide(self) -> Callable[[dict[str, Any]], tuple[tuple[Any, ...], tuple[Any, ...]]]:
-        """``decide(facts)`` → (benefit conditions, duty conditions): True, False or None each; no
-        explanation and no period (the caller checks the date), for fast population runs."""
+    def decide(self) -> Callable[..., tuple[tuple[Any, ...], tuple[Any, ...]]]:
+        """``decide(facts, as_of=None)`` → (benefit conditions, duty conditions): True, False or None
+        each; no explanation and no period (the caller checks the date), for fast population runs.
+        ``as_of`` is the day a period counted from a date (``within``) is judged on: unknown without."""
         # generated on first use (evaluation does not need it)
         function: Callable[[dict[str, Any]], tuple[tuple[Any, ...], tuple[Any, ...]]] = self._define(
             "decide", lambda generator: generator.fast_decide()
@@ -95,10 +96,10 @@ class CompiledPolicy:
                 function = self.namespace[name]
         return function
 
-    def rule_decider(self, kind: str, index: int) -> Callable[[dict[str, Any]], Any]:
-        """``decide(facts)`` for one rule only (``kind`` "benefit" or "duty", its index): its condition
-        (True / False / None) computing just the definitions it uses, for the diff's many evaluations
-        of one rule at a time. Generated on first use and kept in the namespace."""
+    def rule_decider(self, kind: str, index: int) -> Callable[..., Any]:
+        """``decide(facts, as_of=None)`` for one rule only (``kind`` "benefit" or "duty", its index):
+        its condition (True / False / None) computing just the definitions it uses, for the diff's
+        many evaluations of one rule at a time. Generated on first use and kept in the namespace."""
         name = f"decide_{kind}_{index}"
         decider: Callable[[dict[str, Any]], Any] = self._define(
             name, lambda generator: generator.fast_decide_one(kind, index, name)
@@ -563,10 +564,10 @@ class _Generator:
     def decide(self) -> ast.FunctionDef:
         args = ast.arguments(
             posonlyargs=[],
-            args=[ast.arg("facts"), ast.arg("trace")],
+            args=[ast.arg("facts"), ast.arg("trace"), ast.arg("as_of")],
             kwonlyargs=[],
             kw_defaults=[],
-            defaults=[],
+            defaults=[ast.Constant(None)],  # the day of evaluation, for periods counted from a date
         )
         result = ast.Tuple(
             [
@@ -605,12 +606,13 @@ class _Generator:
             [ast.Tuple([*benefits], ast.Load()), ast.Tuple([*duties], ast.Load())],
             ast.Load(),
         )
-        args = ast.arguments(
-            posonlyargs=[], args=[ast.arg("facts")], kwonlyargs=[], kw_defaults=[], defaults=[]
-        )
+        args = _facts_and_day()
         getter = _assign("get", ast.Attribute(ast.Name("facts", ast.Load()), "get", ast.Load()))
         doc = ast.Expr(
-            ast.Constant("Every benefit's and duty's condition for ``facts``: True, False or None.")
+            ast.Constant(
+                "Every benefit's and duty's condition for ``facts`` (on ``as_of``, for a period counted"
+                " from a date: unknown without it): True, False or None."
+            )
         )
         body: list[ast.stmt] = [
             _located(doc, 1),
@@ -644,8 +646,19 @@ class _Generator:
         return _fast_function(name, f"The condition of {kind} {index} for ``facts``.", fast, result)
 
 
+def _facts_and_day() -> ast.arguments:
+    """``(facts, as_of=None)``: the arguments of a generated decider."""
+    return ast.arguments(
+        posonlyargs=[],
+        args=[ast.arg("facts"), ast.arg("as_of")],
+        kwonlyargs=[],
+        kw_defaults=[],
+        defaults=[ast.Constant(None)],
+    )
+
+
 def _fast_function(name: str, doc: str, fast: _FastCompiler, result: ast.expr) -> ast.FunctionDef:
-    args = ast.arguments(posonlyargs=[], args=[ast.arg("facts")], kwonlyargs=[], kw_defaults=[], defaults=[])
+    args = _facts_and_day()
     getter = _assign("get", ast.Attribute(ast.Name("facts", ast.Load()), "get", ast.Load()))
     body: list[ast.stmt] = [
         _located(ast.Expr(ast.Constant(doc)), 1),
@@ -723,6 +736,12 @@ class _ExpressionCompiler(Visitor):
     def visit_Between(self, node: m.Between) -> ast.expr:
         args = (self.operand(node.subject), self.operand(node.low), self.operand(node.high))
         return self.leaf(node, _call("_between", *args))
+
+    def visit_Within(self, node: m.Within) -> ast.expr:
+        length = node.length.value
+        assert isinstance(length, Duration)
+        args = (ast.Constant(length.amount), ast.Constant(length.unit), ast.Name("as_of", ast.Load()))
+        return self.leaf(node, _call("_within", self.operand(node.subject), *args))
 
     def visit_Membership(self, node: m.Membership) -> ast.expr:
         options = self.generator.constant(frozenset(v.text for v in node.values))
@@ -842,6 +861,12 @@ class _FastCompiler(Visitor):
         left, right = self.operand(node.left), self.operand(node.right)
         test = ast.Compare(left[0], [_COMPARE_OPS[node.op]()], [right[0]])
         return self.guarded([left, right], test)
+
+    def visit_Within(self, node: m.Within) -> ast.expr:
+        length = node.length.value
+        assert isinstance(length, Duration)
+        args = (ast.Constant(length.amount), ast.Constant(length.unit), ast.Name("as_of", ast.Load()))
+        return self.fresh(_call("_within", self.operand(node.subject)[0], *args))
 
     def visit_Between(self, node: m.Between) -> ast.expr:
         subject, low, high = self.operand(node.subject), self.operand(node.low), self.operand(node.high)

@@ -112,6 +112,9 @@ class _ConditionWriter(Visitor):
     def visit_Between(self, node: m.Between) -> str:
         return f"{self.visit(node.subject)} between {self.visit(node.low)} and {self.visit(node.high)}"
 
+    def visit_Within(self, node: m.Within) -> str:
+        return f"{self.visit(node.subject)} within {self.visit(node.length)}"
+
     def _child(self, parent: str, child: m.Node) -> str:
         text: str = self.visit(child)
         inner = _PRECEDENCE.get(type(child).__name__)

@@ -198,7 +198,7 @@ def duties_view(
         if only is not None and rule.name not in only:
             continue
         live = (not checked.validity.draft or adopted) and in_period(info.period, day)
-        condition = condition_sql(checked, rule.when, d) if live else "FALSE"
+        condition = condition_sql(checked, rule.when, d, day) if live else "FALSE"
         duties.append(f"{condition} AS {d.ident(rule.name)}")
     select = "*" + "".join(f", {column}" for column in duties)
     con.execute(

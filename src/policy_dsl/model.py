@@ -145,6 +145,16 @@ class Between(Node):
 
 
 @attrs.frozen
+class Within(Node):
+    """``成立日期 within 3年``: on the day of evaluation, the period of ``length`` counted from the
+    date (民法典 第二百零一、二百零二条) has begun and not yet ended — 成立不满3年, 完成后3年内."""
+
+    subject: Reference | Literal
+    length: Literal
+    pos: SourcePosition = _pos()
+
+
+@attrs.frozen
 class Not(Node):
     operand: Condition
     pos: SourcePosition = _pos()
@@ -162,7 +172,9 @@ class Or(Node):
     pos: SourcePosition = _pos()
 
 
-Condition: TypeAlias = "Reference | Literal | Comparison | Membership | Includes | Between | Not | And | Or"
+Condition: TypeAlias = (
+    "Reference | Literal | Comparison | Membership | Includes | Between | Within | Not | And | Or"
+)
 
 
 # ---------------------------------------------------------------- declarations

@@ -122,6 +122,7 @@ KEYWORDS = [
     "any",
     "all",
     "between",
+    "within",
     "true",
     "false",
     "draft",
@@ -927,6 +928,9 @@ class _ToModel:
 
     def between(self, span: _Span | None, children: list[Any]) -> m.Between:
         return m.Between(children[0], children[1], children[2], pos=self._pos(span))
+
+    def within(self, span: _Span | None, children: list[Any]) -> m.Within:
+        return m.Within(children[0], children[1], pos=self._pos(span))
 
     def reference(self, span: _Span | None, children: list[Token]) -> m.Reference:
         return m.Reference(self._ident(children[0]), pos=self._tpos(children[0]))

@@ -108,6 +108,29 @@ def _includes_any_open(values: _Any, options: _Any, listed: _Any) -> _Any:
     return False if all(v in listed for v in values) else None
 
 
+def _period_end(start: _dt.date, amount: int, unit: str) -> _dt.date:
+    """The last day of a period counted from an event (民法典 第二百零一、二百零二条): in days or
+    weeks, that many days after it; in months or years, the corresponding day of the last month, or
+    that month's last day when it has none (2020-02-29 + 1年 → 2021-02-28)."""
+    if unit in ("days", "weeks"):
+        return start + _dt.timedelta(days=amount * (7 if unit == "weeks" else 1))
+    index = start.month - 1 + amount * (12 if unit == "years" else 1)
+    year, month = start.year + index // 12, index % 12 + 1
+    last = (_dt.date(year + month // 12, month % 12 + 1, 1) - _dt.timedelta(days=1)).day
+    return _dt.date(year, month, min(start.day, last))
+
+
+def _within(event: _Any, amount: int, unit: str, as_of: _Any) -> _Any:
+    """``成立日期 within 3年`` on ``as_of``: the event has happened and its period has not ended."""
+    if event is None or as_of is None:
+        return None
+    try:
+        end = _period_end(event, amount, unit)
+    except (OverflowError, ValueError):  # past year 9999: the period has not ended
+        return event <= as_of
+    return event <= as_of <= end
+
+
 def _truth(value: _Any) -> _Any:
     return None if value is None else bool(value)
 
@@ -510,7 +533,7 @@ def _evaluate(facts: dict[str, _Any], as_of: _Any = None, adopted: bool = False)
         as_of = _dt.date.today()
     force = POLICY.get("status") != "draft" or bool(adopted)
     trace: dict[int, _Any] = {}
-    benefit_conditions, duty_conditions = _decide(facts, trace)
+    benefit_conditions, duty_conditions = _decide(facts, trace, as_of)
     benefits = [
         _benefit_outcome(rule, facts, as_of, condition, trace, force)
         for rule, condition in zip(BENEFITS, benefit_conditions, strict=True)
@@ -551,7 +574,9 @@ DUTIES: tuple[dict[str, _Any], ...] = ()
 EXCLUSIVES: tuple[dict[str, _Any], ...] = ()
 
 
-def _decide(facts: dict[str, _Any], trace: dict[int, _Any]) -> tuple[tuple[_Any, ...], tuple[_Any, ...]]:
+def _decide(
+    facts: dict[str, _Any], trace: dict[int, _Any], as_of: _Any = None
+) -> tuple[tuple[_Any, ...], tuple[_Any, ...]]:
     raise NotImplementedError("generated per policy by policy_dsl.compile")
 
 

@@ -24,7 +24,7 @@ from policy_dsl import model as m
 from policy_dsl.check import CheckedPolicy, amount_currency, amount_facts
 from policy_dsl.compile import runtime_value
 from policy_dsl.types import Type
-from policy_dsl.values import EXACT, MINOR_UNIT_DIGITS, Money, Percent, decimal_digits
+from policy_dsl.values import EXACT, MINOR_UNIT_DIGITS, Duration, Money, Percent, decimal_digits
 from policy_dsl.visitor import Visitor
 
 DIALECTS = ("duckdb", "postgres", "spark")
@@ -132,9 +132,10 @@ def literal_sql(value: object, dialect: Dialect) -> str:
 
 
 class _Condition(Visitor):
-    def __init__(self, checked: CheckedPolicy, dialect: Dialect) -> None:
+    def __init__(self, checked: CheckedPolicy, dialect: Dialect, as_of: dt.date | None = None) -> None:
         self.checked = checked
         self.dialect = dialect
+        self.as_of = as_of
 
     def visit_Reference(self, node: m.Reference) -> str:
         definition = self.checked.definitions.get(node.name)
@@ -162,6 +163,26 @@ class _Condition(Visitor):
         if info is None or info.type.kind not in ("enum", "set") or enum is None or not enum.open:
             return None
         return tuple(v.name for v in enum.values)
+
+    def visit_Within(self, node: m.Within) -> str:
+        """On the day the query is written for: the event has happened and its period has not ended
+        (the corresponding day of the last month, or that month's last day: every engine's month
+        arithmetic clamps so)."""
+        length = node.length.value
+        assert isinstance(length, Duration)
+        if self.as_of is None:
+            return "CAST(NULL AS BOOLEAN)"
+        event = f"CAST({self.visit(node.subject)} AS DATE)"
+        day = f"DATE '{self.as_of.isoformat()}'"
+        months = length.amount * {"years": 12, "months": 1}.get(length.unit, 0)
+        days = length.amount * {"weeks": 7, "days": 1}.get(length.unit, 0)
+        if self.dialect.name == "spark":
+            end = f"add_months({event}, {months})" if months else f"date_add({event}, {days})"
+        elif self.dialect.name == "postgres":
+            end = f"CAST({event} + INTERVAL '{months} months' AS DATE)" if months else f"({event} + {days})"
+        else:
+            end = f"CAST({event} + INTERVAL ({months}) MONTH AS DATE)" if months else f"({event} + {days})"
+        return f"({event} <= {day} AND {day} <= {end})"
 
     def visit_Membership(self, node: m.Membership) -> str:
         values = ", ".join(self.dialect.string(v.text) for v in node.values)
@@ -194,10 +215,12 @@ class _Condition(Visitor):
         return "(" + " OR ".join(self.visit(op) for op in node.operands) + ")"
 
 
-def condition_sql(checked: CheckedPolicy, condition: m.Node | None, dialect: Dialect) -> str:
+def condition_sql(
+    checked: CheckedPolicy, condition: m.Node | None, dialect: Dialect, as_of: dt.date | None = None
+) -> str:
     if condition is None:
         return "TRUE"
-    text: str = _Condition(checked, dialect).visit(condition)
+    text: str = _Condition(checked, dialect, as_of).visit(condition)
     return text
 
 
@@ -336,7 +359,7 @@ def compile_sql(
     in_force = not checked.validity.draft or adopted
     for rule in _computed(checked, only):
         live = in_force and _in_period(periods.get(rule.name), day)
-        condition = condition_sql(checked, rule.when, d) if live else "FALSE"
+        condition = condition_sql(checked, rule.when, d, day) if live else "FALSE"
         status = d.ident(status_column(rule.name))
         decided.append(f"{condition} AS {status}")  # each condition computed once, used twice
         columns.append(status)

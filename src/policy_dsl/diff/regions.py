@@ -13,6 +13,7 @@ than :data:`MAX_COMBINATIONS` it is sampled (deterministically), and the result 
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import itertools
 import math
@@ -29,6 +30,7 @@ from policy_dsl.compile import CompiledPolicy, runtime_value
 from policy_dsl.format import format_value
 from policy_dsl.types import Type
 from policy_dsl.values import EXACT, MINOR_UNIT_DIGITS, Duration, Money, Percent, format_decimal
+from policy_dsl.visitor import Visitor
 
 GAINED = "gained"
 LOST = "lost"
@@ -357,9 +359,15 @@ def _enum_values(old: CheckedPolicy | None, new: CheckedPolicy | None, enum: str
 
 
 def _domain(
-    old: CheckedPolicy | None, new: CheckedPolicy | None, benefit: str, name: str, old_name: str | None = None
+    old: CheckedPolicy | None,
+    new: CheckedPolicy | None,
+    benefit: str,
+    name: str,
+    old_name: str | None = None,
+    days: Sequence[dt.date] = (),
 ) -> _Domain:
-    """The cells of fact ``name`` (called ``old_name`` in the old version, if it was renamed)."""
+    """The cells of fact ``name`` (called ``old_name`` in the old version, if it was renamed);
+    ``days``: the dates of evaluation tried, around which a date counted from (``within``) is cut."""
     old_name = old_name or name
     type_ = _fact_type(old, new, name) or _fact_type(old, None, old_name)
     assert type_ is not None
@@ -382,6 +390,10 @@ def _domain(
         return _Domain(name, type_, tuple(Cell(s) for s in unique), False, exact=False)
     boundaries = [*_constants(old, old_name), *_constants(new, name)]
     boundaries += [*_cap_boundaries(old, benefit, old_name), *_cap_boundaries(new, benefit, name)]
+    if type_.kind == "date":  # 成立日期 within 3年: the event on the day, and the period ending on it
+        for length in {*_within_lengths(old, old_name), *_within_lengths(new, name)}:
+            for day in days:
+                boundaries += [day, *_period_starts(day, length)]
     default: Any
     if type_.kind == "date":
         default = dt.date(2022, 1, 1)
@@ -390,6 +402,46 @@ def _domain(
     else:
         default = Decimal(10_000) if type_.kind == "money" else Decimal(1)
     return _Domain(name, type_, tuple(ordered_cells(boundaries, type_, default)), True)
+
+
+def _within_lengths(policy: CheckedPolicy | None, fact: str) -> list[Duration]:
+    """The lengths of the periods the policy counts from date ``fact`` (``fact within 3年``)."""
+    if policy is None:
+        return []
+    found: list[Duration] = []
+
+    class _Find(Visitor):
+        def visit_Within(self, node: m.Within) -> None:
+            subject, length = node.subject, node.length.value
+            if isinstance(subject, m.Reference) and subject.name == fact and isinstance(length, Duration):
+                found.append(length)
+
+    finder = _Find()
+    for definition in policy.definitions.values():
+        if definition.means is not None:
+            finder.visit(definition.means)
+    for info in (*policy.benefits, *policy.duties):
+        when = getattr(info.rule, "when", None)
+        if when is not None:
+            finder.visit(when)
+    return found
+
+
+def _period_starts(day: dt.date, length: Duration) -> list[dt.date]:
+    """Events whose period of ``length`` ends on ``day`` or around it: the last that still covers it."""
+    if length.unit in ("days", "weeks"):
+        back = length.amount * (7 if length.unit == "weeks" else 1)
+        try:
+            return [day - dt.timedelta(days=back)]
+        except OverflowError:
+            return []
+    months = length.amount * (12 if length.unit == "years" else 1)
+    index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(index, 12)
+    if year < 1:
+        return []
+    last = calendar.monthrange(year, month + 1)[1]
+    return [dt.date(year, month + 1, min(day.day, last))]
 
 
 def _as_of_domain(periods: Iterable[tuple[dt.date | None, dt.date | None]], fallback: dt.date) -> _Domain:
@@ -464,7 +516,7 @@ class _Version:
         for group, members in self.groups:
             outcomes = []
             for _index, data, decide in members:
-                condition = decide(facts) if namespace["_in_period"](data["period"], as_of) else False
+                condition = decide(facts, as_of) if namespace["_in_period"](data["period"], as_of) else False
                 status = {True: "eligible", False: "not_eligible", None: "unknown"}[condition]
                 amount = None
                 if status == "eligible" and not data["ranged"]:
@@ -504,7 +556,7 @@ class _Version:
             return None
         namespace = self.compiled.namespace
         trace: dict[int, Any] = {}
-        benefit_conditions, duty_conditions = namespace["_decide"](facts, trace)
+        benefit_conditions, duty_conditions = namespace["_decide"](facts, trace, as_of)
         if self.kind == "benefit":
             condition = benefit_conditions[self.index]
             result: dict[str, Any] = namespace["_benefit_outcome"](self.rule, facts, as_of, condition, trace)
@@ -524,7 +576,7 @@ class _Version:
         rule = self.rule
         if not namespace["_in_period"](rule["period"], as_of):
             return (False, None)
-        if self.decide(facts) is not True:
+        if self.decide(facts, as_of) is not True:
             return (False, None)
         if self.groups and self.superseded(facts, as_of):
             return (False, None)  # not cumulated: its exclusive group keeps another benefit
@@ -710,9 +762,11 @@ def outcome_regions(
             if version.rule["period"] is not None:
                 periods.append(version.rule["period"])
             label = version.rule["label"]
-    domains = [_domain(old_checked, new_checked, benefit, n, old_names.get(n)) for n in names]
+    day_domain = _as_of_domain(periods, fallback_as_of)
+    days = [cell.value for cell in day_domain.cells]
+    domains = [_domain(old_checked, new_checked, benefit, n, old_names.get(n), days) for n in names]
     aliases = [(index, old_names[n]) for index, n in enumerate(names) if n in old_names]
-    domains.append(_as_of_domain(periods, fallback_as_of))
+    domains.append(day_domain)
     sizes = [len(d.cells) for d in domains]
     if before.present and before.fingerprint() == after.fingerprint():
         # the same code on the same data: no enterprise's outcome can differ, none is evaluated
