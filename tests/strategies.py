@@ -270,8 +270,8 @@ def references() -> st.SearchStrategy[m.Reference]:
     return names().map(m.Reference)
 
 
-def operands() -> st.SearchStrategy[m.Reference | m.Literal]:
-    return st.one_of(references(), value_literals())
+def operands() -> st.SearchStrategy[m.Reference | m.Literal | m.YearOf]:
+    return st.one_of(references(), value_literals(), references().map(m.YearOf))
 
 
 def name_nodes() -> st.SearchStrategy[m.Name]:
@@ -652,6 +652,11 @@ def typed_conditions(
         mode = draw(st.sampled_from(("one", "any", "all")))
         return m.Includes(subject, mode, picked[:1] if mode == "one" else picked)
     assert ref.kind in _ORDERED
+    if ref.kind == "date" and draw(st.integers(0, 3)) == 0:  # the year counted from the date (自认定当年起)
+        count = m.Literal(draw(st.integers(0, 6)))
+        if draw(st.booleans()):
+            return m.Between(m.YearOf(subject), count, m.Literal(count.value + draw(st.integers(0, 4))))
+        return m.Comparison(m.YearOf(subject), draw(st.sampled_from(COMPARISON_OPS)), count)
     if ref.kind == "date" and draw(st.integers(0, 2)) == 0:  # a period counted from the date (成立不满3年)
         unit = draw(st.sampled_from(("days", "weeks", "months", "years")))
         length = Duration(draw(st.integers(0, 40)), unit)

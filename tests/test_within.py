@@ -193,3 +193,107 @@ def test_a_shorter_period_is_a_loss_with_a_verified_witness(tmp_path: Path) -> N
     assert old.evaluate({"成立日期": founded}, as_of=day).benefit("初创奖励").status == "eligible"
     assert new.evaluate({"成立日期": founded}, as_of=day).benefit("初创奖励").status == "not_eligible"
     assert regions.exact and not [r for r in regions.regions if r.change == "gained"]
+
+
+YEARS = "年度测试\n\n一、奖励\n\n自认定当年起，连续5年给予企业奖励。前2年按较高标准奖励。\n"
+
+
+def years_policy(condition: str = "year of 认定日期 between 1 and 5") -> str:
+    return (
+        'policy "年度测试" {\n    status final\n    source "source.txt"\n}\n'
+        'agency 某局 "某局"\nfact 认定日期: date\nfact 出口额: money CNY\n'
+        'measure 一、 "奖励" {\n    agencies 某局\n'
+        f"    benefit 连续奖励 {{\n        kind reward\n        when {condition}\n"
+        '        cite "自认定当年起，连续5年给予企业奖励"\n    }\n'
+        "    benefit 前两年奖励 {\n        kind reward\n"
+        "        when year of 认定日期 <= 2 and year of 认定日期 >= 1\n"
+        '        cite "前2年按较高标准奖励"\n    }\n'
+        "}\n"
+    )
+
+
+def load_years(tmp_path: Path, text: str | None = None) -> policy_dsl.Policy:
+    (tmp_path / "source.txt").write_text(YEARS, encoding="utf-8")
+    path = tmp_path / "p.policy"
+    path.write_text(text or years_policy(), encoding="utf-8")
+    return policy_dsl.load(str(path))
+
+
+@pytest.mark.parametrize(
+    ("day", "five", "first_two"),
+    [
+        ("2021-05-04", "not_eligible", "not_eligible"),  # before 认定: year 0
+        ("2021-05-05", "eligible", "eligible"),  # 认定当年: year 1
+        ("2022-12-31", "eligible", "eligible"),  # year 2
+        ("2023-01-01", "eligible", "not_eligible"),  # year 3
+        ("2025-12-31", "eligible", "not_eligible"),  # year 5
+        ("2026-01-01", "not_eligible", "not_eligible"),  # year 6
+    ],
+)
+def test_years_are_counted_from_the_events_own_year(
+    tmp_path: Path, day: str, five: str, first_two: str
+) -> None:
+    outcome = load_years(tmp_path).evaluate({"认定日期": "2021-05-05"}, as_of=dt.date.fromisoformat(day))
+    assert (outcome.benefit("连续奖励").status, outcome.benefit("前两年奖励").status) == (five, first_two)
+
+
+def test_year_of_needs_a_date(tmp_path: Path) -> None:
+    (tmp_path / "source.txt").write_text(YEARS, encoding="utf-8")
+    path = tmp_path / "p.policy"
+    text = years_policy("year of 出口额 between 1 and 5")
+    with pytest.raises(PolicyError) as raised:
+        check(parse(text, str(path)), str(path))
+    messages = [d.message for d in raised.value.diagnostics if d.severity == "error"]
+    assert any("`year of` counts calendar years from a date; this is money CNY" in m for m in messages)
+
+
+def test_year_of_in_duckdb_agrees_and_a_shorter_run_is_a_loss(tmp_path: Path) -> None:
+    loaded = load_years(tmp_path)
+    days = [
+        dt.date(2021, 5, 4),
+        dt.date(2021, 5, 5),
+        dt.date(2022, 12, 31),
+        dt.date(2023, 1, 1),
+        dt.date(2026, 1, 1),
+    ]
+    events = [dt.date(2021, 5, 5), dt.date(2020, 12, 31), dt.date(2021, 1, 1), None]
+    for day in days:
+        expected = [
+            tuple(
+                b.status == "eligible"
+                for b in loaded.evaluate({"认定日期": e} if e else {}, as_of=day).benefits
+            )
+            for e in events
+        ]
+        table = pa.table(
+            {
+                "id": pa.array(range(len(events)), pa.int64()),
+                "认定日期": pa.array(events, pa.date32()),
+                "出口额": pa.array([None] * len(events), pa.decimal128(38, 10)),
+            }
+        )
+        con = duckdb.connect()
+        con.register("facts", table)
+        got = con.execute(loaded.sql("duckdb", as_of=day)).fetchall()
+        assert [(row[1] is True, row[2] is True) for row in sorted(got)] == expected, day
+    from policy_dsl.diff.compare import diff_paths
+
+    (tmp_path / "old").mkdir()
+    (tmp_path / "new").mkdir()
+    old = load_years(tmp_path / "old")
+    new = load_years(
+        tmp_path / "new",
+        years_policy("year of 认定日期 between 1 and 3").replace(
+            '        cite "自认定当年起，连续5年给予企业奖励"\n',
+            '        cite "自认定当年起，连续5年给予企业奖励"\n        waive "5年" because "t"\n',
+        ),
+    )
+    result = diff_paths(str(tmp_path / "old" / "p.policy"), str(tmp_path / "new" / "p.policy"))
+    (regions,) = [o for m in result.measures for o in m.outcomes if o.id == "连续奖励"]
+    lost = [r for r in regions.regions if r.change == "lost"]
+    assert lost and not [r for r in regions.regions if r.change == "gained"]
+    for region in lost:
+        event = dt.date.fromisoformat(dict(region.witness.facts)["认定日期"])
+        day = region.witness.as_of
+        assert old.evaluate({"认定日期": event}, as_of=day).benefit("连续奖励").status == "eligible"
+        assert new.evaluate({"认定日期": event}, as_of=day).benefit("连续奖励").status == "not_eligible"

@@ -1937,6 +1937,17 @@ class _TypeOf(Visitor):
                 self.error(f"`between` does not apply to {subject}", node.pos, hint=_order_hint(subject))
         return t.BOOL
 
+    def visit_YearOf(self, node: m.YearOf) -> Type:
+        """``year of 认定日期``: an integer, the calendar year counted from the date's own."""
+        subject = self.visit(node.subject)
+        if subject not in (t.UNKNOWN, t.DATE):
+            self.error(
+                f"`year of` counts calendar years from a date; this is {subject}",
+                node.subject.pos,
+                hint="e.g. year of 认定日期 between 1 and 5 (自认定当年起连续5年)",
+            )
+        return t.INTEGER
+
     def visit_Within(self, node: m.Within) -> Type:
         """``成立日期 within 3年``: a date, and a length in calendar days, weeks, months or years."""
         subject = self.visit(node.subject)

@@ -180,6 +180,7 @@ def constants(node: m.Node) -> set[object]:
             if isinstance(item.value, dt.date):
                 found.add(("year", item.value.year))
         elif attrs.has(type(item)):
+            found.update(_years_counted(item))
             for field in attrs.fields(type(item)):  # type: ignore[arg-type]
                 if field.name in ("pos", "citations", "waivers", "label"):
                     continue
@@ -187,6 +188,25 @@ def constants(node: m.Node) -> set[object]:
         elif isinstance(item, tuple):
             stack.extend(item)
     return found
+
+
+def _years_counted(node: object) -> set[object]:
+    """``year of 认定日期 between 1 and 5`` encodes 「连续5年」: a count compared with ``year of`` is
+    a number of years too."""
+    if isinstance(node, m.Comparison):
+        pairs = [(node.left, node.right), (node.right, node.left)]
+    elif isinstance(node, m.Between):
+        pairs = [(node.subject, node.low), (node.subject, node.high)]
+    else:
+        return set()
+    return {
+        comparable(Duration(other.value, "years"))
+        for side, other in pairs
+        if isinstance(side, m.YearOf)
+        and isinstance(other, m.Literal)
+        and isinstance(other.value, int)
+        and not isinstance(other.value, bool)
+    }
 
 
 def _known(quantity: Quantity, known: set[object]) -> bool:

@@ -705,6 +705,8 @@ class _ExpressionCompiler(Visitor):
     def operand(self, node: m.Node) -> ast.expr:
         if isinstance(node, m.Reference):
             return _call("get", ast.Constant(node.name))
+        if isinstance(node, m.YearOf):  # 自认定当年起第几年, on the day of evaluation
+            return _call("_year_of", self.operand(node.subject), ast.Name("as_of", ast.Load()))
         assert isinstance(node, m.Literal)
         return self.generator.constant(runtime_value(node.value))
 
@@ -832,6 +834,9 @@ class _FastCompiler(Visitor):
         """The operand and whether it may be None."""
         if isinstance(node, m.Reference):
             return self.fact(node.name), True
+        if isinstance(node, m.YearOf):
+            year = _call("_year_of", self.fact(node.subject.name), ast.Name("as_of", ast.Load()))
+            return self.fresh(year), True
         assert isinstance(node, m.Literal)
         return self.generator.constant(runtime_value(node.value)), False
 

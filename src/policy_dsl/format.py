@@ -112,6 +112,9 @@ class _ConditionWriter(Visitor):
     def visit_Between(self, node: m.Between) -> str:
         return f"{self.visit(node.subject)} between {self.visit(node.low)} and {self.visit(node.high)}"
 
+    def visit_YearOf(self, node: m.YearOf) -> str:
+        return f"year of {node.subject.name}"
+
     def visit_Within(self, node: m.Within) -> str:
         return f"{self.visit(node.subject)} within {self.visit(node.length)}"
 

@@ -108,9 +108,9 @@ Operand: TypeAlias = "Reference | Literal"
 
 @attrs.frozen
 class Comparison(Node):
-    left: Reference | Literal
+    left: Reference | Literal | YearOf
     op: str
-    right: Reference | Literal
+    right: Reference | Literal | YearOf
     pos: SourcePosition = _pos()
 
 
@@ -138,9 +138,18 @@ class Includes(Node):
 class Between(Node):
     """``subject between low and high``, both ends included."""
 
-    subject: Reference | Literal
+    subject: Reference | Literal | YearOf
     low: Reference | Literal
     high: Reference | Literal
+    pos: SourcePosition = _pos()
+
+
+@attrs.frozen
+class YearOf(Node):
+    """``year of 认定日期``: which calendar year the day of evaluation is, counted from the date's
+    own year as the first (自认定当年起): 1 in that year from the date on, 2 the next; 0 before the date."""
+
+    subject: Reference
     pos: SourcePosition = _pos()
 
 

@@ -123,6 +123,7 @@ KEYWORDS = [
     "all",
     "between",
     "within",
+    "year",
     "true",
     "false",
     "draft",
@@ -928,6 +929,9 @@ class _ToModel:
 
     def between(self, span: _Span | None, children: list[Any]) -> m.Between:
         return m.Between(children[0], children[1], children[2], pos=self._pos(span))
+
+    def year_of(self, span: _Span | None, children: list[Any]) -> m.YearOf:
+        return m.YearOf(children[0], pos=self._pos(span))
 
     def within(self, span: _Span | None, children: list[Any]) -> m.Within:
         return m.Within(children[0], children[1], pos=self._pos(span))

@@ -120,6 +120,14 @@ def _period_end(start: _dt.date, amount: int, unit: str) -> _dt.date:
     return _dt.date(year, month, min(start.day, last))
 
 
+def _year_of(event: _Any, as_of: _Any) -> _Any:
+    """``year of 认定日期``: the calendar year of ``as_of`` counted from the event's (its own is 1);
+    0 before the event has happened."""
+    if event is None or as_of is None:
+        return None
+    return 0 if as_of < event else as_of.year - event.year + 1
+
+
 def _within(event: _Any, amount: int, unit: str, as_of: _Any) -> _Any:
     """``成立日期 within 3年`` on ``as_of``: the event has happened and its period has not ended."""
     if event is None or as_of is None:

@@ -164,6 +164,15 @@ class _Condition(Visitor):
             return None
         return tuple(v.name for v in enum.values)
 
+    def visit_YearOf(self, node: m.YearOf) -> str:
+        """The calendar year of the day the query is written for, counted from the date's own (1)."""
+        if self.as_of is None:
+            return "CAST(NULL AS INTEGER)"
+        event = f"CAST({self.visit(node.subject)} AS DATE)"
+        day = f"DATE '{self.as_of.isoformat()}'"
+        counted = f"{self.as_of.year + 1} - CAST(EXTRACT(YEAR FROM {event}) AS INTEGER)"
+        return f"(CASE WHEN {day} < {event} THEN 0 ELSE {counted} END)"
+
     def visit_Within(self, node: m.Within) -> str:
         """On the day the query is written for: the event has happened and its period has not ended
         (the corresponding day of the last month, or that month's last day: every engine's month

@@ -59,7 +59,7 @@ class _Thresholds(Visitor):
         self.checked = checked
         self.found: dict[str, set[Threshold]] = {}
 
-    def add(self, reference: m.Reference | m.Literal, literal: m.Reference | m.Literal) -> None:
+    def add(self, reference: m.Node, literal: m.Node) -> None:
         if not isinstance(reference, m.Reference) or not isinstance(literal, m.Literal):
             return
         if reference.name not in self.checked.facts:

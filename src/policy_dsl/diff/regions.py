@@ -394,6 +394,12 @@ def _domain(
         for length in {*_within_lengths(old, old_name), *_within_lengths(new, name)}:
             for day in days:
                 boundaries += [day, *_period_starts(day, length)]
+        # year of 认定日期 <= 2: the first and last day of the year counted k from the day's
+        for k in {*_year_counts(old, old_name), *_year_counts(new, name)}:
+            for day in days:
+                year = day.year - k + 1
+                if 1 <= year <= 9999:
+                    boundaries += [day, dt.date(year, 1, 1), dt.date(year, 12, 31)]
     default: Any
     if type_.kind == "date":
         default = dt.date(2022, 1, 1)
@@ -415,6 +421,37 @@ def _within_lengths(policy: CheckedPolicy | None, fact: str) -> list[Duration]:
             subject, length = node.subject, node.length.value
             if isinstance(subject, m.Reference) and subject.name == fact and isinstance(length, Duration):
                 found.append(length)
+
+    finder = _Find()
+    for definition in policy.definitions.values():
+        if definition.means is not None:
+            finder.visit(definition.means)
+    for info in (*policy.benefits, *policy.duties):
+        when = getattr(info.rule, "when", None)
+        if when is not None:
+            finder.visit(when)
+    return found
+
+
+def _year_counts(policy: CheckedPolicy | None, fact: str) -> list[int]:
+    """The counts the policy compares ``year of fact`` with (``year of 认定日期 between 1 and 5``)."""
+    if policy is None:
+        return []
+    found: list[int] = []
+
+    def counted(subject: m.Node, other: m.Node) -> None:
+        value = other.value if isinstance(other, m.Literal) else None
+        if isinstance(subject, m.YearOf) and subject.subject.name == fact and type(value) is int:
+            found.extend((value, value + 1))
+
+    class _Find(Visitor):
+        def visit_Comparison(self, node: m.Comparison) -> None:
+            counted(node.left, node.right)
+            counted(node.right, node.left)
+
+        def visit_Between(self, node: m.Between) -> None:
+            counted(node.subject, node.low)
+            counted(node.subject, node.high)
 
     finder = _Find()
     for definition in policy.definitions.values():
