@@ -595,7 +595,7 @@ def test_json_format() -> None:
     result = CliRunner().invoke(policy_diff, [str(DRAFT), str(REVISION), "--format", "json"])
     assert result.exit_code == 1
     data = json.loads(result.stdout)
-    assert data["schema"] == "policy-diff" and data["schema_version"] == "3.2"
+    assert data["schema"] == "policy-diff" and data["schema_version"] == "3.3"
     assert data["different"] is True
     same = CliRunner().invoke(policy_diff, [str(DRAFT_TXT), str(DRAFT_TXT), "--format", "json"])
     assert same.exit_code == 0

@@ -150,7 +150,7 @@ def test_every_format_carries_the_rename_the_chapter_and_the_validity(
 
 def test_the_json_names_the_facts_layer_and_the_standing(revision: PolicyDiff) -> None:
     data = to_dict(revision)
-    assert data["schema_version"] == "3.2"
+    assert data["schema_version"] == "3.3"
     assert data["facts"][0]["status"] == "renamed"
     assert data["new"]["validity"] == "in force 2024-01-01 to 2027-01-01"
     assert data["chapters"][0]["kind"] == "retitled"

@@ -46,7 +46,7 @@ from policy_dsl.source import MAX_DOCUMENT_BYTES, UnreadableText, decode_text
 #: 2.0: measures and chapters named by their labels as written (（六）, 二、, 第5条), not bare numerals;
 #: new: facts, chapters, each version's validity / repeals / precedence, merge and split parts, the
 #: deciding tests of each witness (failing)
-SCHEMA_VERSION = "3.2"
+SCHEMA_VERSION = "3.3"
 
 
 @attrs.frozen
