@@ -375,12 +375,17 @@ def test_draft_duckdb_agrees_with_python(data: st.DataObject) -> None:
 @settings(max_examples=40, deadline=None, suppress_health_check=SLOW, phases=NO_SHRINK)
 @given(s.checked_policies(), st.data())
 def test_generated_policies_duckdb_agrees_with_python(policy: s.GeneratedPolicy, data: st.DataObject) -> None:
+    assert_generated_agree(policy, data, max_rows=8)
+
+
+def assert_generated_agree(policy: s.GeneratedPolicy, data: st.DataObject, max_rows: int) -> None:
+    """A generated policy, twice on boundary-heavy rows and a date: DuckDB gives Python's outcomes."""
     with tempfile.TemporaryDirectory(prefix="policy-sql-") as tmp:
         directory = Path(tmp)
         checked = check_text(policy.text, directory, policy.source_text)
         backends = PythonBackends(checked, directory)
         for _ in range(2):
-            rows = data.draw(rows_strategy(checked, max_rows=8), label="rows")
+            rows = data.draw(rows_strategy(checked, max_rows=max_rows), label="rows")
             as_of = data.draw(as_of_strategy(checked), label="as_of")
             expected = backends.results(rows, as_of)
             assert_rows_agree(expected, duckdb_results(checked, rows, as_of), rows, as_of, "DuckDB")
@@ -950,15 +955,7 @@ def test_draft_spark_query_parses_with_spark_reader() -> None:
 def test_tiered_policies_duckdb_agrees_with_python(policy: s.GeneratedPolicy, data: st.DataObject) -> None:
     """Tiered schedules (whole and marginal) on rows at, one minor unit either side of, every band
     end and rate edge: DuckDB computes what Python does."""
-    with tempfile.TemporaryDirectory(prefix="policy-sql-") as tmp:
-        directory = Path(tmp)
-        checked = check_text(policy.text, directory, policy.source_text)
-        backends = PythonBackends(checked, directory)
-        for _ in range(2):
-            rows = data.draw(rows_strategy(checked, max_rows=10), label="rows")
-            as_of = data.draw(as_of_strategy(checked), label="as_of")
-            expected = backends.results(rows, as_of)
-            assert_rows_agree(expected, duckdb_results(checked, rows, as_of), rows, as_of, "DuckDB")
+    assert_generated_agree(policy, data, max_rows=10)
 
 
 @settings(max_examples=50, deadline=None, suppress_health_check=SLOW, phases=NO_SHRINK)
@@ -966,12 +963,4 @@ def test_tiered_policies_duckdb_agrees_with_python(policy: s.GeneratedPolicy, da
 def test_exclusive_groups_duckdb_agrees_with_python(policy: s.GeneratedPolicy, data: st.DataObject) -> None:
     """Non-cumulation (keep highest / first / one) on boundary-heavy rows: DuckDB supersedes the
     benefits Python supersedes, and sums the same amounts."""
-    with tempfile.TemporaryDirectory(prefix="policy-sql-") as tmp:
-        directory = Path(tmp)
-        checked = check_text(policy.text, directory, policy.source_text)
-        backends = PythonBackends(checked, directory)
-        for _ in range(2):
-            rows = data.draw(rows_strategy(checked, max_rows=10), label="rows")
-            as_of = data.draw(as_of_strategy(checked), label="as_of")
-            expected = backends.results(rows, as_of)
-            assert_rows_agree(expected, duckdb_results(checked, rows, as_of), rows, as_of, "DuckDB")
+    assert_generated_agree(policy, data, max_rows=10)

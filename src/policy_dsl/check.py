@@ -30,7 +30,7 @@ from policy_dsl.parse import glued_keyword
 from policy_dsl.registry import Registry, load_registries
 from policy_dsl.source import SourceFile, SourcePosition
 from policy_dsl.types import Type
-from policy_dsl.values import EXACT, Duration, Money, Percent, decimal_digits
+from policy_dsl.values import EXACT, Duration, Money, Percent, decimal_digits, runtime_value
 from policy_dsl.visitor import Visitor
 
 #: What a benefit's text commits to, strongest first (`commits …`; docs/language.md, "Commitment"):
@@ -1335,7 +1335,7 @@ class _Checker:
                         hint=t.mismatch_hint(fact.type, found),
                     )
             if typed and tier.low is not None and tier.high is not None:
-                low, high = _ordered_value(tier.low.value), _ordered_value(tier.high.value)
+                low, high = runtime_value(tier.low.value), runtime_value(tier.high.value)
                 if low > high or (low == high and (tier.low_open or tier.high_open)):
                     self.error(
                         f"this tier is empty: {band_text(tier)}",
@@ -1358,7 +1358,7 @@ class _Checker:
                 "write bands lowest first",
             )
             return
-        end, start = _ordered_value(lower.high.value), _ordered_value(tier.low.value)
+        end, start = runtime_value(lower.high.value), runtime_value(tier.low.value)
         if start == end and not lower.high_open and not tier.low_open:
             shown = format_literal(tier.low)
             self.error(
@@ -1664,17 +1664,6 @@ def _cycle(edges: Mapping[str, Mapping[str, object]]) -> list[str] | None:
     return None
 
 
-def _ordered_value(value: object) -> Any:
-    """A band end's value, comparable with another of the same type: money → its amount…"""
-    if isinstance(value, Money):
-        return value.amount
-    if isinstance(value, Percent):
-        return value.value
-    if isinstance(value, Duration):
-        return value.amount
-    return value
-
-
 def _is_date(lit: m.Literal) -> bool:
     import datetime as dt
 
@@ -1810,7 +1799,7 @@ def amount_edges(rule: m.Benefit) -> list[tuple[str, Any, bool]]:
     below = Decimal(0)  # marginal: Σ rate × width of the bands under this one, in percent
     for tier in tiers.tiers:
         found.extend(
-            (fact, _ordered_value(end.value), False) for end in (tier.low, tier.high) if end is not None
+            (fact, runtime_value(end.value), False) for end in (tier.low, tier.high) if end is not None
         )
         if not tiers.marginal:
             base = tier.base.text if tier.base is not None else fact
@@ -1822,8 +1811,8 @@ def amount_edges(rule: m.Benefit) -> list[tuple[str, Any, bool]]:
         rate = tier.rate.value if tier.rate is not None else None
         if not isinstance(rate, Percent):
             continue
-        low = _ordered_value(tier.low.value) if tier.low is not None else Decimal(0)
-        high = _ordered_value(tier.high.value) if tier.high is not None else None
+        low = runtime_value(tier.low.value) if tier.low is not None else Decimal(0)
+        high = runtime_value(tier.high.value) if tier.high is not None else None
         if cap is not None and rate.value > 0:  # where the running sum reaches the cap in this band
             point = EXACT.add(low, EXACT.divide(EXACT.subtract(EXACT.multiply(cap, 100), below), rate.value))
             if point > low and (high is None or point <= high):

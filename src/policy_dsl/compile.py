@@ -31,7 +31,7 @@ from policy_dsl import model as m
 from policy_dsl.check import CheckedPolicy, RuleInfo, amount_currency, amount_facts, references
 from policy_dsl.facts import fact_table
 from policy_dsl.format import format_condition, format_literal, tier_text
-from policy_dsl.values import Duration, Money, Percent
+from policy_dsl.values import Duration, runtime_value
 from policy_dsl.visitor import Visitor
 
 _OP_FUNCTIONS = {"<": "_lt", "<=": "_le", ">": "_gt", ">=": "_ge", "==": "_eq", "!=": "_ne"}
@@ -263,17 +263,6 @@ def value_ast(value: object) -> ast.expr:
     if isinstance(value, dict):
         return ast.Dict([value_ast(k) for k in value], [value_ast(v) for v in value.values()])
     raise TypeError(f"cannot embed {value!r}")  # pragma: no cover
-
-
-def runtime_value(value: object) -> object:
-    """The runtime representation of a literal: money → its amount, percent → its number…"""
-    if isinstance(value, Money):
-        return value.amount
-    if isinstance(value, Percent):
-        return value.value
-    if isinstance(value, Duration):
-        return value.amount
-    return value
 
 
 def _assign(name: str, value: ast.expr) -> ast.stmt:

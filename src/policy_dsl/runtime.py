@@ -302,13 +302,22 @@ def _tier(rule: dict[str, _Any], facts: dict[str, _Any]) -> _Any:
     if not tiers["marginal"]:
         band = next((b for b in tiers["bands"] if _in_band(b, value)), None)
         return {"band": None if band is None else band["text"], "parts": None}
+    parts = [
+        {"band": band["text"], "part": part, "rate": band["rate"]}
+        for band, part in _marginal_parts(tiers, value)
+    ]
+    return {"band": None, "parts": parts}
+
+
+def _marginal_parts(tiers: dict[str, _Any], value: _Any) -> list[tuple[dict[str, _Any], _Any]]:
+    """Each band that holds part of ``value``, with that part (a band open below starts at 0)."""
     parts = []
     for band in tiers["bands"]:
         low = band["low"] if band["low"] is not None else 0
         top = value if band["high"] is None or value < band["high"] else band["high"]
         if top > low:  # the part of the value inside this band: a marginal rate pays on it
-            parts.append({"band": band["text"], "part": _WIDE.subtract(top, low), "rate": band["rate"]})
-    return {"band": None, "parts": parts}
+            parts.append((band, _WIDE.subtract(top, low)))
+    return parts
 
 
 def _schedule(tiers: _Any) -> _Any:
@@ -331,11 +340,8 @@ def _tiered_amount(rule: dict[str, _Any], facts: dict[str, _Any]) -> _Any:
         return None
     if tiers["marginal"]:
         total = _D(0)
-        for band in tiers["bands"]:
-            low = band["low"] if band["low"] is not None else 0
-            top = value if band["high"] is None or value < band["high"] else band["high"]
-            if top > low:
-                total = _WIDE.fma(band["rate"], _WIDE.subtract(top, low), total)
+        for paying, part in _marginal_parts(tiers, value):
+            total = _WIDE.fma(paying["rate"], part, total)
         return _quantize(_WIDE.divide(total, 100), rule["currency"])
     band = next((b for b in tiers["bands"] if _in_band(b, value)), None)
     if band is None:

@@ -22,9 +22,16 @@ import attrs
 
 from policy_dsl import model as m
 from policy_dsl.check import CheckedPolicy, amount_currency, amount_facts
-from policy_dsl.compile import runtime_value
 from policy_dsl.types import Type
-from policy_dsl.values import EXACT, MINOR_UNIT_DIGITS, Duration, Money, Percent, decimal_digits
+from policy_dsl.values import (
+    EXACT,
+    MINOR_UNIT_DIGITS,
+    Duration,
+    Money,
+    Percent,
+    decimal_digits,
+    runtime_value,
+)
 from policy_dsl.visitor import Visitor
 
 DIALECTS = ("duckdb", "postgres", "spark")
@@ -540,7 +547,7 @@ def _granted_product(
             threshold = d.ident(above.text)
             known += f" AND {threshold} IS NOT NULL"
         else:
-            threshold = _tight(runtime_value(above.value))  # type: ignore[arg-type]
+            threshold = _tight(runtime_value(above.value))
         value = f"(CASE WHEN {value} > {threshold} THEN {value} - {threshold} ELSE 0 END)"
     computed = f"CAST(ROUND(CAST({value} AS {typed}) * {factor}, {digits}) AS {MONEY_SQL})"
     if cap is not None:
@@ -659,7 +666,7 @@ def _marginal_sql(
         below.append(total)
         if tier.high is not None and isinstance(tier.rate.value if tier.rate else None, Percent):
             low = runtime_value(tier.low.value) if tier.low is not None else Decimal(0)
-            width = EXACT.subtract(runtime_value(tier.high.value), low)  # type: ignore[arg-type]
+            width = EXACT.subtract(runtime_value(tier.high.value), low)
             total = EXACT.fma(tier.rate.value.value, width, total)  # type: ignore[union-attr]
 
     def constant(sum_: Decimal) -> str:

@@ -29,10 +29,9 @@ from pathlib import Path
 
 from policy_dsl import model as m
 from policy_dsl.check import CheckedPolicy, amount_edges
-from policy_dsl.compile import runtime_value
 from policy_dsl.sql import MONEY_SQL, Dialect
 from policy_dsl.types import Type
-from policy_dsl.values import EXACT, MINOR_UNIT_DIGITS
+from policy_dsl.values import EXACT, MINOR_UNIT_DIGITS, runtime_value
 from policy_dsl.visitor import Visitor
 
 #: Kinds of fact that are ordered and get values at and around the policy's constants.

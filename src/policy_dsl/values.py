@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Context, Decimal, InvalidOperation
+from typing import Any
 
 import attrs
 
@@ -228,3 +229,15 @@ def parse_decimal_text(text: str) -> Decimal:
         return Decimal(text)
     except InvalidOperation:
         raise ValueSyntaxError(f"not a number: {text!r}") from None
+
+
+def runtime_value(value: object) -> Any:
+    """The runtime representation of a literal: money → its amount, percent → its number, a
+    duration → its count; anything else as it is."""
+    if isinstance(value, Money):
+        return value.amount
+    if isinstance(value, Percent):
+        return value.value
+    if isinstance(value, Duration):
+        return value.amount
+    return value

@@ -26,10 +26,18 @@ import attrs
 
 from policy_dsl import model as m
 from policy_dsl.check import CheckedPolicy, amount_edges
-from policy_dsl.compile import CompiledPolicy, runtime_value
+from policy_dsl.compile import CompiledPolicy
 from policy_dsl.format import format_value
 from policy_dsl.types import Type
-from policy_dsl.values import EXACT, MINOR_UNIT_DIGITS, Duration, Money, Percent, format_decimal
+from policy_dsl.values import (
+    EXACT,
+    MINOR_UNIT_DIGITS,
+    Duration,
+    Money,
+    Percent,
+    format_decimal,
+    runtime_value,
+)
 from policy_dsl.visitor import Visitor
 
 GAINED = "gained"
@@ -133,14 +141,20 @@ def _constants(policy: CheckedPolicy | None, fact: str) -> list[Any]:
         elif isinstance(node, m.Not):
             walk(node.operand)
 
+    for condition in _conditions(policy):
+        walk(condition)
+    return found
+
+
+def _conditions(policy: CheckedPolicy) -> Iterator[m.Node]:
+    """Every condition of a policy: each definition's ``means``, each benefit's and duty's ``when``."""
     for definition in policy.definitions.values():
         if definition.means is not None:
-            walk(definition.means)
+            yield definition.means
     for info in (*policy.benefits, *policy.duties):
-        rule = info.rule
-        if isinstance(rule, m.Benefit | m.Duty) and rule.when is not None:
-            walk(rule.when)
-    return found
+        when = getattr(info.rule, "when", None)
+        if when is not None:
+            yield when
 
 
 def _cap_boundaries(policy: CheckedPolicy | None, benefit: str, fact: str) -> list[Any]:
@@ -423,13 +437,8 @@ def _within_lengths(policy: CheckedPolicy | None, fact: str) -> list[Duration]:
                 found.append(length)
 
     finder = _Find()
-    for definition in policy.definitions.values():
-        if definition.means is not None:
-            finder.visit(definition.means)
-    for info in (*policy.benefits, *policy.duties):
-        when = getattr(info.rule, "when", None)
-        if when is not None:
-            finder.visit(when)
+    for condition in _conditions(policy):
+        finder.visit(condition)
     return found
 
 
@@ -454,13 +463,8 @@ def _year_counts(policy: CheckedPolicy | None, fact: str) -> list[int]:
             counted(node.subject, node.high)
 
     finder = _Find()
-    for definition in policy.definitions.values():
-        if definition.means is not None:
-            finder.visit(definition.means)
-    for info in (*policy.benefits, *policy.duties):
-        when = getattr(info.rule, "when", None)
-        if when is not None:
-            finder.visit(when)
+    for condition in _conditions(policy):
+        finder.visit(condition)
     return found
 
 
