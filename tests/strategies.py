@@ -23,7 +23,7 @@ import attrs
 from hypothesis import strategies as st
 
 from policy_dsl import model as m
-from policy_dsl.check import BENEFIT_KINDS, COMMITMENTS, CheckedPolicy
+from policy_dsl.check import BENEFIT_KINDS, COMMITMENTS, CheckedPolicy, _year_limit
 from policy_dsl.compile import runtime_value
 from policy_dsl.errors import PolicyError
 from policy_dsl.parse import KEYWORDS, parse
@@ -756,12 +756,25 @@ def checked_policies(draw: st.DrawFn, source_name: str = "source.txt") -> Genera
             "tiers",
             "marginal",
         )
-        pay = draw(st.sampled_from((*pays, *(("per",) if count_facts else ()))))
+        date_facts = [n for n, r in fact_types.items() if r.kind == "date"]
+        pay = draw(
+            st.sampled_from(
+                (*pays, *(("per",) if count_facts else ()), *(("installments",) if date_facts else ()))
+            )
+        )
         tiers = (
             draw(_tiers(fact_types, base, count_facts, marginal=pay == "marginal"))
             if pay in {"tiers", "marginal"}
             else None
         )
+        rule_when = draw(when)
+        if pay == "installments":  # tiers by year of a date: years 1, 2, … within the condition's limit
+            dated = draw(st.sampled_from(date_facts))
+            atoms = rule_when.operands if isinstance(rule_when, m.And) else (rule_when,)
+            limits = [_year_limit(a, dated) for a in atoms if a is not None]
+            last = min([v for v in limits if v is not None], default=7)
+            if last >= 1:
+                tiers = draw(_installments(fact_types, dated, base, count_facts, last))
         amount = draw(money_literals(currency)) if pay in {"amount", "amount_range", "amount_floor"} else None
         amount_high = None
         if pay == "amount_range":  # low to high, the low end first
@@ -800,7 +813,7 @@ def checked_policies(draw: st.DrawFn, source_name: str = "source.txt") -> Genera
                 draw(optional(text_nodes())),
                 kind=m.Name(draw(st.sampled_from(BENEFIT_KINDS))),
                 commits=draw(optional(st.sampled_from(COMMITMENTS).map(m.Name))),
-                when=draw(when),
+                when=rule_when,
                 amount=amount,
                 amount_high=amount_high,
                 amount_floor=pay == "amount_floor",
@@ -855,6 +868,48 @@ def checked_policies(draw: st.DrawFn, source_name: str = "source.txt") -> Genera
 
     source_text = "生成的政策\n\n（一）生成的措施\n\n" + "\n".join(SENTENCES) + "\n"
     return GeneratedPolicy(fmt(model), source_text, fact_types, enum_values, model)
+
+
+@st.composite
+def _installments(
+    draw: st.DrawFn,
+    fact_types: dict[str, m.TypeRef],
+    dated: str,
+    base: str,
+    count_facts: list[str],
+    last: int,
+) -> m.Tiers:
+    """An installment schedule (``tiers by year of dated``): bands of years from 1 to at most
+    ``last`` (the condition's limit), single years or runs, with gaps and a run open above
+    sometimes; each pays an amount, an amount per count or a rate of ``base``."""
+    currency = fact_types[base].param
+    ends = sorted(draw(st.lists(st.integers(1, last), min_size=1, max_size=4, unique=True)))
+    bands: list[m.Tier] = []
+    start = 1
+    for end in ends:
+        if draw(st.integers(0, 4)) == 0:
+            start = end + 1  # a gap: no installment in these years
+            continue
+        low = m.Literal(start)
+        high: m.Literal | None = m.Literal(end)
+        if end == ends[-1] and last == 7 and draw(st.booleans()):
+            high = None  # open above: every year from `start` on
+        kind = draw(st.sampled_from(("amount", "rate", *(("per",) if count_facts else ()))))
+        if kind == "amount":
+            pay: dict[str, Any] = {"amount": draw(money_literals(currency))}
+        elif kind == "rate":
+            pay = {"rate": draw(percent_literals()), "base": m.Name(base)}
+        else:
+            price = st.one_of(st.integers(0, 10**6).map(Decimal), fractional_decimals(max_whole=10**5))
+            pay = {
+                "amount": draw(_literal(st.builds(Money, price, st.just(currency)), st.booleans())),
+                "per": m.Name(draw(st.sampled_from(count_facts))),
+            }
+        bands.append(m.Tier(low, False, high, False, **pay))
+        start = end + 1
+    if not bands:
+        bands.append(m.Tier(m.Literal(1), False, m.Literal(1), False, amount=draw(money_literals(currency))))
+    return m.Tiers(m.Name(dated), False, tuple(bands), year_of=True)
 
 
 @st.composite

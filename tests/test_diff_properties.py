@@ -217,13 +217,14 @@ def fact_value(shown: str, ref: m.TypeRef) -> Any:
 
 
 def outcome_key(outcome: Any) -> tuple[bool, Any]:
-    """What the region compares: eligibility, and for the eligible the amount, cap and rate;
-    for a duty whether it applies, and what it promises."""
+    """What the region compares: eligibility, and for the eligible the amount, cap, rate, what the
+    text commits to and a range's ends (5%—20% of 投资: two amounts); for a duty whether it applies,
+    and what it promises."""
     if outcome is None or outcome.status not in {"eligible", "applies"}:
         return (False, None)
     if hasattr(outcome, "levels"):
         return (True, outcome.levels)
-    return (True, (outcome.amount, outcome.cap, outcome.rate))
+    return (True, (outcome.amount, outcome.cap, outcome.rate, outcome.commitment, outcome.range))
 
 
 def benefit_outcome(policy: policy_dsl.Policy, ident: str, facts: dict[str, Any], as_of: dt.date) -> Any:

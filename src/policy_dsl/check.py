@@ -25,7 +25,7 @@ from policy_dsl.citations import FoldedSource, Site, Span, constants, normalize_
 from policy_dsl.coverage import Coverage, covered_text, measure_coverage
 from policy_dsl.document import Document, DocumentUnit, UnitKey, heading_key, read_document
 from policy_dsl.errors import Diagnostic, PolicyCheckError, did_you_mean
-from policy_dsl.format import band_text, format_literal
+from policy_dsl.format import band_text, format_condition, format_literal
 from policy_dsl.parse import glued_keyword
 from policy_dsl.registry import Registry, load_registries
 from policy_dsl.source import SourceFile, SourcePosition
@@ -1302,12 +1302,21 @@ class _Checker:
                 )
         fact = self.facts.get(tiers.fact.text)
         kinds = ("money",) if tiers.marginal else ("money", "integer", "decimal", "percent")
+        if tiers.year_of:
+            kinds = ("date",)
         if fact is None:
             self.error(
                 f"unknown fact `{tiers.fact.text}`",
                 tiers.fact.pos,
                 hint=did_you_mean(tiers.fact.text, self.facts),
             )
+        elif tiers.year_of and fact.type.kind != "date":
+            self.error(
+                f"an installment schedule counts years from a date; `{tiers.fact.text}` is {fact.type}",
+                tiers.fact.pos,
+                hint="write `tiers by year of` a date fact (认定日期, 投产日期), or `tiers by` a quantity",
+            )
+            fact = None
         elif fact.type.kind not in kinds:
             self.error(
                 f"marginal tiers take parts of an amount of money; `{tiers.fact.text}` is {fact.type}"
@@ -1320,20 +1329,26 @@ class _Checker:
             fact = None
         elif tiers.marginal and fact.type.param:
             currencies.append((fact.type.param, tiers.fact.pos))
+        keyed = t.INTEGER if tiers.year_of else (fact.type if fact is not None else None)
+        keyed_name = f"year of {tiers.fact.text}" if tiers.year_of else tiers.fact.text
         previous: m.Tier | None = None
         for index, tier in enumerate(tiers.tiers):
             ends = [end for end in (tier.low, tier.high) if end is not None]
             typed = fact is not None  # an unknown fact's bands are not compared: their types are unknown
             for end in ends:
                 found = literal_type(end.value)
-                if fact is not None and not t.comparable(fact.type, found):
+                wrong = found != t.INTEGER if tiers.year_of else not t.comparable(keyed or found, found)
+                if keyed is not None and wrong:
                     typed = False
                     self.error(
-                        f"a band of `{tiers.fact.text}` ({fact.type}) cannot end at "
-                        f"{format_literal(end)} ({found})",
+                        f"a band of `{keyed_name}` ({keyed}) cannot end at {format_literal(end)} ({found})",
                         end.pos,
-                        hint=t.mismatch_hint(fact.type, found),
+                        hint="years are counted 1, 2, 3… from the date's own year"
+                        if tiers.year_of
+                        else t.mismatch_hint(keyed, found),
                     )
+            if typed and tiers.year_of:
+                self.check_year_band(tiers, tier)
             if typed and tier.low is not None and tier.high is not None:
                 low, high = runtime_value(tier.low.value), runtime_value(tier.high.value)
                 if low > high or (low == high and (tier.low_open or tier.high_open)):
@@ -1346,6 +1361,50 @@ class _Checker:
                 self.check_tier_order(previous, tier, index)
             previous = tier if typed else None
             self.check_tier_pay(tiers, tier, currencies)
+        self.check_installment_period(benefit, tiers)
+
+    def check_year_band(self, tiers: m.Tiers, tier: m.Tier) -> None:
+        """A band of an installment schedule holds only years 1, 2, …: year 0 is before the date."""
+        low = tier.low.value if tier.low is not None else None
+        first = low + 1 if isinstance(low, int) and tier.low_open else low
+        if first is None or (isinstance(first, int) and first < 1):
+            self.error(
+                f"this installment band includes year {first if first is not None else 0} of "
+                f"`{tiers.fact.text}`: years are counted from 1, the date's own year "
+                "(0 is before the date)",
+                tier.pos,
+                hint="start the band at year 1: `from 1 to …` (前N年) or `year 1: …` (第一年)",
+            )
+
+    def check_installment_period(self, benefit: m.Benefit, tiers: m.Tiers) -> None:
+        """An installment schedule may not run past the years the benefit's own condition allows
+        (连续3年 is `year of 认定日期 between 1 and 3`: a fourth installment could never be paid)."""
+        if not tiers.year_of or benefit.when is None:
+            return
+        bound: tuple[int, m.Node] | None = None
+        atoms = benefit.when.operands if isinstance(benefit.when, m.And) else (benefit.when,)
+        for atom in atoms:
+            last = _year_limit(atom, tiers.fact.text)
+            if last is not None and (bound is None or last < bound[0]):
+                bound = (last, atom)
+        if bound is None:
+            return
+        last, limiting = bound
+        for tier in tiers.tiers:
+            high = tier.high.value if tier.high is not None else None
+            if isinstance(high, int) and tier.high_open:
+                high -= 1
+            if high is None or (isinstance(high, int) and high > last):
+                runs = "on without end" if high is None else f"to year {high}"
+                self.error(
+                    f"this installment schedule is longer than its period: it runs {runs}, but the "
+                    f"benefit's condition `{format_condition(limiting)}` ends in year {last} of "
+                    f"`{tiers.fact.text}`",
+                    tier.pos,
+                    hint=f"end the schedule at year {last}, or correct the period in `when` "
+                    "(连续N年 is `between 1 and N`)",
+                )
+                return
 
     def check_tier_order(self, lower: m.Tier, tier: m.Tier, index: int) -> None:
         """Bands are written lowest first and leave no value in two of them."""
@@ -1389,6 +1448,13 @@ class _Checker:
                         tier.base.pos,
                         hint=f"for the whole amount at the band's rate, write `tiers by {tiers.fact.text}`",
                     )
+                return
+            if tiers.year_of and tier.base is None:
+                self.error(
+                    "a rate in an installment schedule needs the amount it is a rate of",
+                    tier.rate.pos,
+                    hint=f"e.g. {format_literal(tier.rate)} of 地方财政贡献",
+                )
                 return
             base_name = tier.base or tiers.fact
             base = self.facts.get(base_name.text)
@@ -1761,6 +1827,33 @@ def amount_currency(facts: Mapping[str, FactInfo], rule: m.Benefit) -> str | Non
     return currency
 
 
+def _year_limit(atom: m.Node, fact: str) -> int | None:
+    """The last year ``atom`` allows for ``year of fact`` (``<= 3``, ``< 4``, ``between 1 and 3``,
+    ``== 3``), or None if it sets no such limit."""
+
+    def counted(node: m.Node) -> bool:
+        return isinstance(node, m.YearOf) and node.subject.name == fact
+
+    def number(node: m.Node) -> int | None:
+        value = node.value if isinstance(node, m.Literal) else None
+        return value if type(value) is int else None
+
+    if isinstance(atom, m.Between) and counted(atom.subject):
+        return number(atom.high)
+    if isinstance(atom, m.Comparison):
+        op = {"≤": "<=", "≥": ">=", "≠": "!="}.get(atom.op, atom.op)
+        if counted(atom.right):  # 3 >= year of D
+            op = {"<": ">", "<=": ">=", ">": "<", ">=": "<="}.get(op, op)
+            left, right = atom.right, atom.left
+        else:
+            left, right = atom.left, atom.right
+        limit = number(right)
+        if not counted(left) or limit is None:
+            return None
+        return {"<=": limit, "==": limit, "<": limit - 1}.get(op)
+    return None
+
+
 def amount_edges(rule: m.Benefit) -> list[tuple[str, Any, bool]]:
     """The values of facts at which a benefit's amount changes how it is computed, as
     ``(fact, value, computed)``: the ends of its tiers' bands (as written), and where an amount
@@ -1798,9 +1891,10 @@ def amount_edges(rule: m.Benefit) -> list[tuple[str, Any, bool]]:
     fact = tiers.fact.text
     below = Decimal(0)  # marginal: Σ rate × width of the bands under this one, in percent
     for tier in tiers.tiers:
-        found.extend(
-            (fact, runtime_value(end.value), False) for end in (tier.low, tier.high) if end is not None
-        )
+        if not tiers.year_of:  # an installment's band ends are years, not values of the date fact
+            found.extend(
+                (fact, runtime_value(end.value), False) for end in (tier.low, tier.high) if end is not None
+            )
         if not tiers.marginal:
             base = tier.base.text if tier.base is not None else fact
             if tier.per is not None and tier.amount is not None:

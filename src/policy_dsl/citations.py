@@ -192,7 +192,18 @@ def constants(node: m.Node) -> set[object]:
 
 def _years_counted(node: object) -> set[object]:
     """``year of 认定日期 between 1 and 5`` encodes 「连续5年」: a count compared with ``year of`` is
-    a number of years too."""
+    a number of years too; so are an installment schedule's years and the lengths of its bands
+    (``year 2`` is 「第二年」, ``from 3 to 5`` is 「后3年」)."""
+    if isinstance(node, m.Tiers) and node.year_of:
+        years: set[object] = set()
+        for tier in node.tiers:
+            low = tier.low.value if tier.low is not None else None
+            high = tier.high.value if tier.high is not None else None
+            years.update(comparable(Duration(v, "years")) for v in (low, high) if type(v) is int)
+            if type(low) is int and type(high) is int:
+                width = high - low + 1 - tier.low_open - tier.high_open
+                years.add(comparable(Duration(width, "years")))
+        return years
     if isinstance(node, m.Comparison):
         pairs = [(node.left, node.right), (node.right, node.left)]
     elif isinstance(node, m.Between):

@@ -467,7 +467,7 @@ class _Generator:
         bands = []
         for tier in tiers.tiers:
             base = tier.base.text if tier.base is not None else None
-            if tier.rate is not None and base is None and not tiers.marginal:
+            if tier.rate is not None and base is None and not tiers.marginal and not tiers.year_of:
                 base = tiers.fact.text  # `rate 5%` in `tiers by 投资`: of 投资 itself
             bands.append(
                 {
@@ -479,10 +479,15 @@ class _Generator:
                     "per": tier.per.text if tier.per is not None else None,
                     "rate": runtime_value(tier.rate.value) if tier.rate is not None else None,
                     "base": base,
-                    "text": tier_text(tier),
+                    "text": tier_text(tier, tiers.year_of),
                 }
             )
-        return {"fact": tiers.fact.text, "marginal": tiers.marginal, "bands": tuple(bands)}
+        return {
+            "fact": tiers.fact.text,
+            "marginal": tiers.marginal,
+            "year_of": tiers.year_of,
+            "bands": tuple(bands),
+        }
 
     def needed_facts(self, condition: m.Node | None) -> tuple[str, ...]:
         found: list[str] = []

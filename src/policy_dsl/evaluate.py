@@ -75,6 +75,8 @@ class Schedule:
     fact: str
     marginal: bool
     bands: tuple[str, ...]
+    #: ``tiers by year of 认定日期``: an installment schedule, its bands years counted from the date
+    year_of: bool = False
 
 
 @attrs.frozen
@@ -257,7 +259,9 @@ def _threshold_text(raw: Any) -> str | None:
 
 
 def _schedule(raw: Any) -> Schedule | None:
-    return None if raw is None else Schedule(raw["fact"], raw["marginal"], tuple(raw["bands"]))
+    if raw is None:
+        return None
+    return Schedule(raw["fact"], raw["marginal"], tuple(raw["bands"]), bool(raw.get("year_of", False)))
 
 
 def _tier_result(raw: Any) -> TierResult | None:
@@ -544,6 +548,8 @@ def base_text(benefit: BenefitOutcome) -> str:
 def schedule_text(schedule: Schedule) -> str:
     """``tiers by 投资: from 1000万元 to 5000万元: rate 70% of 贡献; above 5000万元: …``"""
     head = f"marginal tiers of {schedule.fact}" if schedule.marginal else f"tiers by {schedule.fact}"
+    if schedule.year_of:
+        head = f"tiers by year of {schedule.fact}"
     return f"{head}: " + "; ".join(schedule.bands)
 
 
@@ -567,14 +573,16 @@ def tiers_text(benefit: BenefitOutcome) -> str:
         shown = exact_money_text(benefit.amount) if benefit.amount is not None else "?"
         currency = (benefit.amount or benefit.cap or Money(Decimal(0), "")).currency or None
         return f"amount: {shown} ({tier_parts_text(tier.parts, currency)}{cap})"
+    word = "installment" if benefit.tiers.year_of else "tier"
+    keyed = f"year of {benefit.tiers.fact}" if benefit.tiers.year_of else benefit.tiers.fact
     if tier is not None and tier.band is not None:
         if benefit.amount is not None:
-            return f"amount: {exact_money_text(benefit.amount)} (tier {tier.band}{cap})"
-        return f"amount: tier {tier.band}{cap}; not computed: " + (
+            return f"amount: {exact_money_text(benefit.amount)} ({word} {tier.band}{cap})"
+        return f"amount: {word} {tier.band}{cap}; not computed: " + (
             ", ".join(benefit.missing_facts) + " unknown" if benefit.missing_facts else "a count below 0"
         )
     if tier is not None:  # eligible, but the fact falls in no band
-        return f"amount: none — {benefit.tiers.fact} falls in no tier ({schedule_text(benefit.tiers)})"
+        return f"amount: none — {keyed} falls in no {word} ({schedule_text(benefit.tiers)})"
     unknown = f"; {benefit.tiers.fact} unknown" if benefit.status == ELIGIBLE else ""
     return f"amount: {schedule_text(benefit.tiers)}{cap}{unknown}"
 

@@ -339,8 +339,12 @@ def rate_text(rate: m.Rate) -> str:
     return f"{format_literal(rate.rate)}{base}"
 
 
-def band_text(tier: m.Tier) -> str:
-    """A band's ends as written: ``from 1000万元 to 5000万元``, ``above 1亿元``, ``below 500亩``."""
+def band_text(tier: m.Tier, year: bool = False) -> str:
+    """A band's ends as written: ``from 1000万元 to 5000万元``, ``above 1亿元``, ``below 500亩``;
+    in an installment schedule (``year``) a band of one year is ``year 2``."""
+    one = tier.low is not None and tier.high is not None and not (tier.low_open or tier.high_open)
+    if year and one and tier.low is not None and tier.high is not None and tier.low.value == tier.high.value:
+        return f"year {format_literal(tier.low)}"
     ends = []
     if tier.low is not None:
         ends.append(f"{'above' if tier.low_open else 'from'} {format_literal(tier.low)}")
@@ -357,18 +361,20 @@ def tier_pay_text(tier: m.Tier) -> str:
     return f"amount {format_literal(tier.amount)}" + (f" per {tier.per.text}" if tier.per else "")
 
 
-def tier_text(tier: m.Tier) -> str:
-    return f"{band_text(tier)}: {tier_pay_text(tier)}"
+def tier_text(tier: m.Tier, year: bool = False) -> str:
+    return f"{band_text(tier, year)}: {tier_pay_text(tier)}"
 
 
 def tiers_head(tiers: m.Tiers) -> str:
+    if tiers.year_of:
+        return f"tiers by year of {tiers.fact.text}"
     return f"marginal tiers of {tiers.fact.text}" if tiers.marginal else f"tiers by {tiers.fact.text}"
 
 
 def _write_tiers(w: _Writer, tiers: m.Tiers, depth: int) -> None:
     w.line(depth, tiers_head(tiers) + " {", tiers)
     for tier in tiers.tiers:
-        w.line(depth + 1, tier_text(tier), tier)
+        w.line(depth + 1, tier_text(tier, tiers.year_of), tier)
     w.close(depth, tiers)
 
 

@@ -119,7 +119,7 @@ def _schedule(rule: m.Benefit) -> str:
         )
         for t in tiers.tiers
     )
-    return repr((tiers.fact.text, tiers.marginal, bands))
+    return repr((tiers.fact.text, tiers.marginal, tiers.year_of, bands))
 
 
 def _threshold(rule: m.Benefit) -> str:

@@ -323,6 +323,9 @@ class Tiers(Node):
     fact: Name
     marginal: bool = False
     tiers: tuple[Tier, ...] = _tuple()
+    #: ``tiers by year of 认定日期``: the bands are years counted from the date fact's own year (1),
+    #: as ``year of`` counts them — an installment schedule (第一年5万元、第二年3万元…, 前2年80%、后3年50%)
+    year_of: bool = False
     pos: SourcePosition = _pos()
 
 

@@ -776,6 +776,16 @@ class _ToModel:
         node = m.Tiers(self._name(fact), True, tuple(bands), pos=self._pos(span))
         return _Field("tiers", node, self._pos(span))
 
+    def year_tiers(self, span: _Span | None, children: list[Any]) -> _Field:
+        fact, *bands = children
+        node = m.Tiers(self._name(fact), False, tuple(bands), year_of=True, pos=self._pos(span))
+        return _Field("tiers", node, self._pos(span))
+
+    def tier_year(self, span: _Span | None, children: list[Any]) -> m.Tier:
+        """``year 2: amount 3万元``: the band of one year (第二年), both ends included."""
+        year, pay = children
+        return m.Tier(low=year, high=year, **pay.value, pos=self._pos(span))
+
     def tier(self, span: _Span | None, children: list[Any]) -> m.Tier:
         fields: dict[str, Any] = {}
         for part in children:

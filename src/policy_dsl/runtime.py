@@ -292,11 +292,19 @@ def _in_band(band: dict[str, _Any], value: _Any) -> bool:
     return high is None or value < high or (not band["high_open"] and value == high)
 
 
-def _tier(rule: dict[str, _Any], facts: dict[str, _Any]) -> _Any:
+def _tiers_value(tiers: dict[str, _Any], facts: dict[str, _Any], as_of: _Any) -> _Any:
+    """The value a schedule's bands are of: its fact's, or for ``tiers by year of D`` the year of
+    ``as_of`` counted from D's (1 in D's own year)."""
+    if tiers["year_of"]:
+        return _year_of(facts.get(tiers["fact"]), as_of)
+    return facts.get(tiers["fact"])
+
+
+def _tier(rule: dict[str, _Any], facts: dict[str, _Any], as_of: _Any = None) -> _Any:
     """How a tiered benefit's amount is reached, for an enterprise whose tiers' fact is known: the
     band it falls in (``tiers by``), or each band's part and what it pays (``marginal tiers``)."""
     tiers = rule["tiers"]
-    value = facts.get(tiers["fact"])
+    value = _tiers_value(tiers, facts, as_of)
     if value is None:
         return None
     if not tiers["marginal"]:
@@ -326,16 +334,17 @@ def _schedule(tiers: _Any) -> _Any:
     return {
         "fact": tiers["fact"],
         "marginal": tiers["marginal"],
+        "year_of": tiers["year_of"],
         "bands": [b["text"] for b in tiers["bands"]],
     }
 
 
-def _tiered_amount(rule: dict[str, _Any], facts: dict[str, _Any]) -> _Any:
+def _tiered_amount(rule: dict[str, _Any], facts: dict[str, _Any], as_of: _Any = None) -> _Any:
     """A tiered benefit's amount before its cap: the band's payment on the whole (``tiers by``), or
     the sum of each band's rate on its part (``marginal tiers``), rounded once; None if unknown or
     in no band."""
     tiers = rule["tiers"]
-    value = facts.get(tiers["fact"])
+    value = _tiers_value(tiers, facts, as_of)
     if value is None:
         return None
     if tiers["marginal"]:
@@ -359,14 +368,15 @@ def _tiered_amount(rule: dict[str, _Any], facts: dict[str, _Any]) -> _Any:
     return band["amount"]
 
 
-def _benefit_amount(rule: dict[str, _Any], facts: dict[str, _Any]) -> _Any:
+def _benefit_amount(rule: dict[str, _Any], facts: dict[str, _Any], as_of: _Any = None) -> _Any:
     """What an eligible enterprise receives: the amount, or rate × base, capped; None if not stated
-    or not one number (a range: see _benefit_range)."""
+    or not one number (a range: see _benefit_range). ``as_of``: the day an installment schedule
+    (``tiers by year of``) is read on."""
     amount = None
     if rule["ranged"]:
         return None
     if rule["tiers"] is not None:
-        amount = _tiered_amount(rule, facts)
+        amount = _tiered_amount(rule, facts, as_of)
     elif rule["amount"] is not None and rule["per"] is not None:
         count = facts.get(rule["per"])
         # a negative count (−3 rooms) pays nothing computable: no amount, as in SQL
@@ -403,7 +413,7 @@ def _benefit_outcome(
         missing = _missing(rule, facts)
     ranged = None
     if status == "eligible":
-        amount = _money(_benefit_amount(rule, facts), rule["currency"])
+        amount = _money(_benefit_amount(rule, facts, as_of), rule["currency"])
         if rule["ranged"]:
             ends = _benefit_range(rule, facts)
             if ends is not None:
@@ -427,7 +437,7 @@ def _benefit_outcome(
         "per_count": facts.get(rule["per"]) if rule["per"] is not None else None,
         "unit_amount": _money(rule["amount"], rule["currency"]) if rule["per"] is not None else None,
         "tiers": _schedule(rule["tiers"]),
-        "tier": _tier(rule, facts) if status == "eligible" and rule["tiers"] is not None else None,
+        "tier": _tier(rule, facts, as_of) if status == "eligible" and rule["tiers"] is not None else None,
         "superseded_by": None,
         "exclusive": [],
         "cap": _money(rule["cap"], rule["currency"]),

@@ -380,7 +380,7 @@ def compile_sql(
         decided.append(f"{condition} AS {status}")  # each condition computed once, used twice
         columns.append(status)
         if has_amount(rule):  # a benefit the text gives no amount (or only a cap) has no amount column
-            paid = _fact_capped(checked, rule, _amount_sql(checked, rule, status, d), d)
+            paid = _fact_capped(checked, rule, _amount_sql(checked, rule, status, d, day), d)
             columns.append(f"{paid} AS {d.ident(amount_column(rule.name))}")
         if has_range(rule):  # the two ends of a range; the high end NULL when eligible means open
             low, high = _range_sql(checked, rule, status, d)
@@ -624,15 +624,23 @@ def _band_sql(tier: m.Tier, column: str, d: Dialect) -> str:
 
 
 def _tiers_sql(
-    checked: CheckedPolicy, rule: m.Benefit, cap: Decimal | None, condition: str, d: Dialect
+    checked: CheckedPolicy,
+    rule: m.Benefit,
+    cap: Decimal | None,
+    condition: str,
+    d: Dialect,
+    as_of: dt.date | None = None,
 ) -> str:
     """``tiers by FACT``: the band the fact falls in pays as it says (NULL in no band, or unknown);
-    ``marginal tiers of FACT``: see :func:`_marginal_sql`."""
+    ``marginal tiers of FACT``: see :func:`_marginal_sql`; ``tiers by year of D``: the band of the
+    year ``as_of`` falls in, counted from D's (as ``year of`` in a condition)."""
     tiers = rule.tiers
     assert tiers is not None
     if tiers.marginal:
         return _marginal_sql(checked, tiers, cap, condition, d)
     column = d.ident(tiers.fact.text)
+    if tiers.year_of:
+        column = _Condition(checked, d, as_of).visit(m.YearOf(m.Reference(tiers.fact.text)))
     whens = []
     for tier in tiers.tiers:
         if tier.rate is not None:
@@ -698,10 +706,12 @@ def _marginal_sql(
     return f"CASE WHEN {condition} AND {column} IS NOT NULL THEN CAST({paid} AS {MONEY_SQL}) END"
 
 
-def _amount_sql(checked: CheckedPolicy, rule: m.Benefit, condition: str, d: Dialect) -> str:
+def _amount_sql(
+    checked: CheckedPolicy, rule: m.Benefit, condition: str, d: Dialect, as_of: dt.date | None = None
+) -> str:
     cap = rule.cap.value.amount if rule.cap is not None and isinstance(rule.cap.value, Money) else None
     if rule.tiers is not None:
-        return _tiers_sql(checked, rule, cap, condition, d)
+        return _tiers_sql(checked, rule, cap, condition, d, as_of)
     if rule.amount is not None and isinstance(rule.amount.value, Money) and rule.per is not None:
         return _per_sql(checked, rule.amount.value, rule.per.text, cap, condition, d)
     if rule.amount is not None and isinstance(rule.amount.value, Money):

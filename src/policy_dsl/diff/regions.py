@@ -465,6 +465,13 @@ def _year_counts(policy: CheckedPolicy | None, fact: str) -> list[int]:
     finder = _Find()
     for condition in _conditions(policy):
         finder.visit(condition)
+    for info in policy.benefits:  # an installment schedule's years: each band's first and last
+        tiers = getattr(info.rule, "tiers", None)
+        if isinstance(tiers, m.Tiers) and tiers.year_of and tiers.fact.text == fact:
+            for tier in tiers.tiers:
+                for end in (tier.low, tier.high):
+                    if end is not None and type(end.value) is int:
+                        found.extend((end.value, end.value + 1))
     return found
 
 
@@ -561,7 +568,7 @@ class _Version:
                 status = {True: "eligible", False: "not_eligible", None: "unknown"}[condition]
                 amount = None
                 if status == "eligible" and not data["ranged"]:
-                    value = namespace["_benefit_amount"](data, facts)
+                    value = namespace["_benefit_amount"](data, facts, as_of)
                     amount = None if value is None else {"amount": value, "currency": data["currency"]}
                 outcomes.append({"status": status, "amount": amount})
             kept = namespace["_kept"](group, outcomes)
@@ -623,7 +630,7 @@ class _Version:
             return (False, None)  # not cumulated: its exclusive group keeps another benefit
         if self.kind == "benefit":
             ends = namespace["_benefit_range"](rule, facts) if rule["ranged"] else None
-            amount = namespace["_benefit_amount"](rule, facts)
+            amount = namespace["_benefit_amount"](rule, facts, as_of)
             return (True, (amount, rule["cap"], rule["rate"], rule["commits"], ends))
         return (True, tuple(rule["levels"]))
 

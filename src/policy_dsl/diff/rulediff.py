@@ -117,8 +117,10 @@ def _view(
         if rule.tiers is not None:  # the schedule, then each band: a moved band end shows on its band
             fact = rule.tiers.fact.text  # shown after the field's name: "tiers by 投资"
             fields["tiers"] = f"of {fact}, marginal" if rule.tiers.marginal else f"by {fact}"
+            if rule.tiers.year_of:
+                fields["tiers"] = f"by year of {fact}"
             for index, tier in enumerate(rule.tiers.tiers):
-                fields[f"tier {index + 1}"] = tier_text(tier)
+                fields[f"tier {index + 1}"] = tier_text(tier, rule.tiers.year_of)
         if rule.cap is not None or rule.cap_facts:
             fields["cap"] = cap_text(rule)
         if rule.frequency is not None:
