@@ -92,6 +92,15 @@ class FactInfo:
 
 
 @attrs.frozen
+class ItemsInfo:
+    """``items 获批品种 { … }``: a list fact (``Type("list", name)`` in ``CheckedPolicy.facts``) and
+    the facts each of its items has, in scope only in a benefit ``for each`` it."""
+
+    decl: m.ItemsDecl
+    facts: dict[str, FactInfo]
+
+
+@attrs.frozen
 class AgencyRegistry:
     """Agencies by canonical id, and every name (id, full name, alias) that refers to one."""
 
@@ -194,9 +203,21 @@ class CheckedPolicy:
     coverage: Coverage | None = None
     #: Non-cumulation: groups of benefits of which an enterprise keeps one (不重复享受, 就高)
     exclusives: tuple[ExclusiveInfo, ...] = ()
+    #: Lists of items (``items 获批品种 { … }``) by name, with each item's facts
+    items: dict[str, ItemsInfo] = attrs.field(factory=dict)
     validity: Validity = Validity(None, None, False)
     warnings: tuple[Diagnostic, ...] = ()
     structure: Document | None = attrs.field(default=None, eq=False)
+
+    @property
+    def all_facts(self) -> dict[str, FactInfo]:
+        """Every fact: the enterprise's (a list of items among them) and each item's."""
+        if not self.items:
+            return self.facts
+        found = dict(self.facts)
+        for info in self.items.values():
+            found.update(info.facts)
+        return found
 
     @property
     def measures(self) -> tuple[UnitInfo, ...]:
@@ -297,6 +318,7 @@ class _Checker:
         self.resolved: dict[str, m.Benefit | m.Duty | m.Target] = {}
         self.registry = AgencyRegistry({}, {})
         self.facts: dict[str, FactInfo] = {}
+        self.items: dict[str, ItemsInfo] = {}
         self.written_rules: dict[str, tuple[m.Benefit | m.Duty | m.Target, UnitInfo]] = {}
         self.enums: dict[str, m.EnumDecl] = {}
         self.definitions: dict[str, m.Definition] = {}
@@ -363,6 +385,7 @@ class _Checker:
             targets=tuple(targets),
             coverage=coverage,
             exclusives=tuple(exclusives),
+            items=self.items,
             validity=validity,
             warnings=tuple(sorted(self.diagnostics, key=Diagnostic.sort_key)),
             structure=self.structure,
@@ -642,6 +665,9 @@ class _Checker:
 
     def collect_facts(self) -> None:
         for item in self.policy.items:
+            if isinstance(item, m.ItemsDecl):
+                self.collect_items(item)
+                continue
             if not isinstance(item, m.FactDecl):
                 continue
             if not self.claim_name(item.name, item, "fact"):
@@ -665,6 +691,32 @@ class _Checker:
                         implied.pos,
                         hint="`implies` names bool facts that this fact's value makes true",
                     )
+
+    def collect_items(self, decl: m.ItemsDecl) -> None:
+        """A list fact and its items' facts: names unique across the whole policy (an item's fact is
+        read beside the enterprise's when a benefit is decided per item)."""
+        if not self.claim_name(decl.name, decl, "list of items"):
+            return
+        fields: dict[str, FactInfo] = {}
+        for fact in decl.facts:
+            if not self.claim_name(fact.name, fact, "fact"):
+                continue
+            if fact.implies:
+                self.error(
+                    "an item's fact cannot imply other facts",
+                    fact.implies[0].pos,
+                    hint="`implies` is for the enterprise's own yes/no facts",
+                )
+            fields[fact.name] = FactInfo(fact, self.resolve_type(fact.type))
+        ref = m.TypeRef("list", decl.name, pos=decl.pos)
+        self.facts[decl.name] = FactInfo(
+            m.FactDecl(decl.name, ref, decl.label, pos=decl.pos), t.Type("list", decl.name)
+        )
+        self.items[decl.name] = ItemsInfo(decl, fields)
+
+    def item_of(self, name: str) -> str | None:
+        """The list whose items have fact ``name``, if it is an item's fact."""
+        return next((list_ for list_, info in self.items.items() if name in info.facts), None)
 
     def resolve_type(self, ref: m.TypeRef) -> Type:
         if ref.kind in {"enum", "set"}:
@@ -1509,6 +1561,42 @@ class _Checker:
                 )
 
     def check_benefit(self, benefit: m.Benefit) -> None:
+        """A benefit; one ``for each`` a list is checked with its items' facts in scope."""
+        if benefit.cap_total is not None:
+            self.check_cap_total(benefit, benefit.cap_total)
+        if benefit.each is None:
+            self.check_benefit_fields(benefit)
+            return
+        info = self.items.get(benefit.each.text)
+        if info is None:
+            fact = self.facts.get(benefit.each.text)
+            self.error(
+                f"`{benefit.each.text}` is not a list of items"
+                if fact is not None
+                else f"unknown list of items `{benefit.each.text}`",
+                benefit.each.pos,
+                hint=did_you_mean(benefit.each.text, self.items)
+                or "declare it with `items NAME { fact … }`: the facts each item has",
+            )
+            self.check_benefit_fields(benefit)
+            return
+        enterprise = self.facts
+        self.facts = {**enterprise, **info.facts}
+        try:
+            self.check_benefit_fields(benefit)
+        finally:
+            self.facts = enterprise
+
+    def check_cap_total(self, benefit: m.Benefit, cap: m.Literal) -> None:
+        """``cap total 500万元``: the most for all of an enterprise's items, in the amount's currency."""
+        if benefit.each is None:
+            self.error(
+                "`cap total` limits the sum over the items of a benefit `for each` a list",
+                cap.pos,
+                hint="a single payment's most is `cap`",
+            )
+
+    def check_benefit_fields(self, benefit: m.Benefit) -> None:
         if benefit.kind is None:
             self.error(
                 f"benefit `{benefit.name}` has no `kind`",
@@ -1532,7 +1620,12 @@ class _Checker:
         if benefit.when is not None:
             self.expect_condition(benefit.when)
         currencies: list[tuple[str, SourcePosition]] = []
-        for label, lit in (("amount", benefit.amount), ("amount", benefit.amount_high), ("cap", benefit.cap)):
+        for label, lit in (
+            ("amount", benefit.amount),
+            ("amount", benefit.amount_high),
+            ("cap", benefit.cap),
+            ("cap total", benefit.cap_total),
+        ):
             if lit is None:
                 continue
             if not isinstance(lit.value, Money):
@@ -1957,6 +2050,9 @@ class _TypeOf(Visitor):
             subject = facts[0] if facts else "…"
             usage = f"{subject} in {{{node.name}}}"
             hint = f"`{node.name}` is a value of enum `{owners[0]}`; test a fact with `{usage}`"
+        owner = self.checker.item_of(node.name)
+        if owner is not None:
+            hint = f"`{node.name}` is a fact of each item of `{owner}`: decide the benefit `for each {owner}`"
         self.error(
             f"unknown name `{node.name}`", node.pos, hint=hint or "declare it with `fact` or `definition`"
         )

@@ -98,6 +98,18 @@ class TierResult:
 
 
 @attrs.frozen
+class ItemResult:
+    """For a benefit ``for each`` item of a list: what one item (counted from 1) got, and why."""
+
+    item: int
+    status: str
+    amount: Money | None
+    range: tuple[Money, Money | None] | None
+    conditions: tuple[ConditionResult, ...]
+    missing_facts: tuple[str, ...]
+
+
+@attrs.frozen
 class BenefitOutcome:
     id: str
     label: str
@@ -145,6 +157,11 @@ class BenefitOutcome:
     cap_facts: tuple[str, ...] = ()
     #: ``rate … of 销售额 above 上年销售额`` / ``above 1亿元``: the threshold the rate starts above
     rate_above: str | None = None
+    #: ``for each 获批品种``: the list whose items are each decided and paid, the most for all of
+    #: them (``cap total``), and per item what it got (None: the items are not known)
+    each: str | None = None
+    cap_total: Money | None = None
+    items: tuple[ItemResult, ...] | None = None
 
     @property
     def eligible(self) -> bool:
@@ -280,6 +297,29 @@ def _period(raw: Any) -> tuple[dt.date | None, dt.date | None] | None:
     return None if raw is None else (raw["start"], raw["end"])
 
 
+def _conditions(raw: list[dict[str, Any]]) -> tuple[ConditionResult, ...]:
+    return tuple(
+        ConditionResult(c["test"], c["value"], c["via"], c["definition"], c["at"], c.get("negated", False))
+        for c in raw
+    )
+
+
+def _items(raw: Any) -> tuple[ItemResult, ...] | None:
+    if raw is None:
+        return None
+    return tuple(
+        ItemResult(
+            i["item"],
+            i["status"],
+            _money(i["amount"]),
+            _range(i["range"]),
+            _conditions(i["conditions"]),
+            tuple(i["missing_facts"]),
+        )
+        for i in raw
+    )
+
+
 def _common(raw: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": raw["id"],
@@ -290,12 +330,7 @@ def _common(raw: dict[str, Any]) -> dict[str, Any]:
         "period": _period(raw["period"]),
         "in_period": raw["in_period"],
         "condition": raw["condition"],
-        "conditions": tuple(
-            ConditionResult(
-                c["test"], c["value"], c["via"], c["definition"], c["at"], c.get("negated", False)
-            )
-            for c in raw["conditions"]
-        ),
+        "conditions": _conditions(raw["conditions"]),
         "missing_facts": tuple(raw["missing_facts"]),
         "unlisted": tuple((u["fact"], tuple(u["values"])) for u in raw.get("unlisted", ())),
         "citations": tuple(CitationRef(c["text"], c["note"]) for c in raw["citations"]),
@@ -339,6 +374,9 @@ def outcome_from_raw(raw: dict[str, Any]) -> Outcome:
             rate_base=b["rate_base"],
             cap=_money(b["cap"]),
             frequency=b["frequency"],
+            each=b.get("each"),
+            cap_total=_money(b.get("cap_total")),
+            items=_items(b.get("items")),
         )
         for b in raw["benefits"]
     )
@@ -443,9 +481,16 @@ def render_text(outcome: Outcome, verbose: bool = False) -> str:
             lines.append(f"    commitment: {COMMITMENT_NOTES[benefit.commitment]}")
         lines.extend(_benefit_value(benefit))
         lines.extend(exclusive_lines(benefit))
-        lines.extend(
-            _explanation(benefit.condition, benefit.conditions, benefit.in_period, benefit.period, verbose)
-        )
+        if benefit.items:  # each item with its own tests
+            lines.extend(_explanation(benefit.condition, (), benefit.in_period, benefit.period, verbose))
+            lines.extend(item_lines(benefit, verbose))
+        else:
+            lines.extend(
+                _explanation(
+                    benefit.condition, benefit.conditions, benefit.in_period, benefit.period, verbose
+                )
+            )
+            lines.extend(item_lines(benefit, verbose))
         if benefit.missing_facts:
             lines.append("    missing facts: " + ", ".join(benefit.missing_facts))
         lines.extend(unlisted_lines(benefit.unlisted))
@@ -588,6 +633,8 @@ def tiers_text(benefit: BenefitOutcome) -> str:
 
 
 def _benefit_value(benefit: BenefitOutcome) -> list[str]:
+    if benefit.each is not None:
+        return _items_value(benefit)
     parts: list[str] = []
     if benefit.ranged:
         if benefit.range is not None:
@@ -632,6 +679,70 @@ def _benefit_value(benefit: BenefitOutcome) -> list[str]:
     if benefit.frequency:
         parts.append({"once": "one-off", "recurring": "recurring"}.get(benefit.frequency, benefit.frequency))
     return ["    " + "; ".join(parts)] if parts else []
+
+
+def item_lines(benefit: BenefitOutcome, verbose: bool = False) -> list[str]:
+    """A benefit ``for each`` item: how many items qualified, then each item's status, amount and
+    tests (``item 2: ✗ not eligible``)."""
+    if benefit.each is None:
+        return []
+    if benefit.items is None:
+        return [f"    for each {benefit.each}: the items are not known"]
+    if not benefit.items:
+        return [f"    for each {benefit.each}: no items"]
+    eligible = sum(1 for i in benefit.items if i.status == ELIGIBLE)
+    lines = [f"    for each {benefit.each}: {eligible} of {len(benefit.items)} items eligible"]
+    for item in benefit.items:
+        paid = ""
+        if item.amount is not None:
+            paid = f"  {exact_money_text(item.amount)}"
+        elif item.range is not None:
+            low, high = item.range
+            paid = f"  {exact_money_text(low)} — {exact_money_text(high) if high else '…'}"
+        lines.append(f"      item {item.item}: {_STATUS[item.status]}{paid}")
+        for result, depth in zip(item.conditions, condition_depths(item.conditions), strict=True):
+            where = f"  ({result.at})" if verbose else ""
+            test, value = shown_test(result)
+            lines.append(f"{'        ' + '  ' * depth}{_MARK[value]} {test}{where}")
+        if item.missing_facts and item.status != NOT_ELIGIBLE:
+            lines.append("        missing facts: " + ", ".join(item.missing_facts))
+    return lines
+
+
+def _items_value(benefit: BenefitOutcome) -> list[str]:
+    """A benefit ``for each`` item: the sum the enterprise receives, and how each item is paid."""
+    each = attrs.evolve(
+        benefit,
+        each=None,
+        items=None,
+        amount=None,
+        range=None,
+        tier=None,
+        per_count=None,
+        frequency=None,
+        status=NOT_ELIGIBLE,  # the schedule as written, not one enterprise's missing facts
+    )
+    per_item = "; ".join(line.strip() for line in _benefit_value(each))
+    per_item = per_item.removeprefix("amount: ").removeprefix("rate: ")
+    paid = {i.amount for i in benefit.items or () if i.amount is not None}
+    if not per_item and len(paid) == 1:  # a fixed amount: each eligible item's
+        per_item = exact_money_text(next(iter(paid)))
+    per_item = per_item or "as each item's facts give it"
+    total = f", at most {exact_money_text(benefit.cap_total)} in all" if benefit.cap_total else ""
+    often = {"once": "; one-off", "recurring": "; recurring"}.get(benefit.frequency or "", "")
+    if benefit.amount is not None:
+        return [f"    amount: {exact_money_text(benefit.amount)} (per item: {per_item}{total}){often}"]
+    if benefit.range is not None:
+        low, high = benefit.range
+        ends = (
+            f"{exact_money_text(low)} — {exact_money_text(high)}"
+            if high
+            else f"at least {exact_money_text(low)}"
+        )
+        return [f"    amount: {ends}, decided case by case (per item: {per_item}{total}){often}"]
+    if benefit.status == ELIGIBLE:
+        return [f"    amount: not computed (per item: {per_item}{total}; an item is undecided){often}"]
+    return [f"    per item: {per_item}{total}{often}"]
 
 
 def _explanation(

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from policy_dsl import intake
-from policy_dsl.check import CheckedPolicy
+from policy_dsl.check import CheckedPolicy, FactInfo
 from policy_dsl.errors import Diagnostic, FactsError
 from policy_dsl.source import SourceFile, SourcePosition
 from policy_dsl.values import Duration, Money, Percent
@@ -24,19 +24,25 @@ from policy_dsl.values import Duration, Money, Percent
 def fact_table(checked: CheckedPolicy) -> dict[str, dict[str, Any]]:
     """The policy's facts as :mod:`policy_dsl.intake` reads them (``FACTS`` of a compiled module):
     per fact its type, unit (currency, unit of time or enum), enum values, label and description."""
+    return _table(checked, checked.facts)
+
+
+def _table(checked: CheckedPolicy, facts: Mapping[str, FactInfo]) -> dict[str, dict[str, Any]]:
     table: dict[str, dict[str, Any]] = {}
-    for name, info in checked.facts.items():
+    for name, info in facts.items():
         kind, param = info.type.kind, info.type.param
         enum = checked.enums.get(param or "") if kind in {"enum", "set"} else None
         table[name] = {
             "type": kind,
-            "unit": param if kind in {"money", "duration", "enum", "set"} else None,
+            "unit": param if kind in {"money", "duration", "enum", "set", "list"} else None,
             "values": tuple(v.name for v in enum.values) if enum else None,
             "open": bool(enum and enum.open),  # `open enum` (等): a value not listed is accepted
             "label": info.decl.label.value if info.decl.label else name,
             "description": info.decl.description.value if info.decl.description else None,
             "implies": tuple(n.text for n in info.decl.implies),
         }
+        if kind == "list":  # a list of items: each item's facts, read by the same contract
+            table[name]["fields"] = _table(checked, checked.items[param or ""].facts)
     return table
 
 

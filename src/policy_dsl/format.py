@@ -273,6 +273,13 @@ def _write_fact(w: _Writer, f: m.FactDecl, depth: int) -> None:
     w.close(depth, f)
 
 
+def _write_items(w: _Writer, d: m.ItemsDecl, depth: int) -> None:
+    w.line(depth, f"items {d.name}{_label(d.label)} {{", d)
+    for fact in d.facts:
+        _write_fact(w, fact, depth + 1)
+    w.close(depth, d)
+
+
 def _write_citations(w: _Writer, citations: Iterable[m.Citation], depth: int) -> None:
     for c in citations:
         note = f" note {quote(c.note.value)}" if c.note is not None else ""
@@ -387,6 +394,8 @@ def _write_benefit(w: _Writer, b: m.Benefit, depth: int) -> None:
         w.line(inner, f"commits {b.commits.text}", b.commits)
     if b.follows is not None:
         w.line(inner, f"follows {b.follows.text}", b.follows)
+    if b.each is not None:
+        w.line(inner, f"for each {b.each.text}", b.each)
     if b.when is not None:
         w.line(inner, f"when {format_condition(b.when)}", b.when)
     if b.amount is not None:
@@ -400,6 +409,8 @@ def _write_benefit(w: _Writer, b: m.Benefit, depth: int) -> None:
         _write_tiers(w, b.tiers, inner)
     if b.cap is not None or b.cap_facts:
         w.line(inner, f"cap {cap_text(b)}", b.cap or b.cap_facts[0])
+    if b.cap_total is not None:
+        w.line(inner, f"cap total {format_literal(b.cap_total)}", b.cap_total)
     if b.frequency is not None:
         w.line(inner, b.frequency.text, b.frequency)
     _write_period(w, b.period, inner)
@@ -472,6 +483,7 @@ _ITEM_WRITERS: dict[str, Callable[[_Writer, Any, int], None]] = {
     "Agency": _write_agency,
     "EnumDecl": _write_enum,
     "FactDecl": _write_fact,
+    "ItemsDecl": _write_items,
     "Definition": _write_definition,
     "Benefit": _write_benefit,
     "Duty": _write_duty,

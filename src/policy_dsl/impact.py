@@ -132,7 +132,7 @@ def _threshold(rule: m.Benefit) -> str:
 
 def benefit_currency(checked: CheckedPolicy, rule: m.Benefit) -> str | None:
     """The currency of a benefit's amount (check.amount_currency)."""
-    return amount_currency(checked.facts, rule)
+    return amount_currency(checked.all_facts, rule)
 
 
 def _spec(checked: CheckedPolicy, info: RuleInfo, day: dt.date, adopted: bool) -> RuleSpec:

@@ -36,6 +36,8 @@ currency of money, the unit of a duration, the enum of an enum or set; its enum 
             any non-empty text)
   set       list, tuple, set or frozenset of its values,      frozenset
             each at most once
+  list      list or tuple of items (`items`), each an object   tuple of dicts
+            of the item's facts, read as above; [] for none
 
 Digits may be full-width (５００万美元); 万 is 10^4 and 亿 is 10^8; text may have spaces or tabs
 around it. None, like a fact left out, is unknown. Amounts of money and durations cannot be
@@ -240,6 +242,11 @@ def read_facts(facts: _Any, table: _Any = None, allow_float: bool = False) -> di
             continue
         if value is None:
             continue  # explicitly unknown
+        if info["type"] == "list":
+            items = _read_items(name, info, value, allow_float, problems)
+            if items is not None:
+                result[name] = items
+            continue
         try:
             result[name] = read_fact(info, value, allow_float)
         except _Bad as bad:
@@ -249,6 +256,32 @@ def read_facts(facts: _Any, table: _Any = None, allow_float: bool = False) -> di
     if problems:
         raise FactsError(problems)
     return result
+
+
+def _read_items(
+    name: str, info: dict[str, _Any], value: _Any, allow_float: bool, problems: list[_Any]
+) -> _Any:
+    """A list of items: each an object of the item's facts, read as the enterprise's facts are;
+    problems are named ``获批品种[2].品种出口额`` (counted from 1). A tuple of dicts, or None."""
+    if isinstance(value, str | bytes) or not isinstance(value, list | tuple):
+        problems.append(
+            (
+                name,
+                f"fact `{name}`: expected a list of items, got {_shown(value)}",
+                "e.g. [{…}, {…}]; [] for none",
+            )
+        )
+        return None
+    items = []
+    for index, item in enumerate(value, 1):
+        where = f"{name}[{index}]"
+        try:
+            items.append(read_facts(item, info["fields"], allow_float))
+        except FactsError as error:
+            for fact, message, hint in error.problems:
+                shown = f"{where}.{fact}" if fact is not None else where
+                problems.append((shown, f"item {index} of `{name}`: {message}", hint))
+    return tuple(items)
 
 
 def counts(value: _Any) -> bool:

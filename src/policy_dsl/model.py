@@ -268,6 +268,17 @@ class FactDecl(Node):
 
 
 @attrs.frozen
+class ItemsDecl(Node):
+    """``items 获批品种 "…" { fact 品种出口额: money USD … }``: a list fact whose items each have
+    the facts declared inside (a product, project or person the enterprise has)."""
+
+    name: str
+    label: Text | None = None
+    facts: tuple[FactDecl, ...] = _tuple()
+    pos: SourcePosition = _pos()
+
+
+@attrs.frozen
 class Definition(Node):
     """A named reusable condition (中型外贸企业 := 出口额 ≤ 5000万美元 …)."""
 
@@ -354,6 +365,10 @@ class Benefit(Node):
     cap: Literal | None = None
     #: ``cap 年度地方财政贡献`` (不超过其…): money facts that also cap the amount (the least applies)
     cap_facts: tuple[Name, ...] = _tuple()
+    #: ``for each 获批品种``: decided and paid per item of this list (单品种, 按项目); ``cap`` is per item
+    each: Name | None = None
+    #: ``cap total 500万元``: at most this for all the enterprise's items together (单个企业最高…)
+    cap_total: Literal | None = None
     frequency: Name | None = None
     period: Period | None = None
     agencies: tuple[Name, ...] = _tuple()
@@ -465,7 +480,7 @@ class Comment(Node):
     pos: SourcePosition = _pos()
 
 
-Item: TypeAlias = PolicyHeader | UseRegistry | Agency | EnumDecl | FactDecl | Rule | Unit
+Item: TypeAlias = PolicyHeader | UseRegistry | Agency | EnumDecl | FactDecl | ItemsDecl | Rule | Unit
 
 
 @attrs.frozen

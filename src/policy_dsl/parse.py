@@ -114,6 +114,10 @@ KEYWORDS = [
     "keep",
     "obligation",
     "sanction",
+    "items",
+    "for",
+    "each",
+    "total",
     "or",
     "and",
     "not",
@@ -400,6 +404,8 @@ _BLOCK_FIELDS: dict[str, tuple[str, ...]] = {
         "rate",
         "tiers",
         "cap",
+        "cap_total",
+        "each",
         "frequency",
         "period",
         "agencies",
@@ -615,6 +621,12 @@ class _ToModel:
         implies = tuple(n for p in parts if isinstance(p, _Field) and p.key == "implies" for n in p.value)
         return m.FactDecl(self._ident(name), type_ref, **fields, implies=implies, pos=self._pos(span))
 
+    def items_decl(self, span: _Span | None, children: list[Any]) -> m.ItemsDecl:
+        name, *rest = children
+        label = rest[0] if rest and isinstance(rest[0], m.Text) else None
+        facts = tuple(c for c in rest if isinstance(c, m.FactDecl))
+        return m.ItemsDecl(self._ident(name), label, facts, pos=self._pos(span))
+
     def implies(self, span: _Span | None, children: list[Token]) -> _Field:
         return _Field("implies", tuple(self._name(t) for t in children), self._pos(span))
 
@@ -742,6 +754,12 @@ class _ToModel:
         base, above = self._rate_of(children[2:])
         rate = m.Rate(children[1], base, floor=True, above=above, pos=self._pos(span))
         return _Field("rate", rate, self._pos(span))
+
+    def cap_total(self, span: _Span | None, children: list[Any]) -> _Field:
+        return _Field("cap_total", children[0], self._pos(span))
+
+    def for_each(self, span: _Span | None, children: list[Token]) -> _Field:
+        return _Field("each", self._name(children[0]), self._pos(span))
 
     def cap_fact(self, span: _Span | None, children: list[Token]) -> m.Name:
         return self._name(children[0])

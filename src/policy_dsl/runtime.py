@@ -442,6 +442,9 @@ def _benefit_outcome(
         "exclusive": [],
         "cap": _money(rule["cap"], rule["currency"]),
         "cap_facts": list(rule["cap_facts"]),
+        "each": rule["each"],
+        "cap_total": _money(rule["cap_total"], rule["currency"]),
+        "items": None,  # for a benefit `for each` item: what each item got (see _per_item_outcome)
         "rate_above": rule["rate_above_fact"] or _money(rule["rate_above"], rule["currency"]),
         "frequency": rule["frequency"],
         "period": _period_out(rule["period"]),
@@ -506,6 +509,127 @@ def _not_cumulated(benefits: list[dict[str, _Any]]) -> None:
         outcome.update(status="superseded", superseded_by=winner, amount=None, range=None, tier=None)
 
 
+def _items_decision(decide_one: _Any, facts: dict[str, _Any], as_of: _Any, each: str) -> _Any:
+    """A benefit decided per item (``for each``): True if some item qualifies, None if none does
+    but some might, False if none can (no items). Items unknown: False only if the enterprise's
+    own facts already rule it out (``decide_one`` without any item's facts), else None."""
+    items = facts.get(each)
+    if items is None:
+        return False if decide_one(facts, as_of) is False else None
+    found: _Any = False
+    for item in items:
+        value = decide_one({**facts, **item}, as_of)
+        if value is True:
+            return True
+        if value is None:
+            found = None
+    return found
+
+
+def _decide_items(decide_all: _Any, facts: dict[str, _Any], as_of: _Any = None) -> _Any:
+    """``decide`` for a policy with benefits decided per item: each such benefit's condition
+    over its items (:func:`_items_decision`), the others as ``decide_all`` gives them."""
+    benefits, duties = decide_all(facts, as_of)
+    benefits = list(benefits)
+    for index, each in EACH:
+
+        def one(item_facts: dict[str, _Any], day: _Any, index: int = index) -> _Any:
+            return decide_all(item_facts, day)[0][index]
+
+        benefits[index] = _items_decision(one, facts, as_of, each)
+    return tuple(benefits), duties
+
+
+def _sum_amounts(amounts: list[_Any], cap: _Any) -> _Any:
+    """The sum of items' amounts, at most ``cap`` (``cap total``); None if one is unknown."""
+    if any(a is None for a in amounts):
+        return None
+    total = _D(0)
+    for amount in amounts:
+        total = _WIDE.add(total, amount)
+    return cap if cap is not None and total > cap else total
+
+
+def _per_item_outcome(
+    rule: dict[str, _Any],
+    index: int,
+    facts: dict[str, _Any],
+    as_of: _dt.date,
+    condition: _Any,
+    trace: dict[int, _Any],
+    force: bool,
+) -> dict[str, _Any]:
+    """A benefit ``for each`` item of a list: each item decided and paid with its own facts beside
+    the enterprise's; the enterprise receives the sum (at most ``cap total``). Eligible if some
+    item is, unknown if none is but some might be (or the items are unknown), else not eligible."""
+    outcome = _benefit_outcome(rule, facts, as_of, condition, trace, force)
+    items = facts.get(rule["each"])
+    if outcome["status"] == "not_in_force":
+        return outcome
+    if items is None:  # which items the enterprise has is not known
+        if outcome["status"] in ("eligible", "unknown"):
+            fields = FACTS[rule["each"]]["fields"]
+            missing = [rule["each"], *(f for f in outcome["missing_facts"] if f not in fields)]
+            outcome.update(status="unknown", amount=None, range=None, tier=None, missing_facts=missing)
+        return outcome
+    results = []
+    for item in items:
+        item_trace: dict[int, _Any] = {}
+        merged = {**facts, **item}
+        conditions, _ = _decide(merged, item_trace, as_of)
+        results.append(_benefit_outcome(rule, merged, as_of, conditions[index], item_trace, force))
+    statuses = [r["status"] for r in results]
+    status = "eligible" if "eligible" in statuses else "unknown" if "unknown" in statuses else "not_eligible"
+    decisive = next((r for r in results if r["status"] == status), None)
+    eligible = [r for r in results if r["status"] == "eligible"]
+    amount = None
+    ranged = None
+    cap = rule["cap_total"]
+    known = [r["amount"] and r["amount"]["amount"] for r in eligible]
+    undecided = status == "eligible" and "unknown" in statuses and not rule["ranged"]
+    # items still undecided can only add: the known ones may already reach the total's cap
+    if undecided and cap is not None and None not in known and _sum_amounts(known, None) >= cap:
+        amount = _money(cap, rule["currency"])
+    if status == "eligible" and "unknown" not in statuses:
+        if not rule["ranged"]:
+            total = _sum_amounts([r["amount"] and r["amount"]["amount"] for r in eligible], cap)
+            amount = _money(total, rule["currency"])
+        elif all(r["range"] is not None for r in eligible):
+            low = _sum_amounts([r["range"]["low"]["amount"] for r in eligible], cap)
+            highs = [r["range"]["high"] and r["range"]["high"]["amount"] for r in eligible]
+            high = None if any(h is None for h in highs) else _sum_amounts(highs, cap)
+            if high is None and cap is not None:
+                high = cap
+            ranged = {"low": _money(low, rule["currency"]), "high": _money(high, rule["currency"])}
+    needed: list[str] = []  # what would decide the undecided items, or price the eligible ones
+    for result in results:
+        needed.extend(f for f in result["missing_facts"] if f not in needed)
+    outcome.update(
+        status=status,
+        amount=amount,
+        range=ranged,
+        tier=None,
+        per_count=None,
+        conditions=decisive["conditions"] if decisive is not None else outcome["conditions"],
+        missing_facts=needed if status in ("eligible", "unknown") else [],
+        unlisted=[u for r in results for u in r["unlisted"]],
+        items=[
+            {
+                "item": number,
+                "status": result["status"],
+                "amount": result["amount"],
+                "range": result["range"],
+                "tier": result["tier"],
+                "per_count": result["per_count"],
+                "conditions": result["conditions"],
+                "missing_facts": result["missing_facts"],
+            }
+            for number, result in enumerate(results, 1)
+        ],
+    )
+    return outcome
+
+
 def _duty_outcome(
     rule: dict[str, _Any],
     facts: dict[str, _Any],
@@ -560,7 +684,9 @@ def _evaluate(facts: dict[str, _Any], as_of: _Any = None, adopted: bool = False)
     benefit_conditions, duty_conditions = _decide(facts, trace, as_of)
     benefits = [
         _benefit_outcome(rule, facts, as_of, condition, trace, force)
-        for rule, condition in zip(BENEFITS, benefit_conditions, strict=True)
+        if rule["each"] is None
+        else _per_item_outcome(rule, index, facts, as_of, condition, trace, force)
+        for index, (rule, condition) in enumerate(zip(BENEFITS, benefit_conditions, strict=True))
     ]
     _not_cumulated(benefits)
     return {
@@ -596,11 +722,16 @@ ATOMS: tuple[tuple[str, str, _Any], ...] = ()
 BENEFITS: tuple[dict[str, _Any], ...] = ()
 DUTIES: tuple[dict[str, _Any], ...] = ()
 EXCLUSIVES: tuple[dict[str, _Any], ...] = ()
+EACH: tuple[tuple[int, str], ...] = ()
 
 
 def _decide(
     facts: dict[str, _Any], trace: dict[int, _Any], as_of: _Any = None
 ) -> tuple[tuple[_Any, ...], tuple[_Any, ...]]:
+    raise NotImplementedError("generated per policy by policy_dsl.compile")
+
+
+def _decide_flat(facts: _Any, as_of: _Any = None) -> tuple[tuple[_Any, ...], tuple[_Any, ...]]:
     raise NotImplementedError("generated per policy by policy_dsl.compile")
 
 

@@ -15,7 +15,7 @@ names of facts and rules come from a checked policy.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from decimal import ROUND_HALF_UP, Decimal
 
 import attrs
@@ -112,6 +112,8 @@ class Dialect:
             return "DATE"
         if kind == "set":
             return {"postgres": "TEXT[]", "spark": "ARRAY<STRING>"}.get(self.name, "VARCHAR[]")
+        if kind == "list":  # in SQL, whether the enterprise's items (a relation of their own) are known
+            return "BOOLEAN"
         return "STRING" if self.name == "spark" else "VARCHAR"
 
 
@@ -345,6 +347,7 @@ def compile_sql(
     keep: tuple[str, ...] = ("id",),
     adopted: bool = False,
     only: Collection[str] | None = None,
+    items: Mapping[str, str] | None = None,
 ) -> str:
     """A SELECT over ``source`` (a table or view with a column per fact, plus the ``keep`` columns)
     giving, per row, every benefit's eligibility on ``as_of`` (default: today) as a BOOLEAN column
@@ -352,7 +355,13 @@ def compile_sql(
     NULL — and, for a benefit with an amount (:func:`has_amount`), the amount in a column
     ``<benefit>:amount``. A benefit not in force on that day (outside its period, or of a draft
     not evaluated as ``adopted``) is FALSE. With ``only``, just the benefits it names (the
-    others' conditions are not computed, and the facts only they read are not read)."""
+    others' conditions are not computed, and the facts only they read are not read).
+
+    A list of items (``items 获批品种 { … }``) is a relation of its own, named in ``items`` (by
+    default the list's name): a row per item, its enterprise's key in a column named as the first
+    ``keep`` column, a column per item fact. The list's column in ``source`` says whether the
+    enterprise's items are known (TRUE: the relation's rows are all of them, maybe none; NULL: not
+    known). A benefit ``for each`` item is decided and paid per row, then summed per enterprise."""
     if dialect not in DIALECTS:
         raise ValueError(f"unknown SQL dialect {dialect!r}; one of {', '.join(DIALECTS)}")
     d = Dialect(dialect)
@@ -360,6 +369,10 @@ def compile_sql(
     typed = [d.ident(k) for k in keep]
     for name, fact in checked.facts.items():
         typed.append(f"CAST({d.ident(name)} AS {d.sql_type(fact.type)}) AS {d.ident(name)}")
+    for info in checked.items.values():  # unknown beside the enterprise's own facts: see _items_sql
+        for name, fact in info.facts.items():
+            typed.append(f"CAST(NULL AS {d.sql_type(fact.type)}) AS {d.ident(name)}")
+    ctes = _items_sql(checked, d, day, keep, only, items or {}, adopted)
     decided = [d.ident(k) for k in keep]
     bases = sorted(
         {
@@ -373,13 +386,27 @@ def compile_sql(
     columns = [d.ident(k) for k in keep]
     periods = {info.rule.name: info.period for info in checked.benefits}
     in_force = not checked.validity.draft or adopted
+    joins = ""
     for rule in _computed(checked, only):
         live = in_force and _in_period(periods.get(rule.name), day)
         condition = condition_sql(checked, rule.when, d, day) if live else "FALSE"
         status = d.ident(status_column(rule.name))
+        if rule.each is not None and live:  # decided over the enterprise's items: see _items_sql
+            agg = d.ident(f"{rule.name}:items")
+            joins += f"\n  LEFT JOIN {agg} ON {agg}.{d.ident(KEY)} = typed.{d.ident(keep[0])}"
+            condition = (
+                f"CASE WHEN {d.ident(rule.each.text)} IS NOT TRUE THEN (CASE WHEN ({condition}) = FALSE "
+                f"THEN FALSE END) WHEN {agg}.{d.ident('any_true')} = 1 THEN TRUE "
+                f"WHEN {agg}.{d.ident('any_unknown')} = 1 THEN NULL ELSE FALSE END"
+            )
+            for column in ("total", "any_unknown", "any_unpriced"):
+                decided.append(f"{agg}.{d.ident(column)} AS {d.ident(f'{rule.name}:{column}')}")
         decided.append(f"{condition} AS {status}")  # each condition computed once, used twice
         columns.append(status)
-        if has_amount(rule):  # a benefit the text gives no amount (or only a cap) has no amount column
+        if has_amount(rule) and rule.each is not None:
+            paid = _items_total_sql(rule, status, d) if live else "CAST(NULL AS " + MONEY_SQL + ")"
+            columns.append(f"{paid} AS {d.ident(amount_column(rule.name))}")
+        elif has_amount(rule):  # a benefit the text gives no amount (or only a cap) has no amount column
             paid = _fact_capped(checked, rule, _amount_sql(checked, rule, status, d, day), d)
             columns.append(f"{paid} AS {d.ident(amount_column(rule.name))}")
         if has_range(rule):  # the two ends of a range; the high end NULL when eligible means open
@@ -400,11 +427,101 @@ def compile_sql(
         header
         + "WITH typed AS (\n  SELECT\n    "
         + ",\n    ".join(typed)
-        + f"\n  FROM {source}\n),\ndecided AS (\n  SELECT\n    "
+        + f"\n  FROM {source}\n),\n"
+        + "".join(f"{cte},\n" for cte in ctes)
+        + "decided AS (\n  SELECT\n    "
         + ",\n    ".join(decided)
-        + "\n  FROM typed\n)\nSELECT\n  "
+        + f"\n  FROM typed{joins}\n)\nSELECT\n  "
         + ",\n  ".join(columns)
         + final
+    )
+
+
+#: The key column of each per-item aggregate (see :func:`_items_sql`).
+KEY = "enterprise"
+
+
+def _items_sql(
+    checked: CheckedPolicy,
+    d: Dialect,
+    day: dt.date,
+    keep: tuple[str, ...],
+    only: Collection[str] | None,
+    relations: Mapping[str, str],
+    adopted: bool,
+) -> list[str]:
+    """The CTEs of the benefits decided per item (``for each``): per list, its items typed and
+    joined to their enterprise's facts (``<list>:item``); per benefit, each item's condition and
+    amount, then per enterprise whether some item is eligible (``any_true``), some undecided
+    (``any_unknown``), the sum of the eligible items' amounts (``total``) and whether one of them
+    has none (``any_unpriced``) — ``<benefit>:items``."""
+    rules = [r for r in _computed(checked, only) if r.each is not None and r.each.text in checked.items]
+    if not rules:
+        return []
+    in_force = not checked.validity.draft or adopted
+    periods = {info.rule.name: info.period for info in checked.benefits}
+    key = d.ident(keep[0])
+    own = [n for n, f in checked.facts.items() if f.type.kind != "list"]
+    ctes: list[str] = []
+    for list_name in dict.fromkeys(r.each.text for r in rules if r.each is not None):
+        fields = checked.items[list_name].facts
+        relation = relations.get(list_name) or d.ident(list_name)
+        columns = [f"typed.{key} AS {d.ident(KEY)}"]
+        columns += [f"typed.{d.ident(n)} AS {d.ident(n)}" for n in own]
+        columns += [
+            f"CAST(item.{d.ident(n)} AS {d.sql_type(f.type)}) AS {d.ident(n)}" for n, f in fields.items()
+        ]
+        ctes.append(
+            f"{d.ident(list_name + ':item')} AS (\n  SELECT\n    "
+            + ",\n    ".join(columns)
+            + f"\n  FROM typed JOIN {relation} AS item ON item.{key} = typed.{key}"
+            + f"\n  WHERE typed.{d.ident(list_name)} IS TRUE\n)"
+        )
+    for rule in rules:
+        assert rule.each is not None
+        if not (in_force and _in_period(periods.get(rule.name), day)):
+            continue
+        condition = condition_sql(checked, rule.when, d, day)
+        status = d.ident("eligible")
+        amount = "CAST(NULL AS " + MONEY_SQL + ")"
+        if has_amount(rule):
+            amount = _fact_capped(checked, rule, _amount_sql(checked, rule, status, d, day), d)
+        per_item = (
+            f"SELECT {d.ident(KEY)}, {status}, {amount} AS {d.ident('amount')}"
+            f" FROM (SELECT *, {condition} AS {status} FROM {d.ident(rule.each.text + ':item')}) AS decided"
+        )
+        ctes.append(
+            f"{d.ident(rule.name + ':items')} AS (\n  SELECT {d.ident(KEY)},\n"
+            f"    MAX(CASE WHEN {status} THEN 1 ELSE 0 END) AS {d.ident('any_true')},\n"
+            f"    MAX(CASE WHEN {status} IS NULL THEN 1 ELSE 0 END) AS {d.ident('any_unknown')},\n"
+            f"    SUM(CASE WHEN {status} THEN {d.ident('amount')} END) AS {d.ident('total')},\n"
+            f"    MAX(CASE WHEN {status} AND {d.ident('amount')} IS NULL THEN 1 ELSE 0 END)"
+            f" AS {d.ident('any_unpriced')}\n"
+            f"  FROM ({per_item}) AS paid\n  GROUP BY {d.ident(KEY)}\n)"
+        )
+    return ctes
+
+
+def _items_total_sql(rule: m.Benefit, status: str, d: Dialect) -> str:
+    """A benefit ``for each`` item: the sum of its eligible items' amounts, at most ``cap total``;
+    NULL when an eligible item has no amount, or when an item is undecided — unless the decided
+    ones already reach ``cap total`` (the others could only add to it)."""
+    total = d.ident(f"{rule.name}:total")
+    unknown = d.ident(f"{rule.name}:any_unknown")
+    unpriced = d.ident(f"{rule.name}:any_unpriced")
+    cap = None
+    if rule.cap_total is not None and isinstance(rule.cap_total.value, Money):
+        cap = f"CAST({_decimal(rule.cap_total.value.amount)} AS {MONEY_SQL})"
+    summed = f"CAST({total} AS {MONEY_SQL})"
+    if cap is None:
+        undecided = "NULL"
+        capped = summed
+    else:
+        undecided = f"CASE WHEN {total} >= {cap} THEN {cap} END"
+        capped = f"CASE WHEN {total} > {cap} THEN {cap} ELSE {summed} END"
+    return (
+        f"CASE WHEN {status} IS TRUE THEN CASE WHEN {unpriced} = 1 THEN NULL "
+        f"WHEN {unknown} = 1 THEN {undecided} ELSE {capped} END END"
     )
 
 
@@ -442,7 +559,7 @@ def _not_cumulated_sql(
                     f"(NOT {status(m)} OR {price(m)} IS NOT NULL)" if price(m) else f"NOT {status(m)}"
                     for m in members
                 )
-                currencies = {m: amount_currency(checked.facts, computed[m]) for m in members}
+                currencies = {m: amount_currency(checked.all_facts, computed[m]) for m in members}
                 mixed = [
                     f"NOT ({status(a)} AND {status(b)})"
                     for i, a in enumerate(members)
@@ -487,7 +604,7 @@ def _fact_capped(
     own) is the least of the caps instead."""
     if not rule.cap_facts:
         return amount
-    digits = MINOR_UNIT_DIGITS.get(amount_currency(checked.facts, rule) or "", 2)
+    digits = MINOR_UNIT_DIGITS.get(amount_currency(checked.all_facts, rule) or "", 2)
     # each fact rounded to the minor unit, typed as amounts are: LEAST takes the widest scale of
     # its arguments, so an amount written with more decimals (142.2651 USD) keeps them
     caps = [f"CAST(ROUND({d.ident(n.text)}, {digits}) AS {MONEY_SQL})" for n in rule.cap_facts]
@@ -522,7 +639,7 @@ def _per_sql(
     digits = MINOR_UNIT_DIGITS.get(unit.currency, 2)
     precision, scale = decimal_digits(unit.amount)
     price = _decimal(unit.amount, f"DECIMAL({precision}, {scale})")
-    whole = checked.facts[per].type.kind == "integer"  # else a decimal fact, held to 10 decimals
+    whole = checked.all_facts[per].type.kind == "integer"  # else a decimal fact, held to 10 decimals
     counted = f"DECIMAL({37 - precision}, {0 if whole else 10})"
     # a negative count (−3 rooms) pays nothing computable: no amount, as in the Python runtime
     return _granted_product(per, counted, price, digits, cap, f"{condition} AND {d.ident(per)} >= 0", d)
@@ -596,7 +713,7 @@ def _rate_sql(
 ) -> str:
     """A rate of a base fact, rounded once to the minor unit and capped, for a granted row."""
     assert isinstance(rate, Percent)
-    currency = checked.facts[base].type.param
+    currency = checked.all_facts[base].type.param
     digits = MINOR_UNIT_DIGITS.get(currency or "", 2)
     ratio = rate.value / 100
     scale = max(6, -int(ratio.normalize().as_tuple().exponent))
@@ -665,7 +782,7 @@ def _marginal_sql(
     the constant paid by the bands under it plus rate_i × (FACT − low_i); from its high end to the
     next band's low end, a constant. Each is one exact product and one constant, so no engine
     widens a sum of products past DECIMAL(38) (Python sums the parts: the two must agree)."""
-    currency = checked.facts[tiers.fact.text].type.param or ""
+    currency = checked.all_facts[tiers.fact.text].type.param or ""
     digits = MINOR_UNIT_DIGITS.get(currency, 2)
     column = d.ident(tiers.fact.text)
     below: list[Decimal] = []  # Σ rate × width of the bands under band i, in percent of the fact

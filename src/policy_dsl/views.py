@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+import attrs
+
 from policy_dsl import intake
 from policy_dsl.check import CheckedPolicy
 from policy_dsl.evaluate import (
@@ -99,10 +101,20 @@ def _amount_schema(pattern: str) -> dict[str, Any]:
 
 
 def _fact_schema(checked: CheckedPolicy, name: str) -> dict[str, Any]:
-    info = checked.facts[name]
+    info = checked.all_facts[name]
     kind, param = info.type.kind, info.type.param
     schema: dict[str, Any]
-    if kind == "bool":
+    if kind == "list":  # a list of items, each an object of the item's facts ([] for none)
+        fields = checked.items[param or ""].facts
+        schema = {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {field: _fact_schema(checked, field) for field in fields},
+                "additionalProperties": False,
+            },
+        }
+    elif kind == "bool":
         schema = {"type": "boolean"}
     elif kind == "integer":
         schema = {"anyOf": [{"type": "integer"}, {"type": "string", "pattern": intake.integer_pattern(True)}]}
@@ -275,7 +287,31 @@ def explain(checked: CheckedPolicy, outcome: Outcome) -> str:
         lines.append(f"{benefit.label} — {benefit.status.replace('_', ' ')}")
         lines.extend(_reference(checked, benefit.id))
         own = tuple(c.text for c in benefit.citations)
-        steps(benefit, own)
+        if benefit.items:  # decided per item: each item's own steps
+            if benefit.condition is not None:
+                lines.append(f"  when {benefit.condition}")
+            for item in benefit.items:
+                paid = f", {exact_money_text(item.amount)}" if item.amount is not None else ""
+                lines.append(f"  item {item.item} of {benefit.each} — {item.status.replace('_', ' ')}{paid}")
+                start = len(lines)
+                steps(
+                    attrs.evolve(
+                        benefit,
+                        condition=None,
+                        conditions=item.conditions,
+                        period=None,
+                        missing_facts=item.missing_facts if item.status != "not_eligible" else (),
+                    ),
+                    own,
+                )
+                lines[start:] = ["  " + line for line in lines[start:]]
+        else:
+            steps(benefit, own)
+            if benefit.each is not None:
+                lines.append(
+                    f"  for each {benefit.each}: "
+                    + ("the items are not known" if benefit.items is None else "no items")
+                )
         conclusion = {
             "eligible": {
                 "entitled": "so the enterprise is eligible",
@@ -303,6 +339,13 @@ def explain(checked: CheckedPolicy, outcome: Outcome) -> str:
                 conclusion += f", for {ends}, decided case by case ({range_text(benefit)})"
             else:
                 conclusion += f", for {range_text(benefit)}, decided case by case"
+        elif benefit.status == "eligible" and benefit.each is not None:
+            total = f", at most {exact_money_text(benefit.cap_total)}" if benefit.cap_total else ""
+            if benefit.amount is not None:
+                summed = f"its eligible items' amounts summed{total}"
+                conclusion += f", for {exact_money_text(benefit.amount)} ({summed})"
+            else:
+                conclusion += ", for an amount not computed: an item is undecided or has no amount"
         elif benefit.status == "eligible" and benefit.tiers is not None:
             shown = tiers_text(benefit).removeprefix("amount: ")
             if benefit.tier is None:  # the fact the bands are of is unknown: the schedule, not an amount

@@ -350,8 +350,8 @@ def _set_summary(cells: Sequence[Cell], indices: Sequence[int], type_: Type) -> 
 
 def _fact_type(old: CheckedPolicy | None, new: CheckedPolicy | None, name: str) -> Type | None:
     for policy in (new, old):
-        if policy is not None and name in policy.facts:
-            return policy.facts[name].type
+        if policy is not None and name in policy.all_facts:
+            return policy.all_facts[name].type
     return None
 
 
@@ -597,6 +597,17 @@ class _Version:
         )
         return self.compiled.rule_fingerprint(self.kind, self.index) + repr(groups), data
 
+    def nested(self, facts: dict[str, Any]) -> dict[str, Any]:
+        """A benefit ``for each`` item is tried on an enterprise with one item: the item's facts
+        (flat among the enterprise's in a region) moved into a one-item list."""
+        each = self.rule.get("each") if self.rule is not None else None
+        if each is None or self.compiled is None:
+            return facts
+        fields = self.compiled.namespace["FACTS"][each]["fields"]
+        own = {k: v for k, v in facts.items() if k not in fields}
+        own[each] = ({k: v for k, v in facts.items() if k in fields and v is not None},)
+        return own
+
     def full_outcome(self, facts: dict[str, Any], as_of: dt.date) -> dict[str, Any] | None:
         """The rule's outcome with its explanation, by the runtime's own functions (a draft as if
         adopted: the versions are compared as written)."""
@@ -604,10 +615,17 @@ class _Version:
             return None
         namespace = self.compiled.namespace
         trace: dict[int, Any] = {}
+        facts = self.nested(facts)
         benefit_conditions, duty_conditions = namespace["_decide"](facts, trace, as_of)
-        if self.kind == "benefit":
+        if self.kind == "benefit" and self.rule.get("each") is not None:
             condition = benefit_conditions[self.index]
-            result: dict[str, Any] = namespace["_benefit_outcome"](self.rule, facts, as_of, condition, trace)
+            per_item = namespace["_per_item_outcome"]
+            result: dict[str, Any] = per_item(self.rule, self.index, facts, as_of, condition, trace, True)
+            if result["status"] == "eligible" and self.superseded(facts, as_of):
+                result.update(status="superseded", amount=None, range=None)
+        elif self.kind == "benefit":
+            condition = benefit_conditions[self.index]
+            result = namespace["_benefit_outcome"](self.rule, facts, as_of, condition, trace)
             if result["status"] == "eligible" and self.superseded(facts, as_of):
                 result.update(status="superseded", amount=None, range=None)
         else:
@@ -624,6 +642,8 @@ class _Version:
         rule = self.rule
         if not namespace["_in_period"](rule["period"], as_of):
             return (False, None)
+        if rule.get("each") is not None:  # decided per item: the full outcome sums them
+            return _key(self.full_outcome(facts, as_of))
         if self.decide(facts, as_of) is not True:
             return (False, None)
         if self.groups and self.superseded(facts, as_of):
@@ -873,6 +893,14 @@ def outcome_regions(
         notes.append(f"{total} combinations: {evaluated} sampled (seed {SAMPLE_SEED}), not enumerated")
     if unconfirmed:
         notes.append(f"{unconfirmed} regions dropped: their witness did not differ when re-evaluated")
+    lists = {v.rule["each"] for v in (before, after) if v.rule is not None and v.rule.get("each")}
+    if lists:  # the regions hold for one item; several are each decided alike, their amounts summed
+        exact = False
+        notes.append(
+            "decided per item of " + "、".join(sorted(lists)) + ": tried on an enterprise with one item "
+            "(its facts shown beside the enterprise's); with several, each is decided alike and the "
+            "amounts add up, at most `cap total`"
+        )
     note = "; ".join(notes) or None
     return BenefitRegions(benefit, label, tuple(regions), total, evaluated, exact, note, kind)
 
