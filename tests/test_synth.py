@@ -102,6 +102,11 @@ def test_columns_and_types(draft: CheckedPolicy, conditions: CheckedPolicy, tmp_
         types = {row[0]: row[1] for row in described}
         assert types["id"] == "BIGINT"
         for name, info in checked.facts.items():
+            if info.type.kind == "list":  # a list of items: a list of structs, a field per item fact
+                fields = checked.items[info.type.param or ""].facts
+                assert types[name].startswith("STRUCT(") and types[name].endswith(")[]"), name
+                assert all(f'"{field}"' in types[name] or f"{field} " in types[name] for field in fields)
+                continue
             assert types[name] == expected[info.type.kind], name
 
 

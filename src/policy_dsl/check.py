@@ -714,6 +714,14 @@ class _Checker:
         )
         self.items[decl.name] = ItemsInfo(decl, fields)
 
+    def unknown_fact(self, name: m.Name) -> None:
+        """``name`` is no fact here: a typo (did you mean), or an item's fact outside its benefits."""
+        owner = self.item_of(name.text)
+        hint = did_you_mean(name.text, self.facts)
+        if owner is not None:
+            hint = f"`{name.text}` is a fact of each item of `{owner}`: decide the benefit `for each {owner}`"
+        self.error(f"unknown fact `{name.text}`", name.pos, hint=hint)
+
     def item_of(self, name: str) -> str | None:
         """The list whose items have fact ``name``, if it is an item's fact."""
         return next((list_ for list_, info in self.items.items() if name in info.facts), None)
@@ -1309,7 +1317,7 @@ class _Checker:
                 )
         fact = self.facts.get(per.text)
         if fact is None:
-            self.error(f"unknown fact `{per.text}`", per.pos, hint=did_you_mean(per.text, self.facts))
+            self.unknown_fact(per)
         elif fact.type.kind not in ("integer", "decimal"):
             self.error(
                 f"`per` counts units of an integer or decimal fact (人数, 面积); `{per.text}` is {fact.type}",
@@ -1331,7 +1339,7 @@ class _Checker:
             return
         fact = self.facts.get(above.text)
         if fact is None:
-            self.error(f"unknown fact `{above.text}`", above.pos, hint=did_you_mean(above.text, self.facts))
+            self.unknown_fact(above)
         elif fact.type.kind != "money":
             self.error(
                 f"the threshold after `above` is an amount of money, but `{above.text}` is {fact.type}",
@@ -1357,11 +1365,7 @@ class _Checker:
         if tiers.year_of:
             kinds = ("date",)
         if fact is None:
-            self.error(
-                f"unknown fact `{tiers.fact.text}`",
-                tiers.fact.pos,
-                hint=did_you_mean(tiers.fact.text, self.facts),
-            )
+            self.unknown_fact(tiers.fact)
         elif tiers.year_of and fact.type.kind != "date":
             self.error(
                 f"an installment schedule counts years from a date; `{tiers.fact.text}` is {fact.type}",
@@ -1512,11 +1516,7 @@ class _Checker:
             base = self.facts.get(base_name.text)
             if base is None:
                 if tier.base is not None:
-                    self.error(
-                        f"unknown fact `{tier.base.text}`",
-                        tier.base.pos,
-                        hint=did_you_mean(tier.base.text, self.facts),
-                    )
+                    self.unknown_fact(tier.base)
             elif base.type.kind != "money":
                 self.error(
                     f"a rate applies to an amount of money, but `{base_name.text}` is {base.type}",
@@ -1548,11 +1548,7 @@ class _Checker:
                 )
             per = self.facts.get(tier.per.text)
             if per is None:
-                self.error(
-                    f"unknown fact `{tier.per.text}`",
-                    tier.per.pos,
-                    hint=did_you_mean(tier.per.text, self.facts),
-                )
+                self.unknown_fact(tier.per)
             elif per.type.kind not in ("integer", "decimal"):
                 self.error(
                     "`per` counts units of an integer or decimal fact (人数, 面积); "
@@ -1667,9 +1663,7 @@ class _Checker:
         for bound in benefit.cap_facts:
             fact = self.facts.get(bound.text)
             if fact is None:
-                self.error(
-                    f"unknown fact `{bound.text}`", bound.pos, hint=did_you_mean(bound.text, self.facts)
-                )
+                self.unknown_fact(bound)
             elif fact.type.kind != "money":
                 self.error(
                     f"a bound is an amount of money, but `{bound.text}` is {fact.type}",
@@ -1704,11 +1698,7 @@ class _Checker:
             if rate.base is not None:
                 base = self.facts.get(rate.base.text)
                 if base is None:
-                    self.error(
-                        f"unknown fact `{rate.base.text}`",
-                        rate.base.pos,
-                        hint=did_you_mean(rate.base.text, self.facts),
-                    )
+                    self.unknown_fact(rate.base)
                 elif base.type.kind != "money":
                     self.error(
                         f"a rate applies to an amount of money, but `{rate.base.text}` is {base.type}",

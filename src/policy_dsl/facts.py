@@ -11,6 +11,7 @@ are refused unless ``allow_float`` (then read as ``Decimal(repr(x))``).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -79,13 +80,28 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _offset(text: str, line: int, column: int) -> int:
+    """The index in ``text`` of a 1-based line and column."""
+    lines = text.split("\n")
+    return sum(len(each) + 1 for each in lines[: line - 1]) + column - 1
+
+
 def _locate(source: SourceFile | None, name: str | None) -> SourcePosition | None:
     if source is None:
         return None
     if name is None:
         return SourcePosition(source, 1, 1, 1, 2)
+    start = 0
+    listed = re.fullmatch(r"(.+)\[(\d+)\](?:\.(.+))?", name)  # 品种[2].品种出口额: an item's fact
+    if listed is not None:
+        found = _locate(source, listed[1])
+        if found is not None and found.line > 0:
+            start = _offset(source.text, found.line, found.column)
+            name = listed[3] or listed[1]
+            if listed[3] is None:
+                return found
     for needle in (json.dumps(name, ensure_ascii=False), json.dumps(name)):
-        index = source.text.find(needle)
+        index = source.text.find(needle, start)
         if index >= 0:
             line = source.text.count("\n", 0, index) + 1
             column = index - (source.text.rfind("\n", 0, index) + 1) + 1

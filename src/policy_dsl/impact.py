@@ -74,8 +74,11 @@ class RuleSpec:
 def _needs(checked: CheckedPolicy, condition: m.Node | None) -> list[str]:
     found: list[str] = []
 
+    lists = {field: name for name, info in checked.items.items() for field in info.facts}
+
     def walk(node: m.Node) -> None:
         for name in references(node):
+            name = lists.get(name, name)  # an item's fact is read from its list's column
             if name in checked.facts and name not in found:
                 found.append(name)
             definition = checked.definitions.get(name)
@@ -144,7 +147,8 @@ def _spec(checked: CheckedPolicy, info: RuleInfo, day: dt.date, adopted: bool) -
     if isinstance(rule, m.Duty):
         levels = tuple(f"{lv.label.value} {lv.op} {lv.value.value!r}" for lv in rule.levels)
         return RuleSpec(rule.name, label, DUTY, None, False, live, tuple(needs), levels)
-    needs.extend(name for name in amount_facts(rule) if name not in needs)
+    lists = {field: name for name, info in checked.items.items() for field in info.facts}
+    needs.extend(lists.get(name, name) for name in amount_facts(rule) if lists.get(name, name) not in needs)
     commitment = rule.commits.text if rule.commits is not None else "entitled"
     static = (
         repr(rule.cap.value) if rule.cap is not None else "",

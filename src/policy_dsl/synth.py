@@ -28,7 +28,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from policy_dsl import model as m
-from policy_dsl.check import CheckedPolicy, amount_edges
+from policy_dsl.check import CheckedPolicy, FactInfo, amount_edges
 from policy_dsl.sql import MONEY_SQL, Dialect
 from policy_dsl.types import Type
 from policy_dsl.values import EXACT, MINOR_UNIT_DIGITS, runtime_value
@@ -61,7 +61,7 @@ class _Thresholds(Visitor):
     def add(self, reference: m.Node, literal: m.Node) -> None:
         if not isinstance(reference, m.Reference) or not isinstance(literal, m.Literal):
             return
-        if reference.name not in self.checked.facts:
+        if reference.name not in self.checked.all_facts:
             return  # a definition: its own condition is walked on its own
         value = runtime_value(literal.value)
         if isinstance(value, bool) or not isinstance(value, Decimal | int | dt.date):
@@ -96,7 +96,7 @@ def thresholds(checked: CheckedPolicy) -> dict[str, list[Threshold]]:
     return {
         name: sorted(values)
         for name, values in walker.found.items()
-        if checked.facts[name].type.kind in ORDERED_KINDS
+        if checked.all_facts[name].type.kind in ORDERED_KINDS
     }
 
 
@@ -104,9 +104,9 @@ def _cap_threshold(checked: CheckedPolicy, rule: m.Benefit, found: dict[str, set
     """Where the benefit's amount changes how it is computed (check.amount_edges): its tiers' band
     ends, and the value of a fact at which the amount reaches the cap (rounded to the fact's unit)."""
     for fact, value, computed in amount_edges(rule):
-        if fact not in checked.facts:
+        if fact not in checked.all_facts:
             continue
-        unit = _unit(checked.facts[fact].type)
+        unit = _unit(checked.all_facts[fact].type)
         if computed:
             value = int(value) if isinstance(unit, int) else value.quantize(Decimal(unit), context=EXACT)
         found.setdefault(fact, set()).add(value)
@@ -245,6 +245,11 @@ def synthesis_sql(checked: CheckedPolicy, n: int, seed: int = 0, text_sets: bool
         hashes.append(f"hash(i * {salts} + {offset + 2 * index}) AS {h}")
         if info.type.kind not in {"bool", "enum"}:
             hashes.append(f"hash(i * {salts} + {offset + 2 * index + 1}) AS {g}")
+        if info.type.kind == "list":  # 0 to 3 items, each fact drawn as the enterprise's are
+            value = "CAST(NULL AS VARCHAR)" if text_sets else _items_sql(checked, info, found, h, index)
+            unknown = f"{h} % 1000 < {NULL_PER_MILLE}"  # the list not known, as often as a fact
+            columns.append(f"CASE WHEN {unknown} THEN NULL ELSE {value} END AS {d.ident(name)}")
+            continue
         value = _value_sql(checked, info.type, found.get(name, []), h, g)
         if text_sets and info.type.kind == "set":
             value = f"coalesce(array_to_string({value}, ';'), '')"  # some DuckDB versions give NULL for []
@@ -270,6 +275,26 @@ def synthesis_sql(checked: CheckedPolicy, n: int, seed: int = 0, text_sets: bool
         for target, tests in implied.items()
     )
     return f"SELECT * REPLACE ({replaced}) FROM ({query})"
+
+
+def _items_sql(
+    checked: CheckedPolicy, info: FactInfo, found: dict[str, list[Threshold]], h: str, index: int
+) -> str:
+    """A list of 0 to 3 items (Parquet: a list of structs; CSV cannot hold one and leaves it NULL),
+    each item's facts drawn from hashes of the row, the item and the fact, NULL about as often."""
+    d = Dialect("duckdb")
+    fields = checked.items[info.type.param or ""].facts
+    parts = []
+    for position, (field, fact) in enumerate(fields.items()):
+        item_h = f"hash(i * 4096 + {index * 64 + position * 2} + j * 1024)"
+        item_g = f"hash(i * 4096 + {index * 64 + position * 2 + 1} + j * 1024)"
+        value = _value_sql(checked, fact.type, found.get(field, []), item_h, item_g)
+        parts.append(
+            f"{d.ident(field)} := CASE WHEN {item_h} % 1000 < {NULL_PER_MILLE} THEN NULL ELSE {value} END"
+        )
+    return (
+        f"list_transform(range(CAST(({h} >> 40) % 4 AS BIGINT)), lambda j: struct_pack({', '.join(parts)}))"
+    )
 
 
 def _counts_sql(type_: Type, column: str, text_sets: bool) -> str:

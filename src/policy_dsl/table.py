@@ -87,12 +87,51 @@ def facts_view(
         if name not in present:
             parts.append(f"CAST(NULL AS {d.sql_type(info.type)}) AS {column}")
             continue
+        if info.type.kind == "list":  # known or not; the items themselves go to items_views
+            parts.append(f"({column} IS NOT NULL) AS {column}")
+            parts.append(f"{column} AS {d.ident(ITEMS + name)}")
+            continue
         value = column
         if info.type.kind == "set" and present[name].upper() in {"VARCHAR", "STRING"}:
             # "" is the empty set (a quoted empty field in CSV), NULL unknown
             value = f"CASE WHEN {column} = '' THEN CAST([] AS VARCHAR[]) ELSE string_split({column}, ';') END"
         parts.append(f"{_guarded(checked, name, value, d)} AS {column}")
     con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS SELECT {', '.join(parts)} FROM {relation}")
+
+
+#: The row key the items of an enterprise are joined on, and the prefix of a list's raw column.
+ROW_KEY = "#row"
+ITEMS = "#items:"
+
+
+def items_views(con: Any, checked: CheckedPolicy, view: str, present: dict[str, str]) -> dict[str, str]:
+    """Per list of items (``items 品种``), a view of its items: ``#row`` (the enterprise's row in
+    ``view``) and a column per item fact, from the population's list-of-structs column (Parquet,
+    Arrow, JSON lines); a list the population does not have has no items (and is unknown). → the
+    ``items`` mapping of :func:`~policy_dsl.sql.compile_sql`."""
+    d = Dialect("duckdb")
+    relations: dict[str, str] = {}
+    for name, info in checked.items.items():
+        target = d.ident("items of " + name)
+        fields = info.facts
+        if name in present:
+            unnested = f"SELECT {d.ident(ROW_KEY)}, UNNEST({d.ident(ITEMS + name)}) AS item FROM {view}"
+            inner = f"SELECT UNNEST({d.ident(ITEMS + name)}, recursive := true) FROM {view} LIMIT 0"
+            given = {column[0] for column in describe(con, f"({inner})")}
+            columns = [
+                f"item.{d.ident(f)} AS {d.ident(f)}"
+                if f in given
+                else f"CAST(NULL AS {d.sql_type(fact.type)}) AS {d.ident(f)}"
+                for f, fact in fields.items()
+            ]
+            source = f"FROM ({unnested}) AS unnested"
+        else:
+            columns = [f"CAST(NULL AS {d.sql_type(fact.type)}) AS {d.ident(f)}" for f, fact in fields.items()]
+            source = f"FROM {view} WHERE FALSE"
+        key = f"{d.ident(ROW_KEY)} AS {d.ident(ROW_KEY)}"
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {target} AS SELECT {', '.join([key, *columns])} {source}")
+        relations[name] = target
+    return relations
 
 
 def _guarded(checked: CheckedPolicy, name: str, value: str, d: Dialect) -> str:
@@ -211,6 +250,9 @@ def _facts_view(
         )
     keys = group_columns(groups)
     expressions = [d.ident(c) for c in keep]
+    if checked.items:  # the key an enterprise's items are joined on (not written out)
+        expressions.insert(0, f"row_number() OVER () AS {d.ident(ROW_KEY)}")
+        keep = (ROW_KEY, *keep)
     expressions += [f"{g.sql(d)} AS {d.ident(key)}" for g, key in zip(groups, keys, strict=True)]
     facts_view(con, checked, "facts", relation, expressions, present)
     if not duties:
@@ -231,7 +273,14 @@ def _query(
 ) -> str:
     day = as_of or dt.date.today()
     source, keep = _facts_view(con, checked, relation, day, adopted, groups, duties, only)
-    return compile_sql(checked, "duckdb", source=source, as_of=day, keep=keep, adopted=adopted, only=only)
+    present = {column[0]: str(column[1]) for column in describe(con, relation)}
+    items = items_views(con, checked, "facts", present)
+    query = compile_sql(
+        checked, "duckdb", source=source, as_of=day, keep=keep, adopted=adopted, only=only, items=items
+    )
+    if checked.items:  # the row key joined the items; it is not a result
+        query = f"SELECT * EXCLUDE ({Dialect('duckdb').ident(ROW_KEY)}) FROM ({query})"
+    return query
 
 
 def evaluate_table(

@@ -196,6 +196,14 @@ def _fact_value(rng: random.Random, type_: Any, checked: Any, plain: bool = Fals
         return (dt.date(2018, 1, 1) + dt.timedelta(days=rng.randint(0, 365 * 10))).isoformat()
     if kind == "duration":
         return rng.randint(0, 60)
+    if kind == "list":  # a list of items: 0 to 3 objects of the item's facts (CSV: unknown)
+        if plain:
+            return None
+        fields = checked.items[type_.param or ""].facts
+        return [
+            {f: _fact_value(rng, info.type, checked) for f, info in fields.items() if rng.random() < 0.8}
+            for _ in range(rng.randint(0, 3))
+        ]
     values = [v.name for v in checked.enums[type_.param or ""].values]
     if kind == "enum":
         return rng.choice(values)
