@@ -23,7 +23,7 @@ import attrs
 from hypothesis import strategies as st
 
 from policy_dsl import model as m
-from policy_dsl.check import BENEFIT_KINDS, COMMITMENTS, CheckedPolicy, _year_limit
+from policy_dsl.check import BENEFIT_KINDS, COMMITMENTS, CheckedPolicy, _one_amount, _year_limit
 from policy_dsl.compile import runtime_value
 from policy_dsl.errors import PolicyError
 from policy_dsl.parse import KEYWORDS, parse
@@ -849,6 +849,22 @@ def checked_policies(draw: st.DrawFn, source_name: str = "source.txt") -> Genera
         keep = draw(st.sampled_from(("highest", "first", "one")))
         rules.append(
             m.Exclusive(fresh(), None, tuple(m.Name(n) for n in members), m.Name(keep), citations=draw(cites))
+        )
+    amounted = [r.name for r in rules if isinstance(r, m.Benefit) and _one_amount(r)]
+    if amounted and draw(st.booleans()):  # paid in stages (分阶段兑现) as milestones are reached
+        members = draw(st.lists(st.sampled_from(amounted), min_size=1, max_size=2, unique=True))
+        count = draw(st.integers(1, 3))
+        cuts = sorted(draw(st.lists(st.integers(1, 99), min_size=count - 1, max_size=count - 1, unique=True)))
+        shares = [b - a for a, b in itertools.pairwise([0, *cuts, 100])]
+        stages = tuple(
+            m.Stage(
+                m.Literal(Percent(Decimal(share))),
+                draw(typed_conditions(fact_types, enum_values, tuple(definition_names))),
+            )
+            for share in shares
+        )
+        rules.append(
+            m.Staged(fresh(), None, tuple(m.Name(n) for n in members), stages, citations=draw(cites))
         )
     rules = [_waive_cited_quantities(rule) for rule in rules]
     agency_id = fresh()

@@ -32,6 +32,12 @@ def _value(kind: str, param: str | None) -> st.SearchStrategy[Any]:
         return st.decimals(min_value=0, max_value=200, places=2)
     if kind == "date":
         return st.dates(min_value=dt.date(2022, 1, 1), max_value=dt.date(2024, 1, 1))
+    if kind == "list":  # a list of items: each an object of the item's facts
+        fields = POLICY.checked.items[param or ""].facts
+        item = st.fixed_dictionaries(
+            {}, optional={f: _value(info.type.kind, info.type.param) for f, info in fields.items()}
+        )
+        return st.lists(item, max_size=3)
     enum = POLICY.checked.enums[param or ""]
     values = [v.name for v in enum.values] + (["未列出的机构"] if enum.open else [])  # 等: one not listed
     if kind == "enum":
@@ -49,7 +55,13 @@ FACTS = st.fixed_dictionaries(
 @given(FACTS)
 def test_fast_decide_matches_the_traced_conditions(facts: dict[str, Any]) -> None:
     fast = COMPILED.decide(facts)
-    traced = COMPILED.namespace["_decide"](facts, {})
+    namespace = COMPILED.namespace
+
+    def traced_decide(values: dict[str, Any], as_of: Any = None) -> Any:
+        return namespace["_decide"](values, {}, as_of)
+
+    # a benefit decided per item (`for each`) is decided over the items by the same runtime code
+    traced = namespace["_decide_items"](traced_decide, facts) if namespace["EACH"] else traced_decide(facts)
     assert fast == traced
 
 

@@ -73,9 +73,16 @@ def test_each_item_is_decided_and_the_sum_is_capped(policy: policy_dsl.Policy) -
     assert amount(outcome, "国际注册奖励") == yuan("3000000")
     # 50万元 (1000万元 × 5%) + 50万元 (capped: 150万元) + 60万元 → 160万元, capped at 120万元 in all
     assert amount(outcome, "境外销售奖励") == yuan("1200000")
-    # item 4's batches are unknown: it may qualify, so the total is unknown
+    # item 4's batches are unknown, but items 1 and 2 (2000 + 4000元) already reach the 5000元 of
+    # 年度地方财政贡献 that caps them all: whatever item 4 adds, the enterprise gets 5000元
     sub = outcome.benefit("检验检测补助")
-    assert sub.status == "eligible" and sub.amount is None
+    assert sub.status == "eligible" and amount(outcome, "检验检测补助") == yuan("5000.00")
+    under = policy.evaluate({**facts, "年度地方财政贡献": "6000.01元"}, as_of=DAY)
+    assert amount(under, "检验检测补助") is None  # 6000元 so far, item 4 may add: not known
+    given = {**facts, "年度地方财政贡献": "6000.01元", "品种": [*facts["品种"][:3], {"检验批次": 0}]}
+    assert amount(policy.evaluate(given, as_of=DAY), "检验检测补助") == yuan("6000.00")
+    unknown_cap = {k: v for k, v in facts.items() if k != "年度地方财政贡献"}
+    assert amount(policy.evaluate(unknown_cap, as_of=DAY), "检验检测补助") is None
     items = sub.items
     assert items is not None
     assert [i.status for i in items] == ["eligible", "eligible", "not_eligible", "unknown"]
@@ -90,8 +97,7 @@ def test_each_item_is_decided_and_the_sum_is_capped(policy: policy_dsl.Policy) -
     assert "item 2: ✗ not eligible" in text
     sales = "amount: 1200000元 (per item: 5% of 品种境外销售额, at most 50万元, at most 1200000元 in all)"
     assert sales + "; recurring" in text
-    batches = "per item: 2000元 per 检验批次, capped at 年度地方财政贡献; an item is undecided"
-    assert f"amount: not computed ({batches})" in text
+    assert "amount: 5000.00元 (per item: 2000元 per 检验批次, at most 年度地方财政贡献 in all)" in text
 
 
 def test_an_empty_list_a_list_not_known_and_the_cap_reached_early(policy: policy_dsl.Policy) -> None:
@@ -170,11 +176,8 @@ def test_wrong_items_are_clear_errors(tmp_path: Path, old: str, new: str, messag
 
 
 def test_cap_total_needs_a_benefit_for_each_item(tmp_path: Path) -> None:
+    assert "cap total 年度地方财政贡献" in ORIGINAL  # item 3, decided for each 品种
     text = ORIGINAL.replace(
-        "            cap 年度地方财政贡献\n",
-        "            cap 年度地方财政贡献\n            cap total 1万元\n",
-    )
-    text = text.replace(
         "            for each 品种\n            when 检验批次 > 0", "            when 是生物医药企业"
     )
     text = text.replace("amount 2000元 per 检验批次", "amount 2000元")

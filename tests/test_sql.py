@@ -134,7 +134,7 @@ def python_result(outcome: dict[str, Any]) -> Result:
 
 
 def arrow_type(kind: str) -> pa.DataType:
-    if kind == "bool":
+    if kind in {"bool", "list"}:  # a list of items: in the facts relation, whether it is known
         return pa.bool_()
     if kind in {"integer", "duration"}:
         return pa.int64()
@@ -154,11 +154,44 @@ def plain(value: Any) -> Any:
     return value
 
 
-def arrow_table(checked: CheckedPolicy, rows: list[dict[str, Any]]) -> pa.Table:
+def item_struct(checked: CheckedPolicy, list_name: str) -> pa.DataType:
+    fields = checked.items[list_name].facts
+    return pa.struct([(f, arrow_type(info.type.kind)) for f, info in fields.items()])
+
+
+def arrow_table(checked: CheckedPolicy, rows: list[dict[str, Any]], known: bool = False) -> pa.Table:
+    """A column per fact; a list of items as a list of structs (as a population file holds it), or
+    with ``known`` as the SQL's facts relation holds it: TRUE when known (see known_lists)."""
     columns: dict[str, pa.Array] = {KEY: pa.array(range(len(rows)), pa.int64())}
     for name, info in checked.facts.items():
+        if info.type.kind == "list" and not known:
+            struct = item_struct(checked, info.type.param or "")
+            values = [
+                None
+                if row.get(name) is None
+                else [{k: plain(v) for k, v in item.items()} for item in row[name]]
+                for row in rows
+            ]
+            columns[name] = pa.array(values, pa.list_(struct))
+            continue
         columns[name] = pa.array([plain(row.get(name)) for row in rows], arrow_type(info.type.kind))
     return pa.table(columns)
+
+
+def item_rows(checked: CheckedPolicy, list_name: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The items of every row as the items relation holds them: the row's key and each item fact."""
+    fields = list(checked.items[list_name].facts)
+    return [
+        {KEY: index, **{f: plain(item.get(f)) for f in fields}}
+        for index, row in enumerate(rows)
+        for item in (row.get(list_name) or [])
+    ]
+
+
+def known_lists(checked: CheckedPolicy, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows with each list replaced by whether it is known (the list's column in SQL)."""
+    lists = [n for n, info in checked.facts.items() if info.type.kind == "list"]
+    return [{**row, **{n: None if row.get(n) is None else True for n in lists}} for row in rows]
 
 
 def sql_results(checked: CheckedPolicy, rows: list[dict[str, Any]], names: list[str]) -> list[Result]:
@@ -206,6 +239,14 @@ def duckdb_results(checked: CheckedPolicy, rows: list[dict[str, Any]], as_of: dt
     via_table = evaluate_table(checked, table, as_of, adopted=True)
     first = sql_results(checked, via_table.to_pylist(), via_table.column_names)
     con = duckdb.connect()
+    if checked.items:  # lists of items: a relation of their own, the list's column TRUE when known
+        table = arrow_table(checked, known_lists(checked, rows), known=True)
+        for list_name in checked.items:
+            items = item_rows(checked, list_name, rows)
+            struct = item_struct(checked, list_name)
+            fields = [struct.field(i) for i in range(struct.num_fields)]
+            schema = pa.schema([(KEY, pa.int64()), *((f.name, f.type) for f in fields)])
+            con.register(list_name, pa.Table.from_pylist(items, schema))
     con.register("facts", table)
     relation = con.sql(compile_sql(checked, "duckdb", source="facts", as_of=as_of, keep=(KEY,), adopted=True))
     names = list(relation.columns)
@@ -238,7 +279,7 @@ def _literal_value(node: m.Node) -> Any:
 
 def compared_constants(checked: CheckedPolicy) -> dict[str, list[Any]]:
     """Per fact, every constant the policy compares it with (through definitions too)."""
-    found: dict[str, list[Any]] = {name: [] for name in checked.facts}
+    found: dict[str, list[Any]] = {name: [] for name in checked.all_facts}
 
     def walk(node: m.Node | None) -> None:
         if node is None:
@@ -326,8 +367,12 @@ def _rate_edges(
 
 
 def fact_value(checked: CheckedPolicy, name: str) -> st.SearchStrategy[Any]:
-    info = checked.facts[name]
+    info = checked.all_facts[name]
     ref = m.TypeRef(info.type.kind, info.type.param)
+    if ref.kind == "list":  # 0 to 3 items, each fact present or not, boundary-heavy as the others
+        fields = checked.items[ref.param or ""].facts
+        item = st.fixed_dictionaries({}, optional={f: fact_value(checked, f) for f in fields})
+        return st.lists(item, max_size=3)
     constants = list(compared_constants(checked)[name])
     if ref.kind == "date":
         constants += [d for p in s.rule_periods(checked) for d in p]

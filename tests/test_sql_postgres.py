@@ -46,6 +46,8 @@ from test_sql import (
     hostile_checked,
     hostile_rows,
     insured_exporters,
+    item_rows,
+    known_lists,
     rows_strategy,
     sql_results,
 )
@@ -184,6 +186,7 @@ PG_TYPES = {
     "date": "DATE",
     "enum": "TEXT",
     "set": "TEXT[]",
+    "list": "BOOLEAN",  # a list of items: whether it is known; the items in a table of their own
 }
 
 
@@ -194,8 +197,24 @@ def pg_value(value: Any) -> Any:
 
 
 def load_rows(con: Any, checked: CheckedPolicy, rows: list[dict[str, Any]], table: str = "facts") -> None:
-    """A table with a typed column per fact, filled through psycopg parameters (never SQL text)."""
+    """A table with a typed column per fact, filled through psycopg parameters (never SQL text);
+    a list of items: a table of its own, named as the list, a row per item with the row's key."""
     d = Dialect("postgres")
+    for list_name, info in checked.items.items():
+        fields = list(info.facts)
+        types = [PG_TYPES[info.facts[f].type.kind] for f in fields]
+        con.execute(f"DROP TABLE IF EXISTS {d.ident(list_name)}")
+        columns = ", ".join(
+            [f"{d.ident(KEY)} BIGINT", *(f"{d.ident(f)} {t}" for f, t in zip(fields, types, strict=True))]
+        )
+        con.execute(f"CREATE TABLE {d.ident(list_name)} ({columns})")
+        marks = ", ".join(["%s", *(f"%s::{t}" for t in types)])
+        with con.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {d.ident(list_name)} VALUES ({marks})",
+                [[row[KEY], *(row[f] for f in fields)] for row in item_rows(checked, list_name, rows)],
+            )
+    rows = known_lists(checked, rows)
     names = list(checked.facts)
     columns = [f"{d.ident(KEY)} BIGINT PRIMARY KEY"]
     columns += [f"{d.ident(n)} {PG_TYPES[checked.facts[n].type.kind]}" for n in names]

@@ -55,6 +55,8 @@ from test_sql import (
     hostile_checked,
     hostile_rows,
     insured_exporters,
+    item_rows,
+    known_lists,
     plain,
     rows_strategy,
     small_policy,
@@ -167,7 +169,7 @@ def spark() -> Iterator[Any]:
 def spark_type(kind: str) -> Any:
     from pyspark.sql import types as T
 
-    if kind == "bool":
+    if kind in {"bool", "list"}:  # a list of items: whether it is known (the items: a view of their own)
         return T.BooleanType()
     if kind in {"integer", "duration"}:
         return T.LongType()
@@ -181,8 +183,20 @@ def spark_type(kind: str) -> Any:
 
 
 def load_rows(spark: Any, checked: CheckedPolicy, rows: list[dict[str, Any]], view: str = "facts") -> None:
-    """A temporary view with a typed column per fact (an explicit schema: nothing is inferred)."""
+    """A temporary view with a typed column per fact (an explicit schema: nothing is inferred); a
+    list of items: a view of its own, named as the list, a row per item with the row's key."""
     from pyspark.sql import types as T
+
+    for number, (list_name, info) in enumerate(checked.items.items()):
+        fields = list(info.facts)
+        item_schema = T.StructType(
+            [T.StructField(KEY, T.LongType(), nullable=False)]
+            + [T.StructField(f, spark_type(info.facts[f].type.kind), nullable=True) for f in fields]
+        )
+        items = [(row[KEY], *(row[f] for f in fields)) for row in item_rows(checked, list_name, rows)]
+        # Spark's view names are ASCII: the query is told the view's name (compile_sql's ``items``)
+        spark.createDataFrame(items, item_schema).createOrReplaceTempView(item_view(number))
+    rows = known_lists(checked, rows)
 
     names = list(checked.facts)
     schema = T.StructType(
@@ -193,11 +207,16 @@ def load_rows(spark: Any, checked: CheckedPolicy, rows: list[dict[str, Any]], vi
     spark.createDataFrame(data, schema).createOrReplaceTempView(view)
 
 
+def item_view(number: int) -> str:
+    return f"items_{number}"
+
+
 def spark_results(
     spark: Any, checked: CheckedPolicy, rows: list[dict[str, Any]], as_of: dt.date
 ) -> list[Result]:
     load_rows(spark, checked, rows)
-    query = compile_sql(checked, "spark", source="facts", as_of=as_of, keep=(KEY,), adopted=True)
+    views = {name: item_view(number) for number, name in enumerate(checked.items)}
+    query = compile_sql(checked, "spark", source="facts", as_of=as_of, keep=(KEY,), adopted=True, items=views)
     frame = spark.sql(query)
     names = list(frame.columns)
     fetched = [dict(zip(names, row, strict=True)) for row in frame.collect()]

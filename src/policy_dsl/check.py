@@ -163,6 +163,20 @@ class ExclusiveInfo:
     keep: str
 
 
+#: At most this many stages in a staged payment (the SQL writes one arm per set of stages reached).
+MAX_STAGES = 5
+
+
+@attrs.frozen
+class StagedInfo:
+    """A checked staged payment (分阶段兑现): its benefits and each stage's share (percent)."""
+
+    rule: m.Staged
+    unit: m.Unit
+    members: tuple[str, ...]
+    shares: tuple[Decimal, ...]
+
+
 @attrs.frozen
 class Validity:
     """When the document is in force, and its standing (status, what it repeals, precedence)."""
@@ -205,6 +219,8 @@ class CheckedPolicy:
     exclusives: tuple[ExclusiveInfo, ...] = ()
     #: Lists of items (``items 获批品种 { … }``) by name, with each item's facts
     items: dict[str, ItemsInfo] = attrs.field(factory=dict)
+    #: Staged payments (分阶段兑现): benefits paid in parts as milestones are reached
+    staged: tuple[StagedInfo, ...] = ()
     validity: Validity = Validity(None, None, False)
     warnings: tuple[Diagnostic, ...] = ()
     structure: Document | None = attrs.field(default=None, eq=False)
@@ -358,6 +374,7 @@ class _Checker:
         units, rules = self.check_units(registry)
         benefits, duties, targets = self.check_rules(rules, validity)
         exclusives = self.check_exclusives(rules, benefits)
+        staged = self.check_staged(rules, benefits)
         ordered = self.order_definitions()
         for definition in self.definitions.values():
             if definition.means is None:
@@ -386,6 +403,7 @@ class _Checker:
             coverage=coverage,
             exclusives=tuple(exclusives),
             items=self.items,
+            staged=tuple(staged),
             validity=validity,
             warnings=tuple(sorted(self.diagnostics, key=Diagnostic.sort_key)),
             structure=self.structure,
@@ -911,7 +929,7 @@ class _Checker:
     ) -> tuple[list[RuleInfo], list[RuleInfo], list[RuleInfo]]:
         written: dict[str, tuple[m.Benefit | m.Duty | m.Target, UnitInfo]] = {}
         for rule, info in rules:
-            if isinstance(rule, m.Definition | m.Exclusive):
+            if isinstance(rule, m.Definition | m.Exclusive | m.Staged):
                 continue  # definitions are collected first; exclusive groups once the benefits are known
             if not self.claim_name(rule.name, rule, _rule_word(rule)):
                 continue
@@ -1045,6 +1063,96 @@ class _Checker:
                 found.append(ExclusiveInfo(rule, info.unit, tuple(members), keep or ""))
         return found
 
+    def check_staged(
+        self, rules: list[tuple[m.Rule, UnitInfo]], benefits: list[RuleInfo]
+    ) -> list[StagedInfo]:
+        """``stages`` (分阶段兑现): a name of its own, benefits with one computed amount each (in no
+        other staged payment), stages whose shares are percentages adding up to 100%, a citation."""
+        rules_by_name = {info.rule.name: info.rule for info in benefits}
+        duties = {name for name, (rule, _) in self.written_rules.items() if isinstance(rule, m.Duty)}
+        staged_in: dict[str, str] = {}
+        found: list[StagedInfo] = []
+        for rule, info in rules:
+            if not isinstance(rule, m.Staged):
+                continue
+            self.claim_name(rule.name, rule, "staged payment")
+            good = True
+            members: list[str] = []
+            for member in rule.members:
+                benefit = rules_by_name.get(member.text)
+                problem = None
+                if member.text in members:
+                    problem = f"`{member.text}` is listed twice in this staged payment"
+                elif benefit is None:
+                    problem = (
+                        f"`{member.text}` is a duty: a staged payment pays benefits"
+                        if member.text in duties
+                        else f"unknown benefit `{member.text}`"
+                    )
+                elif member.text in staged_in:
+                    problem = f"`{member.text}` is already paid in stages by `{staged_in[member.text]}`"
+                elif not isinstance(benefit, m.Benefit) or not _one_amount(benefit):
+                    problem = f"benefit `{member.text}` has no single amount to pay in stages"
+                elif benefit.each is not None:
+                    problem = f"benefit `{member.text}` is paid per item: stages of it are not supported"
+                if problem is not None:
+                    good = False
+                    hint = did_you_mean(member.text, rules_by_name) if benefit is None else None
+                    if benefit is not None and problem.startswith("benefit") and "single" in problem:
+                        hint = "an amount, a rate of a fact, an amount per unit or tiers; not a range"
+                    self.error(problem, member.pos, hint=hint)
+                    continue
+                members.append(member.text)
+                staged_in[member.text] = rule.name
+            if not rule.members:
+                good = False
+                self.error(
+                    f"staged payment `{rule.name}` names no benefit",
+                    self.head(rule),
+                    hint="name them: benefits A, B",
+                )
+            shares: list[Decimal] = []
+            for stage in rule.stages:
+                self.expect_condition(stage.when)
+                if not isinstance(stage.share.value, Percent):
+                    good = False
+                    self.error(
+                        "a stage's share is a percentage of the amount", stage.share.pos, hint="e.g. 30%"
+                    )
+                else:
+                    shares.append(stage.share.value.value)
+            if not rule.stages:
+                good = False
+                self.error(
+                    f"staged payment `{rule.name}` has no stage",
+                    self.head(rule),
+                    hint="stage 30% when 主体封闭 …",
+                )
+            elif len(rule.stages) > MAX_STAGES:
+                good = False
+                self.error(
+                    f"a staged payment has at most {MAX_STAGES} stages (this one has {len(rule.stages)})",
+                    rule.stages[MAX_STAGES].pos,
+                )
+            elif len(shares) == len(rule.stages) and sum(shares, Decimal(0)) != 100:
+                good = False
+                total = format(sum(shares, Decimal(0)).normalize(), "f")
+                self.error(
+                    f"the stages' shares add up to {total}%, not 100%",
+                    rule.stages[-1].pos,
+                    hint="each stage pays its share of the whole amount: 分别按…的30%、30%和40%",
+                )
+            if not rule.citations:
+                good = False
+                self.error(
+                    f"staged payment `{rule.name}` has no citation",
+                    self.head(rule),
+                    hint='add `cite "…"` with the words that stage the payment (分阶段兑现)',
+                )
+            if good:
+                found.append(StagedInfo(rule, info.unit, tuple(members), tuple(shares)))
+        return found
+
     def within_validity(
         self,
         written: m.Period,
@@ -1144,6 +1252,10 @@ class _Checker:
                     changes.pop("cap", None)
                 else:
                     changes.update(cap=base.cap, cap_facts=base.cap_facts)
+                if rule.each is None:  # paid per item as the other is, at most its total
+                    changes.update(each=base.each)
+                if rule.cap_total is None:
+                    changes.update(cap_total=base.cap_total)
             merged = attrs.evolve(rule, **changes)
             resolved[name] = merged
             return merged
@@ -1558,8 +1670,8 @@ class _Checker:
 
     def check_benefit(self, benefit: m.Benefit) -> None:
         """A benefit; one ``for each`` a list is checked with its items' facts in scope."""
-        if benefit.cap_total is not None:
-            self.check_cap_total(benefit, benefit.cap_total)
+        if benefit.cap_total is not None or benefit.cap_total_facts:
+            self.check_cap_total(benefit, benefit.cap_total or benefit.cap_total_facts[0])
         if benefit.each is None:
             self.check_benefit_fields(benefit)
             return
@@ -1576,6 +1688,15 @@ class _Checker:
             )
             self.check_benefit_fields(benefit)
             return
+        ranged = benefit.amount_high is not None or benefit.amount_floor
+        if benefit.rate is not None and (benefit.rate.high is not None or benefit.rate.floor):
+            ranged = True
+        if ranged:
+            self.error(
+                "a range or a floor paid per item is not supported",
+                benefit.each.pos,
+                hint="encode the amount each item is sure to get, and `waive` the rest with a note",
+            )
         enterprise = self.facts
         self.facts = {**enterprise, **info.facts}
         try:
@@ -1583,7 +1704,7 @@ class _Checker:
         finally:
             self.facts = enterprise
 
-    def check_cap_total(self, benefit: m.Benefit, cap: m.Literal) -> None:
+    def check_cap_total(self, benefit: m.Benefit, cap: m.Literal | m.Name) -> None:
         """``cap total 500万元``: the most for all of an enterprise's items, in the amount's currency."""
         if benefit.each is None:
             self.error(
@@ -1660,7 +1781,7 @@ class _Checker:
                         tier.amount.pos,  # type: ignore[union-attr]
                         hint="a cap limits an amount computed from a rate or a count; this one is never paid",
                     )
-        for bound in benefit.cap_facts:
+        for bound in (*benefit.cap_facts, *benefit.cap_total_facts):
             fact = self.facts.get(bound.text)
             if fact is None:
                 self.unknown_fact(bound)
@@ -1752,6 +1873,18 @@ _INHERITED = (
     "levels",
     "sanctions",
 )
+
+
+def _one_amount(rule: m.Benefit) -> bool:
+    """Whether a benefit computes one amount (not a range): an amount, a rate of a fact, a price
+    per unit, or tiers."""
+    if rule.amount_high is not None or rule.amount_floor:
+        return False
+    if rule.rate is not None and (rule.rate.high is not None or rule.rate.floor):
+        return False
+    if rule.tiers is not None or rule.amount is not None:
+        return True
+    return rule.rate is not None and rule.rate.base is not None
 
 
 def _rule_word(rule: m.Node) -> str:
@@ -1877,6 +2010,7 @@ def amount_facts(rule: m.Benefit) -> list[str]:
         above if isinstance(above, m.Name) else None,
         rule.per,
         *rule.cap_facts,
+        *rule.cap_total_facts,
     ]
     if rule.tiers is not None:
         names.append(rule.tiers.fact)

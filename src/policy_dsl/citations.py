@@ -181,6 +181,8 @@ def constants(node: m.Node) -> set[object]:
                 found.add(("year", item.value.year))
         elif attrs.has(type(item)):
             found.update(_years_counted(item))
+            if isinstance(item, m.Staged):  # 「3个阶段」: the number of stages
+                found.add(comparable(Decimal(len(item.stages))))
             for field in attrs.fields(type(item)):  # type: ignore[arg-type]
                 if field.name in ("pos", "citations", "waivers", "label"):
                     continue

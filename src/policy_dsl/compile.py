@@ -46,6 +46,7 @@ _PLACEHOLDERS = {
         "DUTIES",
         "EXCLUSIVES",
         "EACH",
+        "STAGED",
         "_decide",
         "_decide_flat",
         "read_facts",
@@ -171,7 +172,8 @@ def compile_policy(checked: CheckedPolicy) -> CompiledPolicy:
     the namespace as the very values the standalone module's literals rebuild.
     """
     generator = _Generator(checked)
-    functions = [generator.decide()]  # the fast ``decide`` is generated when first asked for
+    # the fast ``decide`` is generated when first asked for
+    functions = [generator.decide(), *generator.stage_deciders()]
     body = [*generator.constant_statements(), *functions]
     # Compiled under the policy's path: a traceback shows the policy file and the rule's line.
     code = compile(ast.Module(body=body, type_ignores=[]), checked.path, "exec")
@@ -238,7 +240,7 @@ def module_ast(checked: CheckedPolicy) -> ast.Module:
     docstring = _located(ast.Expr(ast.Constant(module_docstring(checked))), 1)
     data = [_located(statement, 1) for statement in generator.data()]
     decide = generator.decide()
-    fast: list[ast.stmt] = [generator.fast_decide()]
+    fast: list[ast.stmt] = [*generator.stage_deciders(), generator.fast_decide()]
     if any(isinstance(i.rule, m.Benefit) and i.rule.each is not None for i in checked.benefits):
         fast = [generator.fast_decide("_decide_flat"), _items_wrapper()]
     body: list[ast.stmt] = [
@@ -481,6 +483,10 @@ class _Generator:
             base = rule.rate.base.text if rule.rate and rule.rate.base else None
             per = rule.per.text if rule.per is not None else None
             needs = (*needs, *(name for name in amount_facts(rule) if name not in needs))
+            for group in self.checked.staged:  # what the stages reached depend on
+                if rule.name in group.members:
+                    for stage in group.rule.stages:
+                        needs = (*needs, *(n for n in self.needed_facts(stage.when) if n not in needs))
             tiers = self.tiers_data(rule.tiers) if rule.tiers is not None else None
             above = rule.rate.above if rule.rate is not None else None
             data.update(
@@ -503,7 +509,9 @@ class _Generator:
                 cap=runtime_value(rule.cap.value) if rule.cap else None,
                 cap_facts=tuple(n.text for n in rule.cap_facts),
                 each=rule.each.text if rule.each is not None else None,
+                staged=next((g for g, s in enumerate(self.checked.staged) if rule.name in s.members), None),
                 cap_total=runtime_value(rule.cap_total.value) if rule.cap_total else None,
+                cap_total_facts=tuple(n.text for n in rule.cap_total_facts),
                 rate_above=runtime_value(above.value) if isinstance(above, m.Literal) else None,
                 rate_above_fact=above.text if isinstance(above, m.Name) else None,
                 frequency=rule.frequency.text if rule.frequency else None,
@@ -586,6 +594,7 @@ class _Generator:
             "BENEFITS": benefits,
             "DUTIES": duties,
             "EXCLUSIVES": self.exclusives_data(),
+            "STAGED": self.staged_data(),
             # the benefits decided per item (`for each`): (index in BENEFITS, the list of items)
             "EACH": tuple(
                 (i, info.rule.each.text)
@@ -593,6 +602,30 @@ class _Generator:
                 if isinstance(info.rule, m.Benefit) and info.rule.each is not None
             ),
         }
+
+    def staged_data(self) -> tuple[dict[str, Any], ...]:
+        """The staged payments (分阶段兑现): members as indexes of BENEFITS, and per stage its share,
+        its condition as written and the name of the function deciding it."""
+        index = {info.rule.name: i for i, info in enumerate(self.checked.benefits)}
+        return tuple(
+            {
+                "id": group.rule.name,
+                "label": group.rule.label.value if group.rule.label else group.rule.name,
+                "members": tuple(index[name] for name in group.members),
+                "stages": tuple(
+                    {
+                        "share": share,
+                        "condition": format_condition(stage.when),
+                        "decide": f"_stage_{g}_{k}",
+                    }
+                    for k, (stage, share) in enumerate(zip(group.rule.stages, group.shares, strict=True))
+                ),
+                "citations": tuple(
+                    (c.text.value, c.note.value if c.note else None) for c in group.rule.citations
+                ),
+            }
+            for g, group in enumerate(self.checked.staged)
+        )
 
     def exclusives_data(self) -> tuple[dict[str, Any], ...]:
         """The exclusive groups (不重复享受): how one is kept, and the members as indexes of BENEFITS."""
@@ -674,6 +707,37 @@ class _Generator:
             _located(ast.Return(result), 1),
         ]
         return _function_def(function_name, args, body)
+
+    def stage_deciders(self) -> list[ast.FunctionDef]:
+        """``_stage_<g>_<k>(facts, as_of=None)``: whether stage k of staged payment g is reached."""
+        functions = []
+        for g, info in enumerate(self.checked.staged):
+            for k, stage in enumerate(info.rule.stages):
+                doc = f"Whether stage {k + 1} of staged payment {g} is reached (True / False / None)."
+                self.line = stage.pos.line
+                functions.append(self.fast_condition(f"_stage_{g}_{k}", stage.when, doc, stage))
+        return functions
+
+    def fast_condition(self, name: str, when: m.Node | None, doc: str, node: m.Node) -> ast.FunctionDef:
+        """A decider of one condition, computing only the definitions it uses."""
+        from policy_dsl.check import references
+
+        needed: set[str] = set()
+        pending = references(when) if when is not None else []
+        while pending:
+            ref = pending.pop()
+            definition = self.checked.definitions.get(ref)
+            if definition is not None and ref not in needed:
+                needed.add(ref)
+                pending.extend(references(definition.means) if definition.means is not None else [])
+        fast = _FastCompiler(self)
+        for ref, definition in self.checked.definitions.items():  # in dependency order
+            if ref in needed and definition.means is not None:
+                fast.at(definition)
+                fast.definition_vars[ref] = fast.compile(definition.means)
+        fast.at(node)
+        result = fast.compile(when) if when is not None else ast.Constant(True)
+        return _fast_function(name, doc, fast, result)
 
     def fast_decide_one(self, kind: str, index: int, name: str) -> ast.FunctionDef:
         """Like :meth:`fast_decide` for one rule: only the definitions its condition uses."""

@@ -110,6 +110,16 @@ class ItemResult:
 
 
 @attrs.frozen
+class StageResult:
+    """One stage of a staged payment (分阶段兑现): its share, its condition, whether it is reached."""
+
+    group: str
+    share: Percent
+    condition: str
+    reached: bool | None
+
+
+@attrs.frozen
 class BenefitOutcome:
     id: str
     label: str
@@ -161,7 +171,11 @@ class BenefitOutcome:
     #: them (``cap total``), and per item what it got (None: the items are not known)
     each: str | None = None
     cap_total: Money | None = None
+    cap_total_facts: tuple[str, ...] = ()
     items: tuple[ItemResult, ...] | None = None
+    #: paid in stages (分阶段兑现): each stage, and the whole amount of which ``amount`` is payable
+    stages: tuple[StageResult, ...] | None = None
+    total: Money | None = None
 
     @property
     def eligible(self) -> bool:
@@ -376,7 +390,15 @@ def outcome_from_raw(raw: dict[str, Any]) -> Outcome:
             frequency=b["frequency"],
             each=b.get("each"),
             cap_total=_money(b.get("cap_total")),
+            cap_total_facts=tuple(b.get("cap_total_facts") or ()),
             items=_items(b.get("items")),
+            stages=None
+            if b.get("stages") is None
+            else tuple(
+                StageResult(s["group"], Percent(Decimal(s["share"])), s["condition"], s["reached"])
+                for s in b["stages"]
+            ),
+            total=_money(b.get("total")),
         )
         for b in raw["benefits"]
     )
@@ -480,6 +502,7 @@ def render_text(outcome: Outcome, verbose: bool = False) -> str:
         if benefit.status in (ELIGIBLE, UNKNOWN) and benefit.commitment in COMMITMENT_NOTES:
             lines.append(f"    commitment: {COMMITMENT_NOTES[benefit.commitment]}")
         lines.extend(_benefit_value(benefit))
+        lines.extend(stage_lines(benefit))
         lines.extend(exclusive_lines(benefit))
         if benefit.items:  # each item with its own tests
             lines.extend(_explanation(benefit.condition, (), benefit.in_period, benefit.period, verbose))
@@ -632,7 +655,26 @@ def tiers_text(benefit: BenefitOutcome) -> str:
     return f"amount: {schedule_text(benefit.tiers)}{cap}{unknown}"
 
 
+def stage_lines(benefit: BenefitOutcome) -> list[str]:
+    """A benefit paid in stages: what is payable of the whole, and each stage reached or not."""
+    if benefit.stages is None:
+        return []
+    lines = []
+    if benefit.total is not None and benefit.amount is not None:
+        payable, whole = exact_money_text(benefit.amount), exact_money_text(benefit.total)
+        lines.append(f"    paid in stages: {payable} payable of {whole}")
+    elif benefit.total is not None:
+        lines.append(f"    paid in stages: of {exact_money_text(benefit.total)}, the part payable is unknown")
+    else:
+        lines.append(f"    paid in stages ({benefit.stages[0].group})")
+    for stage in benefit.stages:
+        lines.append(f"      {_MARK[stage.reached]} {stage.share} when {stage.condition}")
+    return lines
+
+
 def _benefit_value(benefit: BenefitOutcome) -> list[str]:
+    if benefit.stages is not None and benefit.total is not None:  # the whole amount, then the stages
+        return _benefit_value(attrs.evolve(benefit, stages=None, total=None, amount=benefit.total))
     if benefit.each is not None:
         return _items_value(benefit)
     parts: list[str] = []
@@ -728,7 +770,9 @@ def _items_value(benefit: BenefitOutcome) -> list[str]:
     if not per_item and len(paid) == 1:  # a fixed amount: each eligible item's
         per_item = exact_money_text(next(iter(paid)))
     per_item = per_item or "as each item's facts give it"
-    total = f", at most {exact_money_text(benefit.cap_total)} in all" if benefit.cap_total else ""
+    bounds = [exact_money_text(benefit.cap_total)] if benefit.cap_total else []
+    bounds += list(benefit.cap_total_facts)
+    total = f", at most {' and '.join(bounds)} in all" if bounds else ""
     often = {"once": "; one-off", "recurring": "; recurring"}.get(benefit.frequency or "", "")
     if benefit.amount is not None:
         return [f"    amount: {exact_money_text(benefit.amount)} (per item: {per_item}{total}){often}"]

@@ -409,8 +409,11 @@ def _write_benefit(w: _Writer, b: m.Benefit, depth: int) -> None:
         _write_tiers(w, b.tiers, inner)
     if b.cap is not None or b.cap_facts:
         w.line(inner, f"cap {cap_text(b)}", b.cap or b.cap_facts[0])
-    if b.cap_total is not None:
-        w.line(inner, f"cap total {format_literal(b.cap_total)}", b.cap_total)
+    if b.cap_total is not None or b.cap_total_facts:
+        bounds = ([format_literal(b.cap_total)] if b.cap_total is not None else []) + [
+            n.text for n in b.cap_total_facts
+        ]
+        w.line(inner, "cap total " + ", ".join(bounds), b.cap_total or b.cap_total_facts[0])
     if b.frequency is not None:
         w.line(inner, b.frequency.text, b.frequency)
     _write_period(w, b.period, inner)
@@ -463,6 +466,17 @@ def _write_exclusive(w: _Writer, ex: m.Exclusive, depth: int) -> None:
     w.close(depth, ex)
 
 
+def _write_staged(w: _Writer, st: m.Staged, depth: int) -> None:
+    w.line(depth, f"stages {st.name}{_label(st.label)} {{", st)
+    if st.members:
+        w.line(depth + 1, "benefits " + ", ".join(n.text for n in st.members), st.members[0])
+    for stage in st.stages:
+        w.line(depth + 1, f"stage {format_literal(stage.share)} when {format_condition(stage.when)}", stage)
+    _write_citations(w, st.citations, depth + 1)
+    _write_waivers(w, st.waivers, depth + 1)
+    w.close(depth, st)
+
+
 def _write_unit(w: _Writer, unit: m.Unit, depth: int) -> None:
     w.line(depth, f"{unit.kind} {unit.number}{_label(unit.title)} {{", unit)
     _write_agencies(w, unit.agencies, depth + 1)
@@ -479,6 +493,7 @@ def _write_unit(w: _Writer, unit: m.Unit, depth: int) -> None:
 _ITEM_WRITERS: dict[str, Callable[[_Writer, Any, int], None]] = {
     "PolicyHeader": _write_header,
     "Exclusive": _write_exclusive,
+    "Staged": _write_staged,
     "UseRegistry": _write_use,
     "Agency": _write_agency,
     "EnumDecl": _write_enum,

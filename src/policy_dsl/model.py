@@ -369,6 +369,8 @@ class Benefit(Node):
     each: Name | None = None
     #: ``cap total 500万元``: at most this for all the enterprise's items together (单个企业最高…)
     cap_total: Literal | None = None
+    #: ``cap total 年度地方财政贡献``: enterprise facts that also cap the items' sum (the least applies)
+    cap_total_facts: tuple[Name, ...] = _tuple()
     frequency: Name | None = None
     period: Period | None = None
     agencies: tuple[Name, ...] = _tuple()
@@ -436,7 +438,30 @@ class Exclusive(Node):
     pos: SourcePosition = _pos()
 
 
-Rule: TypeAlias = Definition | Benefit | Duty | Target | Exclusive
+@attrs.frozen
+class Stage(Node):
+    """``stage 30% when 主体封闭``: the share of the amount paid once the condition holds."""
+
+    share: Literal
+    when: Condition
+    pos: SourcePosition = _pos()
+
+
+@attrs.frozen
+class Staged(Node):
+    """Staged payment (分阶段兑现): the ``members``' amounts are paid in ``stages`` as milestones are
+    reached; on a day, what is payable is the sum of the shares of the stages reached."""
+
+    name: str
+    label: Text | None = None
+    members: tuple[Name, ...] = _tuple()
+    stages: tuple[Stage, ...] = _tuple()
+    citations: tuple[Citation, ...] = _tuple()
+    waivers: tuple[Waiver, ...] = _tuple()
+    pos: SourcePosition = _pos()
+
+
+Rule: TypeAlias = Definition | Benefit | Duty | Target | Exclusive | Staged
 
 
 #: The words a unit block may start with; the encoder's name for the level, not checked against it.
@@ -504,5 +529,9 @@ class PolicyFile(Node):
 
     def document_unit(self) -> Unit:
         """The document as a unit: the rules written outside any block."""
-        rules = tuple(item for item in self.items if isinstance(item, Definition | Benefit | Duty | Target))
+        rules = tuple(
+            item
+            for item in self.items
+            if isinstance(item, Definition | Benefit | Duty | Target | Exclusive | Staged)
+        )
         return Unit("document", "", rules=rules, pos=self.pos)

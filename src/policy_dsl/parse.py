@@ -118,6 +118,8 @@ KEYWORDS = [
     "for",
     "each",
     "total",
+    "stages",
+    "stage",
     "or",
     "and",
     "not",
@@ -414,6 +416,7 @@ _BLOCK_FIELDS: dict[str, tuple[str, ...]] = {
     "target": ("period", "agencies"),
     "definition": ("means",),
     "exclusive": ("members", "keep"),
+    "staged": ("members",),
     "unit": ("agencies",),
     "fact": ("label", "description"),
 }
@@ -678,7 +681,9 @@ class _ToModel:
             agencies=fields.get("agencies", ()),
             citations=tuple(p for p in parts if isinstance(p, m.Citation)),
             rules=tuple(
-                p for p in parts if isinstance(p, m.Definition | m.Benefit | m.Duty | m.Target | m.Exclusive)
+                p
+                for p in parts
+                if isinstance(p, m.Definition | m.Benefit | m.Duty | m.Target | m.Exclusive | m.Staged)
             ),
             units=tuple(p for p in parts if isinstance(p, m.Unit)),
             pos=self._pos(span),
@@ -725,6 +730,8 @@ class _ToModel:
             fields.update(amount=ranged.low, amount_high=ranged.high, amount_floor=ranged.floor)
         if "cap" in fields:
             fields["cap"], fields["cap_facts"] = fields["cap"]
+        if "cap_total" in fields:
+            fields["cap_total"], fields["cap_total_facts"] = fields["cap_total"]
         citations = tuple(p for p in parts if isinstance(p, m.Citation))
         return m.Benefit(
             name, label, **fields, citations=citations, waivers=self._waivers(parts), pos=self._pos(span)
@@ -756,7 +763,8 @@ class _ToModel:
         return _Field("rate", rate, self._pos(span))
 
     def cap_total(self, span: _Span | None, children: list[Any]) -> _Field:
-        return _Field("cap_total", children[0], self._pos(span))
+        cap = self.cap(span, children)
+        return _Field("cap_total", cap.value, self._pos(span))
 
     def for_each(self, span: _Span | None, children: list[Token]) -> _Field:
         return _Field("each", self._name(children[0]), self._pos(span))
@@ -883,6 +891,24 @@ class _ToModel:
             self._waivers(parts),
             pos=self._pos(span),
         )
+
+    def staged(self, span: _Span | None, children: list[Any]) -> m.Staged:
+        name, label, parts = self._head(children)
+        fields = self._fields("staged", parts)
+        stages = tuple(p for p in parts if isinstance(p, m.Stage))
+        citations = tuple(p for p in parts if isinstance(p, m.Citation))
+        return m.Staged(
+            name,
+            label,
+            fields.get("members", ()),
+            stages,
+            citations,
+            self._waivers(parts),
+            pos=self._pos(span),
+        )
+
+    def stage(self, span: _Span | None, children: list[Any]) -> m.Stage:
+        return m.Stage(children[0], children[1], pos=self._pos(span))
 
     def members(self, span: _Span | None, children: list[Token]) -> _Field:
         return _Field("members", tuple(self._name(t) for t in children), self._pos(span))

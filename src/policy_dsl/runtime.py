@@ -444,7 +444,10 @@ def _benefit_outcome(
         "cap_facts": list(rule["cap_facts"]),
         "each": rule["each"],
         "cap_total": _money(rule["cap_total"], rule["currency"]),
+        "cap_total_facts": list(rule["cap_total_facts"]),
         "items": None,  # for a benefit `for each` item: what each item got (see _per_item_outcome)
+        "stages": None,  # for a benefit paid in stages: each stage reached or not (see _stage_outcome)
+        "total": None,  # … and the whole amount, of which ``amount`` is the part payable
         "rate_above": rule["rate_above_fact"] or _money(rule["rate_above"], rule["currency"]),
         "frequency": rule["frequency"],
         "period": _period_out(rule["period"]),
@@ -584,23 +587,17 @@ def _per_item_outcome(
     eligible = [r for r in results if r["status"] == "eligible"]
     amount = None
     ranged = None
-    cap = rule["cap_total"]
+    cap = _cap({**rule, "cap": rule["cap_total"], "cap_facts": rule["cap_total_facts"]}, facts)
     known = [r["amount"] and r["amount"]["amount"] for r in eligible]
-    undecided = status == "eligible" and "unknown" in statuses and not rule["ranged"]
+    undecided = status == "eligible" and "unknown" in statuses
     # items still undecided can only add: the known ones may already reach the total's cap
-    if undecided and cap is not None and None not in known and _sum_amounts(known, None) >= cap:
+    if cap is _UNKNOWN_CAP:  # capped in all by a fact not given: the sum cannot be told
+        pass
+    elif undecided and cap is not None and None not in known and _sum_amounts(known, None) >= cap:
         amount = _money(cap, rule["currency"])
-    if status == "eligible" and "unknown" not in statuses:
-        if not rule["ranged"]:
-            total = _sum_amounts([r["amount"] and r["amount"]["amount"] for r in eligible], cap)
-            amount = _money(total, rule["currency"])
-        elif all(r["range"] is not None for r in eligible):
-            low = _sum_amounts([r["range"]["low"]["amount"] for r in eligible], cap)
-            highs = [r["range"]["high"] and r["range"]["high"]["amount"] for r in eligible]
-            high = None if any(h is None for h in highs) else _sum_amounts(highs, cap)
-            if high is None and cap is not None:
-                high = cap
-            ranged = {"low": _money(low, rule["currency"]), "high": _money(high, rule["currency"])}
+    elif status == "eligible" and "unknown" not in statuses:  # (a range per item is refused by check)
+        total = _sum_amounts([r["amount"] and r["amount"]["amount"] for r in eligible], cap)
+        amount = _money(total, rule["currency"])
     needed: list[str] = []  # what would decide the undecided items, or price the eligible ones
     for result in results:
         needed.extend(f for f in result["missing_facts"] if f not in needed)
@@ -628,6 +625,32 @@ def _per_item_outcome(
         ],
     )
     return outcome
+
+
+def _stage_outcome(
+    group: dict[str, _Any], outcome: dict[str, _Any], facts: dict[str, _Any], as_of: _Any
+) -> None:
+    """A benefit paid in stages (分阶段兑现): ``total`` is its whole amount, ``amount`` the part payable
+    on ``as_of`` — the sum of the shares of the stages reached, rounded once to the minor unit —,
+    unknown while a stage is undecided. Each stage says whether it is reached."""
+    reached = [globals()[stage["decide"]](facts, as_of) for stage in group["stages"]]
+    outcome["stages"] = [
+        {"group": group["id"], "share": stage["share"], "condition": stage["condition"], "reached": value}
+        for stage, value in zip(group["stages"], reached, strict=True)
+    ]
+    if outcome["status"] != "eligible" or outcome["amount"] is None:
+        return
+    total = outcome["amount"]
+    outcome["total"] = total
+    if None in reached:
+        outcome["amount"] = None
+        return
+    share = _D(0)
+    for stage, value in zip(group["stages"], reached, strict=True):
+        if value:
+            share = _WIDE.add(share, stage["share"])
+    paid = _quantize(_WIDE.divide(_WIDE.multiply(total["amount"], share), 100), total["currency"])
+    outcome["amount"] = {"amount": paid, "currency": total["currency"]}
 
 
 def _duty_outcome(
@@ -689,6 +712,9 @@ def _evaluate(facts: dict[str, _Any], as_of: _Any = None, adopted: bool = False)
         for index, (rule, condition) in enumerate(zip(BENEFITS, benefit_conditions, strict=True))
     ]
     _not_cumulated(benefits)
+    for group in STAGED:
+        for index in group["members"]:
+            _stage_outcome(group, benefits[index], facts, as_of)
     return {
         "policy": POLICY,
         "as_of": as_of,
@@ -723,6 +749,7 @@ BENEFITS: tuple[dict[str, _Any], ...] = ()
 DUTIES: tuple[dict[str, _Any], ...] = ()
 EXCLUSIVES: tuple[dict[str, _Any], ...] = ()
 EACH: tuple[tuple[int, str], ...] = ()
+STAGED: tuple[dict[str, _Any], ...] = ()
 
 
 def _decide(

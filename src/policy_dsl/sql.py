@@ -15,13 +15,14 @@ names of facts and rules come from a checked policy.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Collection, Mapping
 from decimal import ROUND_HALF_UP, Decimal
 
 import attrs
 
 from policy_dsl import model as m
-from policy_dsl.check import CheckedPolicy, amount_currency, amount_facts
+from policy_dsl.check import CheckedPolicy, StagedInfo, amount_currency, amount_facts
 from policy_dsl.types import Type
 from policy_dsl.values import (
     EXACT,
@@ -382,7 +383,16 @@ def compile_sql(
             for name in amount_facts(info.rule)
         }
     )
-    decided.extend(d.ident(base) for base in bases)
+    staged_facts = sorted(
+        {
+            n
+            for group in checked.staged
+            for st in group.rule.stages
+            for n in _condition_facts(checked, st.when)
+        }
+        - set(bases)
+    )
+    decided.extend(d.ident(base) for base in [*bases, *staged_facts])
     columns = [d.ident(k) for k in keep]
     periods = {info.rule.name: info.period for info in checked.benefits}
     in_force = not checked.validity.draft or adopted
@@ -404,10 +414,15 @@ def compile_sql(
         decided.append(f"{condition} AS {status}")  # each condition computed once, used twice
         columns.append(status)
         if has_amount(rule) and rule.each is not None:
-            paid = _items_total_sql(rule, status, d) if live else "CAST(NULL AS " + MONEY_SQL + ")"
+            paid = _items_total_sql(checked, rule, status, d) if live else "CAST(NULL AS " + MONEY_SQL + ")"
             columns.append(f"{paid} AS {d.ident(amount_column(rule.name))}")
         elif has_amount(rule):  # a benefit the text gives no amount (or only a cap) has no amount column
             paid = _fact_capped(checked, rule, _amount_sql(checked, rule, status, d, day), d)
+            group = next((g for g in checked.staged if rule.name in g.members), None)
+            if group is not None:  # the part payable of it; the whole compared by non-cumulation
+                if can_be_superseded(checked, rule.name):
+                    columns.append(f"{paid} AS {d.ident(total_column(rule.name))}")
+                paid = _staged_sql(checked, group, rule, paid, d, day)
             columns.append(f"{paid} AS {d.ident(amount_column(rule.name))}")
         if has_range(rule):  # the two ends of a range; the high end NULL when eligible means open
             low, high = _range_sql(checked, rule, status, d)
@@ -435,6 +450,53 @@ def compile_sql(
         + ",\n  ".join(columns)
         + final
     )
+
+
+def total_column(id_: str) -> str:
+    """A benefit paid in stages, in a group that may supersede it: its whole amount (not output)."""
+    return f"{id_}:total"
+
+
+def _condition_facts(checked: CheckedPolicy, condition: m.Node) -> set[str]:
+    """The facts a condition reads, through definitions."""
+    from policy_dsl.check import references
+
+    found: set[str] = set()
+    pending = references(condition)
+    while pending:
+        name = pending.pop()
+        if name in checked.facts:
+            found.add(name)
+        definition = checked.definitions.get(name)
+        if definition is not None and definition.means is not None and name not in found:
+            found.add(name)
+            pending.extend(references(definition.means))
+    return {n for n in found if n in checked.facts}
+
+
+def _staged_sql(
+    checked: CheckedPolicy, group: StagedInfo, rule: m.Benefit, paid: str, d: Dialect, day: dt.date
+) -> str:
+    """The part of ``paid`` payable on ``day`` (分阶段兑现): the sum of the shares of the stages
+    reached × the whole, rounded once to the minor unit (one arm per set of stages reached, so each
+    is one exact product); NULL while a stage is undecided."""
+    digits = MINOR_UNIT_DIGITS.get(amount_currency(checked.all_facts, rule) or "", 2)
+    tests = [f"({condition_sql(checked, st.when, d, day)})" for st in group.rule.stages]
+    arms = []
+    for reached in itertools.product((True, False), repeat=len(tests)):
+        share = sum((s for s, on in zip(group.shares, reached, strict=True) if on), Decimal(0))
+        test = " AND ".join(
+            f"{t} IS {'TRUE' if on else 'FALSE'}" for t, on in zip(tests, reached, strict=True)
+        )
+        ratio = share / 100
+        scale = max(6, -int(ratio.normalize().as_tuple().exponent))
+        precision = scale + max(1, len(str(int(ratio))))
+        factor = _decimal(ratio, f"DECIMAL({precision}, {scale})")
+        value = (
+            f"CAST(ROUND(CAST({paid} AS DECIMAL({37 - precision}, 10)) * {factor}, {digits}) AS {MONEY_SQL})"
+        )
+        arms.append(f"WHEN {test} THEN {value}")
+    return f"CASE WHEN {paid} IS NULL THEN NULL {' '.join(arms)} END"
 
 
 #: The key column of each per-item aggregate (see :func:`_items_sql`).
@@ -502,16 +564,21 @@ def _items_sql(
     return ctes
 
 
-def _items_total_sql(rule: m.Benefit, status: str, d: Dialect) -> str:
+def _items_total_sql(checked: CheckedPolicy, rule: m.Benefit, status: str, d: Dialect) -> str:
     """A benefit ``for each`` item: the sum of its eligible items' amounts, at most ``cap total``;
     NULL when an eligible item has no amount, or when an item is undecided — unless the decided
     ones already reach ``cap total`` (the others could only add to it)."""
     total = d.ident(f"{rule.name}:total")
     unknown = d.ident(f"{rule.name}:any_unknown")
     unpriced = d.ident(f"{rule.name}:any_unpriced")
-    cap = None
+    caps = []
     if rule.cap_total is not None and isinstance(rule.cap_total.value, Money):
-        cap = f"CAST({_decimal(rule.cap_total.value.amount)} AS {MONEY_SQL})"
+        caps.append(f"CAST({_decimal(rule.cap_total.value.amount)} AS {MONEY_SQL})")
+    digits = MINOR_UNIT_DIGITS.get(amount_currency(checked.all_facts, rule) or "", 2)
+    # a fact caps the sum rounded half up to the minor unit, as Python's _cap does
+    caps += [f"CAST(ROUND({d.ident(n.text)}, {digits}) AS {MONEY_SQL})" for n in rule.cap_total_facts]
+    cap = None if not caps else caps[0] if len(caps) == 1 else f"LEAST({', '.join(caps)})"
+    unknown_cap = " OR ".join(f"{d.ident(n.text)} IS NULL" for n in rule.cap_total_facts)
     summed = f"CAST({total} AS {MONEY_SQL})"
     if cap is None:
         undecided = "NULL"
@@ -519,8 +586,9 @@ def _items_total_sql(rule: m.Benefit, status: str, d: Dialect) -> str:
     else:
         undecided = f"CASE WHEN {total} >= {cap} THEN {cap} END"
         capped = f"CASE WHEN {total} > {cap} THEN {cap} ELSE {summed} END"
+    unknown_arm = f"WHEN {unknown_cap} THEN NULL " if unknown_cap else ""
     return (
-        f"CASE WHEN {status} IS TRUE THEN CASE WHEN {unpriced} = 1 THEN NULL "
+        f"CASE WHEN {status} IS TRUE THEN CASE {unknown_arm}WHEN {unpriced} = 1 THEN NULL "
         f"WHEN {unknown} = 1 THEN {undecided} ELSE {capped} END END"
     )
 
@@ -542,8 +610,13 @@ def _not_cumulated_sql(
     def status(name: str) -> str:
         return f"({d.ident(status_column(name))} IS TRUE)"
 
+    staged = {name for group in checked.staged for name in group.members}
+
     def price(name: str) -> str | None:
-        return d.ident(amount_column(name)) if has_amount(computed[name]) else None
+        """The amount compared (就高): the whole of it, for a benefit paid in stages."""
+        if not has_amount(computed[name]):
+            return None
+        return d.ident(total_column(name) if name in staged else amount_column(name))
 
     losing: dict[str, list[str]] = {}
     for group in checked.exclusives:

@@ -88,6 +88,16 @@ def facts_view(
             parts.append(f"CAST(NULL AS {d.sql_type(info.type)}) AS {column}")
             continue
         if info.type.kind == "list":  # known or not; the items themselves go to items_views
+            if not present[name].endswith("[]"):
+                raise PolicyLoadError(
+                    [
+                        Diagnostic(
+                            f"the population's column `{name}` is {present[name]}, not a list of items",
+                            hint="a list of items is a list of structs, one per item (Parquet, Arrow, "
+                            "JSON lines); CSV cannot hold one: drop the column, and the list is unknown",
+                        )
+                    ]
+                )
             parts.append(f"({column} IS NOT NULL) AS {column}")
             parts.append(f"{column} AS {d.ident(ITEMS + name)}")
             continue

@@ -340,7 +340,9 @@ def explain(checked: CheckedPolicy, outcome: Outcome) -> str:
             else:
                 conclusion += f", for {range_text(benefit)}, decided case by case"
         elif benefit.status == "eligible" and benefit.each is not None:
-            total = f", at most {exact_money_text(benefit.cap_total)}" if benefit.cap_total else ""
+            bounds = [exact_money_text(benefit.cap_total)] if benefit.cap_total else []
+            bounds += list(benefit.cap_total_facts)
+            total = f", at most {' and '.join(bounds)}" if bounds else ""
             if benefit.amount is not None:
                 summed = f"its eligible items' amounts summed{total}"
                 conclusion += f", for {exact_money_text(benefit.amount)} ({summed})"
@@ -364,6 +366,20 @@ def explain(checked: CheckedPolicy, outcome: Outcome) -> str:
         elif benefit.status == "eligible" and cap_text(benefit) is not None:
             conclusion += f", for up to {cap_text(benefit)}"
         lines.append(f"  ⇒ {conclusion}: {quote(own)}")
+        if benefit.stages is not None:  # paid in stages: which are reached, per the staging sentence
+            staging = next(g for g in checked.staged if g.rule.name == benefit.stages[0].group)
+            cited = quote(tuple(c.text.value for c in staging.rule.citations))
+            if benefit.total is not None and benefit.amount is not None:
+                shown = f"{exact_money_text(benefit.amount)} of {exact_money_text(benefit.total)} is payable"
+            elif benefit.total is not None:
+                shown = f"of {exact_money_text(benefit.total)}, the part payable is unknown"
+            else:
+                shown = "paid in stages"
+            lines.append(f"  paid in stages ({staging.rule.name}): {shown}: {cited}")
+            for stage in benefit.stages:
+                state = {True: "reached", False: "not reached", None: "unknown"}[stage.reached]
+                mark_ = mark[stage.reached]
+                lines.append(f"    {mark_} {stage.share} when {stage.condition} — {state}")
         for group in benefit.exclusive:
             cited = quote(tuple(c.text for c in group.citations))
             lines.append(f"  exclusive with {'、'.join(group.others)} ({KEEP_SHOWN[group.keep]}): {cited}")

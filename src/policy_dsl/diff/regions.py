@@ -595,6 +595,10 @@ class _Version:
             )
             for group, members in self.groups
         )
+        staged = self.rule.get("staged")
+        if staged is not None:  # its stages, as written (a notation change only costs an enumeration)
+            group = self.compiled.namespace["STAGED"][staged]
+            data = (*data, ("stages", tuple((s["share"], s["condition"]) for s in group["stages"])))
         return self.compiled.rule_fingerprint(self.kind, self.index) + repr(groups), data
 
     def nested(self, facts: dict[str, Any]) -> dict[str, Any]:
@@ -628,6 +632,9 @@ class _Version:
             result = namespace["_benefit_outcome"](self.rule, facts, as_of, condition, trace)
             if result["status"] == "eligible" and self.superseded(facts, as_of):
                 result.update(status="superseded", amount=None, range=None)
+            staged = self.rule.get("staged")
+            if staged is not None:  # paid in stages: the part payable on the day
+                namespace["_stage_outcome"](namespace["STAGED"][staged], result, facts, as_of)
         else:
             result = namespace["_duty_outcome"](self.rule, facts, as_of, duty_conditions[self.index], trace)
         return result
@@ -642,8 +649,8 @@ class _Version:
         rule = self.rule
         if not namespace["_in_period"](rule["period"], as_of):
             return (False, None)
-        if rule.get("each") is not None:  # decided per item: the full outcome sums them
-            return _key(self.full_outcome(facts, as_of))
+        if rule.get("each") is not None or rule.get("staged") is not None:
+            return _key(self.full_outcome(facts, as_of))  # summed per item, or paid in stages
         if self.decide(facts, as_of) is not True:
             return (False, None)
         if self.groups and self.superseded(facts, as_of):

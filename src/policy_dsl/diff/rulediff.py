@@ -123,8 +123,20 @@ def _view(
                 fields[f"tier {index + 1}"] = tier_text(tier, rule.tiers.year_of)
         if rule.cap is not None or rule.cap_facts:
             fields["cap"] = cap_text(rule)
+        if rule.each is not None:
+            fields["for each"] = rule.each.text
+        if rule.cap_total is not None or rule.cap_total_facts:
+            bounds = [format_literal(rule.cap_total)] if rule.cap_total is not None else []
+            fields["cap total"] = ", ".join([*bounds, *(n.text for n in rule.cap_total_facts)])
         if rule.frequency is not None:
             fields["frequency"] = rule.frequency.text
+        for group in checked.staged:  # paid in stages (分阶段兑现): each stage, where it is written
+            if rule.name in group.members:
+                for index, stage in enumerate(group.rule.stages):
+                    stage_written = rename_facts(stage, renamed) if renamed else stage
+                    fields[f"stage {index + 1}"] = (
+                        f"{format_literal(stage.share)} when {format_condition(stage_written.when)}"
+                    )
     if isinstance(rule, m.Duty):
         for index, level in enumerate(rule.levels):
             fields[f"service level {index + 1}"] = (
