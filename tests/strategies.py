@@ -775,6 +775,8 @@ def checked_policies(draw: st.DrawFn, source_name: str = "source.txt") -> Genera
             last = min([v for v in limits if v is not None], default=7)
             if last >= 1:
                 tiers = draw(_installments(fact_types, dated, base, count_facts, last))
+                years = m.Between(m.YearOf(m.Reference(dated)), m.Literal(1), m.Literal(last))
+                rule_when = years if rule_when is None else m.And((rule_when, years))  # 连续N年
         amount = draw(money_literals(currency)) if pay in {"amount", "amount_range", "amount_floor"} else None
         amount_high = None
         if pay == "amount_range":  # low to high, the low end first
@@ -799,6 +801,10 @@ def checked_policies(draw: st.DrawFn, source_name: str = "source.txt") -> Genera
         elif pay == "rate_floor":
             rate = m.Rate(draw(percent_literals()), m.Name(base), floor=True)
         cap = draw(optional(money_literals(currency)))
+        computed = tiers is not None or per is not None or (rate is not None and pay == "rate_of")
+        minimum = draw(optional(money_literals(currency))) if computed else None  # 最低
+        if minimum is not None and cap is not None and minimum.value > cap.value:
+            minimum, cap = cap, minimum
         if tiers is not None and cap is not None:  # no band's fixed amount above the cap (a check error)
             fixed = [t.amount.value for t in tiers.tiers if t.amount is not None and t.per is None]
             if any(value.amount > cap.value.amount for value in fixed):
@@ -821,6 +827,7 @@ def checked_policies(draw: st.DrawFn, source_name: str = "source.txt") -> Genera
                 rate=rate,
                 tiers=tiers,
                 cap=cap,
+                minimum=minimum,
                 # 不超过其…: a money fact in the same currency caps it too
                 cap_facts=tuple(draw(st.lists(st.sampled_from(same).map(m.Name), max_size=2, unique=True))),
                 frequency=draw(optional(st.sampled_from(("once", "recurring")).map(m.Name))),
@@ -908,8 +915,6 @@ def _installments(
             continue
         low = m.Literal(start)
         high: m.Literal | None = m.Literal(end)
-        if end == ends[-1] and last == 7 and draw(st.booleans()):
-            high = None  # open above: every year from `start` on
         kind = draw(st.sampled_from(("amount", "rate", *(("per",) if count_facts else ()))))
         if kind == "amount":
             pay: dict[str, Any] = {"amount": draw(money_literals(currency))}

@@ -152,6 +152,16 @@ ORIGINAL = (GOOD / "installments.policy").read_text(encoding="utf-8")
             "tiers by year of 地方财政贡献 {\n                year 1",
             "an installment schedule counts years from a date; `地方财政贡献` is money CNY",
         ),
+        (  # no period: eligible for nothing before the date and after the last installment
+            "when 是总部企业 and year of 总部企业认定日期 between 1 and 3",
+            "when 是总部企业",
+            "it never says the period begins",
+        ),
+        (
+            "when 是总部企业 and year of 总部企业认定日期 between 1 and 3",
+            "when 是总部企业 and year of 总部企业认定日期 >= 1",
+            "it never says the period ends",
+        ),
         (
             "year 2: amount 30万元",
             "year 2.5: amount 30万元",
@@ -166,8 +176,12 @@ def test_a_wrong_schedule_is_a_clear_error(tmp_path: Path, old: str, new: str, m
 
 
 def test_a_schedule_within_a_shorter_condition_is_accepted(tmp_path: Path) -> None:
-    """`year of D <= 3` and `3 >= year of D` limit the years as `between 1 and 3` does."""
-    for condition in ("year of 总部企业认定日期 <= 3", "4 > year of 总部企业认定日期"):
+    """`year of D <= 3` and `4 > year of D` end the years as `between 1 and 3` does (with a start:
+    `>= 1`, `0 < year of D`)."""
+    for condition in (
+        "year of 总部企业认定日期 >= 1 and year of 总部企业认定日期 <= 3",
+        "0 < year of 总部企业认定日期 and 4 > year of 总部企业认定日期",
+    ):
         text = ORIGINAL.replace("year of 总部企业认定日期 between 1 and 3", condition, 1)
         load(tmp_path, text)
         longer = text.replace("year 3: amount 20万元", "year 3: amount 20万元\n year 4: amount 1万元")

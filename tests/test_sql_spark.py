@@ -187,15 +187,16 @@ def load_rows(spark: Any, checked: CheckedPolicy, rows: list[dict[str, Any]], vi
     list of items: a view of its own, named as the list, a row per item with the row's key."""
     from pyspark.sql import types as T
 
-    for number, (list_name, info) in enumerate(checked.items.items()):
+    for list_name, info in checked.items.items():
         fields = list(info.facts)
         item_schema = T.StructType(
             [T.StructField(KEY, T.LongType(), nullable=False)]
             + [T.StructField(f, spark_type(info.facts[f].type.kind), nullable=True) for f in fields]
         )
         items = [(row[KEY], *(row[f] for f in fields)) for row in item_rows(checked, list_name, rows)]
-        # Spark's view names are ASCII: the query is told the view's name (compile_sql's ``items``)
-        spark.createDataFrame(items, item_schema).createOrReplaceTempView(item_view(number))
+        # a view named as the list: a name that is not ASCII is quoted for Spark
+        quoted = "`" + list_name.replace("`", "``") + "`"
+        spark.createDataFrame(items, item_schema).createOrReplaceTempView(quoted)
     rows = known_lists(checked, rows)
 
     names = list(checked.facts)
@@ -207,16 +208,11 @@ def load_rows(spark: Any, checked: CheckedPolicy, rows: list[dict[str, Any]], vi
     spark.createDataFrame(data, schema).createOrReplaceTempView(view)
 
 
-def item_view(number: int) -> str:
-    return f"items_{number}"
-
-
 def spark_results(
     spark: Any, checked: CheckedPolicy, rows: list[dict[str, Any]], as_of: dt.date
 ) -> list[Result]:
     load_rows(spark, checked, rows)
-    views = {name: item_view(number) for number, name in enumerate(checked.items)}
-    query = compile_sql(checked, "spark", source="facts", as_of=as_of, keep=(KEY,), adopted=True, items=views)
+    query = compile_sql(checked, "spark", source="facts", as_of=as_of, keep=(KEY,), adopted=True)
     frame = spark.sql(query)
     names = list(frame.columns)
     fetched = [dict(zip(names, row, strict=True)) for row in frame.collect()]

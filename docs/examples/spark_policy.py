@@ -12,7 +12,10 @@ then run it where Spark runs:
 (or, with pyspark installed, `python docs/examples/spark_policy.py …`: pyspark starts a local
 Spark). The population is any Parquet file or directory Spark reads (a local path, s3a://, hdfs://)
 with a column per fact, named as the fact, plus an ``id`` column; money may be any DECIMAL (the
-query casts it to DECIMAL(38, 10)), sets ARRAY<STRING>. It is registered as the view the query
+query casts it to DECIMAL(38, 10)), sets ARRAY<STRING>, a list of items (``items 品种 { … }``)
+ARRAY<STRUCT<…>> with a field per item fact: each such column becomes a view of its own named as
+the list (``id`` and the struct's fields, a row per item), and in the population a BOOLEAN, TRUE
+where the list is given (docs/sql.md, "Lists of items"). It is registered as the view the query
 reads (``facts``), the query's result is written to OUTPUT as Parquet (per benefit a BOOLEAN
 status column — NULL is unknown — and, for a benefit with an amount, a DECIMAL ``<id>:amount``
 column), and the counts per benefit are printed as one line of JSON:
@@ -29,8 +32,8 @@ import json
 import sys
 from pathlib import Path
 
-from pyspark.sql import SparkSession
-from pyspark.sql.types import BooleanType
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql.types import ArrayType, BooleanType, StructType
 
 
 def read_query(path: str) -> str:
@@ -58,7 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     query = read_query(args.query)
     spark = SparkSession.builder.appName("policy_dsl").getOrCreate()
     try:
-        spark.read.parquet(args.population).createOrReplaceTempView(args.view)
+        population = items_views(spark.read.parquet(args.population))
+        population.createOrReplaceTempView(args.view)
         spark.sql(query).write.mode(args.mode).parquet(args.output)
         if not args.no_counts:
             print(json.dumps(count_statuses(spark, args.output), ensure_ascii=False))
@@ -67,14 +71,29 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def quoted(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+def items_views(population: DataFrame) -> DataFrame:
+    """Each list-of-structs column (a list of items) as a view named as the list — ``id`` and a
+    column per item fact, a row per item — and, in the population, TRUE where the list is given."""
+    for field in population.schema.fields:
+        kind = field.dataType
+        if not (isinstance(kind, ArrayType) and isinstance(kind.elementType, StructType)):
+            continue
+        column = quoted(field.name)
+        items = population.selectExpr("id", f"inline({column})")
+        items.createOrReplaceTempView(column)
+        population = population.withColumn(field.name, population[column].isNotNull())
+    return population
+
+
 def count_statuses(spark: SparkSession, results: str) -> dict[str, object]:
     """One aggregate over the written results: rows, and per status column (a BOOLEAN) how many
     enterprises are eligible (TRUE), not eligible (FALSE) and unknown (NULL)."""
     frame = spark.read.parquet(results)
     statuses = [field.name for field in frame.schema.fields if isinstance(field.dataType, BooleanType)]
-
-    def quoted(name: str) -> str:
-        return "`" + name.replace("`", "``") + "`"
 
     expressions = ["count(*)"]
     for name in statuses:

@@ -1501,7 +1501,10 @@ class _Checker:
         keyed_name = f"year of {tiers.fact.text}" if tiers.year_of else tiers.fact.text
         previous: m.Tier | None = None
         for index, tier in enumerate(tiers.tiers):
+            # `year 2` is one literal at both ends: reported once
             ends = [end for end in (tier.low, tier.high) if end is not None]
+            if len(ends) == 2 and ends[0] is ends[1]:
+                ends = ends[:1]
             typed = fact is not None  # an unknown fact's bands are not compared: their types are unknown
             for end in ends:
                 found = literal_type(end.value)
@@ -1526,7 +1529,7 @@ class _Checker:
                         hint="write the low end first (from / above), then the high end (to / below)",
                     )
             if previous is not None and typed:
-                self.check_tier_order(previous, tier, index)
+                self.check_tier_order(previous, tier, index, tiers.year_of)
             previous = tier if typed else None
             self.check_tier_pay(tiers, tier, currencies)
         self.check_installment_period(benefit, tiers)
@@ -1547,14 +1550,31 @@ class _Checker:
     def check_installment_period(self, benefit: m.Benefit, tiers: m.Tiers) -> None:
         """An installment schedule may not run past the years the benefit's own condition allows
         (连续3年 is `year of 认定日期 between 1 and 3`: a fourth installment could never be paid)."""
-        if not tiers.year_of or benefit.when is None:
+        if not tiers.year_of:
             return
         bound: tuple[int, m.Node] | None = None
-        atoms = benefit.when.operands if isinstance(benefit.when, m.And) else (benefit.when,)
+        first: int | None = None
+        when = benefit.when
+        atoms = when.operands if isinstance(when, m.And) else (when,) if when is not None else ()
         for atom in atoms:
             last = _year_limit(atom, tiers.fact.text)
             if last is not None and (bound is None or last < bound[0]):
                 bound = (last, atom)
+            start = _year_start(atom, tiers.fact.text)
+            if start is not None and (first is None or start > first):
+                first = start
+        name = tiers.fact.text
+        bounded = all(tier.high is not None for tier in tiers.tiers[-1:])
+        if first is None or first < 1 or (bound is None and bounded):
+            missing = "begins" if first is None or first < 1 else "ends"
+            self.error(
+                f"the benefit's condition does not say in which years its installments are paid: "
+                f"it never says the period {missing}, so in a year with no installment (before "
+                f"`{name}`, or after the last) it would be eligible for nothing",
+                tiers.pos,
+                hint=f"add `and year of {name} between 1 and N` to `when` (自…当年起连续N年)",
+            )
+            return
         if bound is None:
             return
         last, limiting = bound
@@ -1574,9 +1594,18 @@ class _Checker:
                 )
                 return
 
-    def check_tier_order(self, lower: m.Tier, tier: m.Tier, index: int) -> None:
+    def check_tier_order(self, lower: m.Tier, tier: m.Tier, index: int, year: bool = False) -> None:
         """Bands are written lowest first and leave no value in two of them."""
-        both = f"both `{band_text(lower)}` and `{band_text(tier)}`"
+        both = f"both `{band_text(lower, year)}` and `{band_text(tier, year)}`"
+        if year and lower.high is not None and tier.low is not None:
+            end, start = runtime_value(lower.high.value), runtime_value(tier.low.value)
+            if start <= end:
+                self.error(
+                    f"installment bands overlap: year {start} falls in {both}",
+                    tier.pos,
+                    hint="each year in one band, in order: year 1, year 2 …, or from 1 to 2, from 3 to 5",
+                )
+                return
         if lower.high is None or tier.low is None:
             self.error(
                 f"tiers overlap: some values fall in {both}",
@@ -1704,6 +1733,34 @@ class _Checker:
         finally:
             self.facts = enterprise
 
+    def check_minimum(self, benefit: m.Benefit, minimum: m.Literal) -> None:
+        """``min 10万元`` (最低): the least of an amount computed from facts, never above the cap."""
+        computed = benefit.tiers is not None or benefit.per is not None
+        computed = computed or (benefit.rate is not None and benefit.rate.base is not None)
+        ranged = benefit.amount_high is not None or benefit.amount_floor
+        if benefit.rate is not None and (benefit.rate.high is not None or benefit.rate.floor):
+            ranged = True
+        if not computed or ranged:
+            self.error(
+                "`min` is the least of an amount computed from facts (a rate, a price per unit, tiers)",
+                minimum.pos,
+                hint="a fixed amount needs no minimum; a range's low end is written `… to …`",
+            )
+            return
+        cap = benefit.cap.value if benefit.cap is not None else None
+        low = minimum.value
+        if (
+            isinstance(cap, Money)
+            and isinstance(low, Money)
+            and cap.currency == low.currency
+            and low.amount > cap.amount
+        ):
+            self.error(
+                "the `min` is above the `cap`: the amount could never be paid as written",
+                minimum.pos,
+                hint="最低 is at most 最高",
+            )
+
     def check_cap_total(self, benefit: m.Benefit, cap: m.Literal | m.Name) -> None:
         """``cap total 500万元``: the most for all of an enterprise's items, in the amount's currency."""
         if benefit.each is None:
@@ -1742,6 +1799,7 @@ class _Checker:
             ("amount", benefit.amount_high),
             ("cap", benefit.cap),
             ("cap total", benefit.cap_total),
+            ("min", benefit.minimum),
         ):
             if lit is None:
                 continue
@@ -1765,6 +1823,8 @@ class _Checker:
                 benefit.amount.pos,
                 hint="a cap limits an amount computed from a rate; a fixed amount above it can never be paid",
             )
+        if benefit.minimum is not None:
+            self.check_minimum(benefit, benefit.minimum)
         if benefit.tiers is not None:
             self.check_tiers(benefit, benefit.tiers, currencies)
             cap = benefit.cap.value if benefit.cap is not None else None
@@ -1895,7 +1955,7 @@ def _rule_word(rule: m.Node) -> str:
 
 
 #: The fields that say what a benefit pays: a rule that follows another takes all of them or none.
-_PAYMENT = ("amount", "amount_high", "amount_floor", "per", "rate", "tiers")
+_PAYMENT = ("amount", "amount_high", "amount_floor", "per", "rate", "tiers", "minimum")
 
 
 def period_end(start: dt.date, length: Duration) -> dt.date:
@@ -2071,6 +2131,30 @@ def _year_limit(atom: m.Node, fact: str) -> int | None:
     return None
 
 
+def _year_start(atom: m.Node, fact: str) -> int | None:
+    """The first year ``atom`` allows for ``year of fact`` (``>= 1``, ``> 0``, ``between 1 and 3``,
+    ``== 3``), or None if it sets no such start."""
+    if (
+        isinstance(atom, m.Between)
+        and isinstance(atom.subject, m.YearOf)
+        and atom.subject.subject.name == fact
+    ):
+        low = atom.low.value if isinstance(atom.low, m.Literal) else None
+        return low if type(low) is int else None
+    if isinstance(atom, m.Comparison):
+        flipped = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "≤": "≥", "≥": "≤"}
+        mirrored = m.Comparison(atom.right, flipped.get(atom.op, atom.op), atom.left)
+        # the start of a condition is the end of its negation's mirror: year of D >= 2 ⇔ not (… <= 1)
+        for side in (atom, mirrored):
+            if isinstance(side.left, m.YearOf) and side.left.subject.name == fact:
+                value = side.right.value if isinstance(side.right, m.Literal) else None
+                if type(value) is not int:
+                    return None
+                op = {"≥": ">=", "≤": "<="}.get(side.op, side.op)
+                return {">=": value, ">": value + 1, "==": value}.get(op)
+    return None
+
+
 def amount_edges(rule: m.Benefit) -> list[tuple[str, Any, bool]]:
     """The values of facts at which a benefit's amount changes how it is computed, as
     ``(fact, value, computed)``: the ends of its tiers' bands (as written), and where an amount
@@ -2079,13 +2163,20 @@ def amount_edges(rule: m.Benefit) -> list[tuple[str, Any, bool]]:
     found: list[tuple[str, Any, bool]] = []
     cap = rule.cap.value.amount if rule.cap is not None and isinstance(rule.cap.value, Money) else None
 
+    least = (
+        rule.minimum.value.amount
+        if rule.minimum is not None and isinstance(rule.minimum.value, Money)
+        else None
+    )
+
     def at_cap(fact: str | None, rate: object = None, price: object = None) -> None:
-        if cap is None or fact is None:
-            return
-        if isinstance(rate, Percent) and rate.value > 0:
-            found.append((fact, EXACT.divide(EXACT.multiply(cap, 100), rate.value), True))
-        if isinstance(price, Money) and price.amount > 0:
-            found.append((fact, EXACT.divide(cap, price.amount), True))
+        for bound in (cap, least):  # where the computed amount reaches the cap, or the minimum
+            if bound is None or fact is None:
+                continue
+            if isinstance(rate, Percent) and rate.value > 0:
+                found.append((fact, EXACT.divide(EXACT.multiply(bound, 100), rate.value), True))
+            if isinstance(price, Money) and price.amount > 0:
+                found.append((fact, EXACT.divide(bound, price.amount), True))
 
     if rule.per is not None and rule.amount is not None:
         at_cap(rule.per.text, price=rule.amount.value)

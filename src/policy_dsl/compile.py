@@ -507,6 +507,7 @@ class _Generator:
                 rate_base=base,
                 tiers=tiers,
                 cap=runtime_value(rule.cap.value) if rule.cap else None,
+                minimum=runtime_value(rule.minimum.value) if rule.minimum else None,
                 cap_facts=tuple(n.text for n in rule.cap_facts),
                 each=rule.each.text if rule.each is not None else None,
                 staged=next((g for g, s in enumerate(self.checked.staged) if rule.name in s.members), None),

@@ -172,6 +172,8 @@ class BenefitOutcome:
     each: str | None = None
     cap_total: Money | None = None
     cap_total_facts: tuple[str, ...] = ()
+    #: ``min 10万元`` (最低): the least a computed amount is
+    minimum: Money | None = None
     items: tuple[ItemResult, ...] | None = None
     #: paid in stages (分阶段兑现): each stage, and the whole amount of which ``amount`` is payable
     stages: tuple[StageResult, ...] | None = None
@@ -390,6 +392,7 @@ def outcome_from_raw(raw: dict[str, Any]) -> Outcome:
             frequency=b["frequency"],
             each=b.get("each"),
             cap_total=_money(b.get("cap_total")),
+            minimum=_money(b.get("minimum")),
             cap_total_facts=tuple(b.get("cap_total_facts") or ()),
             items=_items(b.get("items")),
             stages=None
@@ -718,6 +721,8 @@ def _benefit_value(benefit: BenefitOutcome) -> list[str]:
         parts.append(f"rate: {benefit.rate}{base}{cap}")
     elif cap_text(benefit) is not None:
         parts.append(f"amount: up to {cap_text(benefit)}")
+    if benefit.minimum is not None:
+        parts.append(f"at least {money_text(benefit.minimum)}")
     if benefit.frequency:
         parts.append({"once": "one-off", "recurring": "recurring"}.get(benefit.frequency, benefit.frequency))
     return ["    " + "; ".join(parts)] if parts else []

@@ -407,6 +407,8 @@ def _write_benefit(w: _Writer, b: m.Benefit, depth: int) -> None:
         w.line(inner, f"rate {rate_text(b.rate)}", b.rate)
     if b.tiers is not None:
         _write_tiers(w, b.tiers, inner)
+    if b.minimum is not None:
+        w.line(inner, f"min {format_literal(b.minimum)}", b.minimum)
     if b.cap is not None or b.cap_facts:
         w.line(inner, f"cap {cap_text(b)}", b.cap or b.cap_facts[0])
     if b.cap_total is not None or b.cap_total_facts:

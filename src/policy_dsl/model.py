@@ -363,6 +363,9 @@ class Benefit(Node):
     #: ``tiers by 投资 { … }`` / ``marginal tiers of 销售额 { … }``: the amount by band (分档)
     tiers: Tiers | None = None
     cap: Literal | None = None
+    #: ``min 10万元`` (最低10万元): a computed amount (rate, per unit, tiers) is at least this; a cap
+    #: still limits it
+    minimum: Literal | None = None
     #: ``cap 年度地方财政贡献`` (不超过其…): money facts that also cap the amount (the least applies)
     cap_facts: tuple[Name, ...] = _tuple()
     #: ``for each 获批品种``: decided and paid per item of this list (单品种, 按项目); ``cap`` is per item

@@ -118,6 +118,7 @@ KEYWORDS = [
     "for",
     "each",
     "total",
+    "min",
     "stages",
     "stage",
     "or",
@@ -407,6 +408,7 @@ _BLOCK_FIELDS: dict[str, tuple[str, ...]] = {
         "tiers",
         "cap",
         "cap_total",
+        "minimum",
         "each",
         "frequency",
         "period",
@@ -761,6 +763,9 @@ class _ToModel:
         base, above = self._rate_of(children[2:])
         rate = m.Rate(children[1], base, floor=True, above=above, pos=self._pos(span))
         return _Field("rate", rate, self._pos(span))
+
+    def minimum(self, span: _Span | None, children: list[Any]) -> _Field:
+        return _Field("minimum", children[0], self._pos(span))
 
     def cap_total(self, span: _Span | None, children: list[Any]) -> _Field:
         cap = self.cap(span, children)

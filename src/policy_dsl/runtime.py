@@ -389,6 +389,8 @@ def _benefit_amount(rule: dict[str, _Any], facts: dict[str, _Any], as_of: _Any =
         base = _rated_base(rule, facts)
         if base is not None:
             amount = _quantize(_WIDE.divide(_WIDE.multiply(base, rule["rate"]), 100), rule["currency"])
+    if amount is not None and rule["minimum"] is not None and amount < rule["minimum"]:
+        amount = rule["minimum"]  # 最低: at least this (a cap still limits it)
     cap = _cap(rule, facts)
     if cap is _UNKNOWN_CAP:
         return None  # capped by a fact not given: the amount cannot be told
@@ -441,6 +443,7 @@ def _benefit_outcome(
         "superseded_by": None,
         "exclusive": [],
         "cap": _money(rule["cap"], rule["currency"]),
+        "minimum": _money(rule["minimum"], rule["currency"]),
         "cap_facts": list(rule["cap_facts"]),
         "each": rule["each"],
         "cap_total": _money(rule["cap_total"], rule["currency"]),

@@ -899,6 +899,18 @@ def _marginal_sql(
 def _amount_sql(
     checked: CheckedPolicy, rule: m.Benefit, condition: str, d: Dialect, as_of: dt.date | None = None
 ) -> str:
+    """A benefit's amount for a granted row, capped by its written cap; at least its ``min`` (which
+    the checker keeps at most the cap, so raising to it after capping is the same)."""
+    amount = _written_amount_sql(checked, rule, condition, d, as_of)
+    if rule.minimum is None or not isinstance(rule.minimum.value, Money):
+        return amount
+    least = f"CAST({_decimal(rule.minimum.value.amount)} AS {MONEY_SQL})"
+    return f"CASE WHEN {amount} < {least} THEN {least} ELSE {amount} END"
+
+
+def _written_amount_sql(
+    checked: CheckedPolicy, rule: m.Benefit, condition: str, d: Dialect, as_of: dt.date | None = None
+) -> str:
     cap = rule.cap.value.amount if rule.cap is not None and isinstance(rule.cap.value, Money) else None
     if rule.tiers is not None:
         return _tiers_sql(checked, rule, cap, condition, d, as_of)
