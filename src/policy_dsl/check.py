@@ -1254,8 +1254,8 @@ class _Checker:
                     changes.update(cap=base.cap, cap_facts=base.cap_facts)
                 if rule.each is None:  # paid per item as the other is, at most its total
                     changes.update(each=base.each)
-                if rule.cap_total is None:
-                    changes.update(cap_total=base.cap_total)
+                if rule.cap_total is None and not rule.cap_total_facts:  # its own replace the other's
+                    changes.update(cap_total=base.cap_total, cap_total_facts=base.cap_total_facts)
             merged = attrs.evolve(rule, **changes)
             resolved[name] = merged
             return merged
@@ -1951,6 +1951,10 @@ def _rule_word(rule: m.Node) -> str:
     """How a rule is named in messages: benefit, duty, obligation, target."""
     if isinstance(rule, m.Duty) and rule.enterprise:
         return "obligation"
+    if isinstance(rule, m.Staged):
+        return "staged payment"
+    if isinstance(rule, m.Exclusive):
+        return "exclusive group"
     return type(rule).__name__.lower()
 
 
@@ -2168,9 +2172,15 @@ def amount_edges(rule: m.Benefit) -> list[tuple[str, Any, bool]]:
         if rule.minimum is not None and isinstance(rule.minimum.value, Money)
         else None
     )
+    total = (
+        rule.cap_total.value.amount
+        if rule.each is not None and rule.cap_total is not None and isinstance(rule.cap_total.value, Money)
+        else None
+    )
 
     def at_cap(fact: str | None, rate: object = None, price: object = None) -> None:
-        for bound in (cap, least):  # where the computed amount reaches the cap, or the minimum
+        # where the computed amount reaches the cap, the minimum, or (one item) the total's cap
+        for bound in (cap, least, total):
             if bound is None or fact is None:
                 continue
             if isinstance(rate, Percent) and rate.value > 0:

@@ -790,7 +790,9 @@ def _items_value(benefit: BenefitOutcome) -> list[str]:
         )
         return [f"    amount: {ends}, decided case by case (per item: {per_item}{total}){often}"]
     if benefit.status == ELIGIBLE:
-        return [f"    amount: not computed (per item: {per_item}{total}; an item is undecided){often}"]
+        undecided = any(i.status == UNKNOWN for i in benefit.items or ())
+        why = "an item is undecided" if undecided else "missing: " + ", ".join(benefit.missing_facts)
+        return [f"    amount: not computed (per item: {per_item}{total}; {why}){often}"]
     return [f"    per item: {per_item}{total}{often}"]
 
 

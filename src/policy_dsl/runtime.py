@@ -604,6 +604,8 @@ def _per_item_outcome(
     needed: list[str] = []  # what would decide the undecided items, or price the eligible ones
     for result in results:
         needed.extend(f for f in result["missing_facts"] if f not in needed)
+    if cap is _UNKNOWN_CAP:  # the enterprise's fact capping the sum
+        needed.extend(f for f in rule["cap_total_facts"] if facts.get(f) is None and f not in needed)
     outcome.update(
         status=status,
         amount=amount,

@@ -155,14 +155,17 @@ def _conditions(policy: CheckedPolicy) -> Iterator[m.Node]:
         when = getattr(info.rule, "when", None)
         if when is not None:
             yield when
+    for group in policy.staged:  # what a staged benefit pays depends on its stages' conditions
+        for stage in group.rule.stages:
+            yield stage.when
 
 
 def _cap_boundaries(policy: CheckedPolicy | None, benefit: str, fact: str) -> list[Any]:
     """Where the benefit's amount changes how it is computed as ``fact`` varies (check.amount_edges):
     its tiers' band ends, and where a count × price, a rate or a marginal sum reaches the cap."""
-    if policy is None or fact not in policy.facts:
+    if policy is None or fact not in policy.all_facts:
         return []
-    integer = policy.facts[fact].type.kind == "integer"
+    integer = policy.all_facts[fact].type.kind == "integer"
     found: list[Any] = []
     rules = {info.rule.name: info.rule for info in policy.benefits if isinstance(info.rule, m.Benefit)}
     compared: list[m.Benefit] = [rules[benefit]] if benefit in rules else []
@@ -180,8 +183,11 @@ def _cap_boundaries(policy: CheckedPolicy | None, benefit: str, fact: str) -> li
         for name, value, computed in amount_edges(rule):
             if name != fact:
                 continue
+            if computed and integer:  # the cap binds between two counts: try both
+                found.extend((int(value), int(value) + 1))
+                continue
             if computed:
-                value = int(value) if integer else value.quantize(Decimal("0.01"), context=EXACT)
+                value = value.quantize(Decimal("0.01"), context=EXACT)
             found.append(value)
     return found
 
