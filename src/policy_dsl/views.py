@@ -374,7 +374,7 @@ def explain(checked: CheckedPolicy, outcome: Outcome) -> str:
             elif benefit.total is not None:
                 shown = f"of {exact_money_text(benefit.total)}, the part payable is unknown"
             else:
-                shown = "paid in stages"
+                shown = "the whole amount is not known"
             lines.append(f"  paid in stages ({staging.rule.name}): {shown}: {cited}")
             for stage in benefit.stages:
                 state = {True: "reached", False: "not reached", None: "unknown"}[stage.reached]
