@@ -11,7 +11,8 @@ A cases file is JSON::
                 "reason": "「…500万美元以下」：以下含本数"}]}
 
 ``expect`` maps a benefit or duty id to a status or to ``{"status": …, "amount": …}`` (or
-``"range": [low, high]`` for a range decided case by case, ``"tier": "above 5000万元 to 1亿元"`` for
+``"range": [low, high]`` for a range decided case by case, ``"total"`` for a staged benefit's whole
+amount (its ``amount`` is the part payable on the day), ``"tier": "above 5000万元 to 1亿元"`` for
 the band a tiered amount came from, ``null`` for none); rules it does not name are not
 checked. A case that names an unknown rule or status is an error, never silently skipped.
 """
@@ -173,17 +174,21 @@ def _compare(
     failures: list[str] = []
     if got.status != status:
         failures.append(f"{rule}: expected {status}, got {got.status}" + _why(got.conditions))
-    if "amount" in expected:
+    # `amount`: what the enterprise receives (of a staged benefit, the part payable on the day);
+    # `total`: a staged benefit's whole amount
+    for key, value in (("amount", got.amount), ("total", got.total)):
+        if key not in expected:
+            continue
         want: Money | None = None
-        if expected["amount"] is not None:
+        if expected[key] is not None:
             try:
-                want = parse_money(str(expected["amount"]))
+                want = parse_money(str(expected[key]))
             except ValueSyntaxError as exc:
                 problems.append(Diagnostic(f"case `{name}`: {exc}", where))
                 return failures
-        if got.amount != want:
-            shown = f"{got.amount.amount} {got.amount.currency}" if got.amount else "no amount"
-            failures.append(f"{rule}: expected amount {expected['amount']}, got {shown}")
+        if value != want:
+            shown = f"{value.amount} {value.currency}" if value else f"no {key}"
+            failures.append(f"{rule}: expected {key} {expected[key]}, got {shown}")
     if "range" in expected:
         failures.extend(_range_failures(name, rule, expected["range"], got.range, where, problems))
     if "tier" in expected:  # the band a tiered amount came from, as written ("above 5000万元 to 1亿元")
@@ -197,7 +202,7 @@ def _compare(
         ):
             shown = band.partition(":")[0] if band is not None else "no tier"
             failures.append(f"{rule}: expected tier {want_band or 'none'}, got {shown}")
-    unknown_keys = set(expected) - {"status", "amount", "range", "tier"}
+    unknown_keys = set(expected) - {"status", "amount", "total", "range", "tier"}
     if unknown_keys:
         problems.append(Diagnostic(f"case `{name}`: unknown expectation keys {sorted(unknown_keys)}", where))
     return failures
