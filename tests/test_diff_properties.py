@@ -129,13 +129,15 @@ def revised(draw: st.DrawFn, policy: s.GeneratedPolicy) -> str:
                 rules.append(rule)
             kept = {r.name for r in rules if isinstance(r, m.Benefit)}
             # an exclusive group loses the benefits dropped; with fewer than two left, it goes too
+            # a staged payment likewise; with none left, it goes too
             rules = [
                 attrs.evolve(r, members=tuple(n for n in r.members if n.text in kept))
-                if isinstance(r, m.Exclusive)
+                if isinstance(r, m.Exclusive | m.Staged)
                 else r
                 for r in rules
             ]
             rules = [r for r in rules if not isinstance(r, m.Exclusive) or len(r.members) >= 2]
+            rules = [r for r in rules if not isinstance(r, m.Staged) or r.members]
             item = attrs.evolve(item, rules=tuple(rules))
         items.append(item)
     return fmt(m.PolicyFile(tuple(items)))
