@@ -104,7 +104,6 @@ class ItemResult:
     item: int
     status: str
     amount: Money | None
-    range: tuple[Money, Money | None] | None
     conditions: tuple[ConditionResult, ...]
     missing_facts: tuple[str, ...]
 
@@ -328,7 +327,6 @@ def _items(raw: Any) -> tuple[ItemResult, ...] | None:
             i["item"],
             i["status"],
             _money(i["amount"]),
-            _range(i["range"]),
             _conditions(i["conditions"]),
             tuple(i["missing_facts"]),
         )
@@ -743,9 +741,6 @@ def item_lines(benefit: BenefitOutcome, verbose: bool = False) -> list[str]:
         paid = ""
         if item.amount is not None:
             paid = f"  {exact_money_text(item.amount)}"
-        elif item.range is not None:
-            low, high = item.range
-            paid = f"  {exact_money_text(low)} — {exact_money_text(high) if high else '…'}"
         lines.append(f"      item {item.item}: {_STATUS[item.status]}{paid}")
         for result, depth in zip(item.conditions, condition_depths(item.conditions), strict=True):
             where = f"  ({result.at})" if verbose else ""

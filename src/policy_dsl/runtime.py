@@ -589,7 +589,6 @@ def _per_item_outcome(
     decisive = next((r for r in results if r["status"] == status), None)
     eligible = [r for r in results if r["status"] == "eligible"]
     amount = None
-    ranged = None
     cap = _cap({**rule, "cap": rule["cap_total"], "cap_facts": rule["cap_total_facts"]}, facts)
     known = [r["amount"] and r["amount"]["amount"] for r in eligible]
     undecided = status == "eligible" and "unknown" in statuses
@@ -609,7 +608,7 @@ def _per_item_outcome(
     outcome.update(
         status=status,
         amount=amount,
-        range=ranged,
+        range=None,
         tier=None,
         per_count=None,
         conditions=decisive["conditions"] if decisive is not None else outcome["conditions"],
@@ -620,7 +619,6 @@ def _per_item_outcome(
                 "item": number,
                 "status": result["status"],
                 "amount": result["amount"],
-                "range": result["range"],
                 "tier": result["tier"],
                 "per_count": result["per_count"],
                 "conditions": result["conditions"],
