@@ -147,6 +147,27 @@ def _registered(registrars: Any) -> bool | None:
     return False if set(registrars) <= _REGISTRARS else None
 
 
+def _award(products: Any) -> bool | None:
+    """（十二）'s reward, decided per product (``for each 医药产品``): True if some product qualifies,
+    unknown if none does but one may (or the products are not known), False if none can (none)."""
+    if products is None:
+        return None
+    found: bool | None = False
+    for product in products:
+        category = product.get("产品类别")
+        value = _all(
+            None if category is None else category in _PRODUCTS,
+            _registered(product.get("产品注册机构")),
+            product.get("实现海外市场销售"),
+            product.get("经评选认定"),
+        )
+        if value:
+            return True
+        if value is None:
+            found = None
+    return found
+
+
 def hand_written_all(facts: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
     """Every benefit's and duty's condition of the draft, written by hand as a programmer would:
     the same three-valued answers as the compiled ``_decide``, without its trace of each test."""
@@ -165,8 +186,6 @@ def hand_written_all(facts: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[Any,
     key = get("是重点外贸企业")
     troubled = _all(trade, get("有订单"), get("市场发展前景良好"), get("暂时受困"))
     new_forms = _any(cross_border, platform_, get("是外贸综合服务企业"))
-    product = get("产品类别")
-    registrars = get("产品注册机构")
     benefits = (
         _all(_any(cross_border, platform_, logistics), warehouse),
         warehouse,
@@ -200,12 +219,7 @@ def hand_written_all(facts: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[Any,
         get("参加境外国际性展会"),
         get("组织境外推销小组"),
         get("申领原产地证书"),
-        _all(
-            None if product is None else product in _PRODUCTS,
-            _registered(registrars),
-            get("实现海外市场销售"),
-            get("经评选认定"),
-        ),
+        _award(get("医药产品")),
         get("是汽车出口企业"),
         _all(get("以一般贸易方式进口"), get("列入鼓励进口目录")),
         processing,
@@ -384,8 +398,13 @@ def numpy_ceiling(path: Path, repeat: int) -> tuple[float, int]:
 
 #: The 7 of the draft's 37 benefits measured against the peers (hand-written DuckDB SQL, OpenFisca,
 #: numpy by hand): both money thresholds (500万 and 5000万美元, through the definitions), an amount
-#: (the premium), three-valued and/or over booleans, an enum and a set. 小微企业信保保费补贴 is the
-#: rule of ``hand_written``; the first four are those of ``numpy_ceiling``.
+#: (the premium), three-valued and/or over booleans, and four conditions through a definition
+#: (受困外贸企业合理资金需求). 小微企业信保保费补贴 is the rule of ``hand_written``; the first four are
+#: those of ``numpy_ceiling``. Until the draft's （十二） was decided per product, the seventh was
+#: 国际注册产品奖励 (an enum and an open set of the enterprise); per product (``for each 医药产品``) it
+#: reads a list of items, which the peers would each have to rebuild as a relation of their own (a
+#: second OpenFisca entity), so it was replaced by the draft's other four-condition benefit. The
+#: draft has no other rule on an enum or a set: the peers no longer test either.
 SEVEN = (
     "小微外贸企业认定标准放宽",
     "中型外贸企业认定标准放宽",
@@ -393,11 +412,11 @@ SEVEN = (
     "小微企业信保保费补贴",
     "急需资金企业重点支持",
     "海外仓建设支持",
-    "国际注册产品奖励",
+    "受困外贸企业合理资金需求",
 )
-#: The benefit of the one-benefit figure (3 of the file's 45 columns).
+#: The benefit of the one-benefit figure (3 of the file's 40 columns).
 ONE = "小微企业信保保费补贴"
-#: The columns the 7 rules read (13 of 45).
+#: The columns the 7 rules read (12 of 40).
 SEVEN_COLUMNS = [
     "出口额",
     "投保短期出口信用保险",
@@ -408,13 +427,10 @@ SEVEN_COLUMNS = [
     "是物流企业",
     "建设海外仓",
     "是外贸企业",
-    "产品类别",
-    "产品注册机构",
-    "实现海外市场销售",
-    "经评选认定",
+    "有订单",
+    "市场发展前景良好",
+    "暂时受困",
 ]
-_PRODUCT_VALUES = ["药品", "高端医疗器械"]
-_REGISTRAR_VALUES = ["FDA", "EMA", "CE", "PMDA", "WHO"]
 Counts = dict[str, tuple[int, int, int]]  # benefit → (eligible, not eligible, unknown)
 
 
@@ -481,14 +497,7 @@ WITH enterprise AS (
         "短期出口信用保险保费" AS premium,
         "急需资金" AS urgent,
         ("是跨境电商企业" OR "是跨境电商平台" OR "是物流企业") AND "建设海外仓" AS warehouse,
-        "产品类别" IN ('药品', '高端医疗器械')
-            -- the register list is open (等): a body not listed leaves it unknown, not false
-            AND CASE WHEN list_has_any("产品注册机构", ['FDA', 'EMA', 'CE', 'PMDA', 'WHO']) THEN TRUE
-                WHEN len(list_filter("产品注册机构",
-                    lambda x: x NOT IN ('FDA', 'EMA', 'CE', 'PMDA', 'WHO'))) = 0
-                THEN FALSE END
-            AND "实现海外市场销售"
-            AND "经评选认定" AS award
+        "是外贸企业" AND "有订单" AND "市场发展前景良好" AND "暂时受困" AS troubled
     FROM read_parquet({path})
 ), decided AS (
     SELECT
@@ -499,7 +508,7 @@ WITH enterprise AS (
         premium,
         (medium OR small) AND urgent AS urgent_support,
         warehouse,
-        award
+        troubled
     FROM enterprise
 )
 SELECT
@@ -509,7 +518,7 @@ SELECT
     count(*) FILTER (WHERE subsidy IS NULL OR (subsidy AND premium IS NULL))
 FROM decided
 """
-_SQL_COLUMNS = ("small", "medium", "sme", "subsidy", "urgent_support", "warehouse", "award")
+_SQL_COLUMNS = ("small", "medium", "sme", "subsidy", "urgent_support", "warehouse", "troubled")
 
 
 def sql_seven(path: Path) -> tuple[Counts, int]:
@@ -554,10 +563,9 @@ def exact_sum(units: Any) -> int:
 
 
 def numpy_seven(path: Path) -> tuple[Counts, int]:
-    """The 7 rules by hand in numpy over the 13 columns pyarrow reads from the file: exact (money as
+    """The 7 rules by hand in numpy over the 12 columns pyarrow reads from the file: exact (money as
     int64 counts of 0.0001), three-valued (a pair of boolean arrays per value: true, false)."""
     import numpy as np
-    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     table = pq.read_table(path, columns=SEVEN_COLUMNS)
@@ -588,17 +596,6 @@ def numpy_seven(path: Path) -> tuple[Counts, int]:
     medium = both(trade, (medium_true, export_known & ~medium_true))
     sme = either(medium, small)
     subsidy = both(small, boolean("投保短期出口信用保险"))
-    products = table.column("产品类别")
-    product_true = pc.is_in(products, value_set=pa_array(_PRODUCT_VALUES)).fill_null(False).to_numpy()
-    product = product_true, products.is_valid().to_numpy() & ~product_true
-    registrars = table.column("产品注册机构").combine_chunks()
-    hits = pc.is_in(pc.list_flatten(registrars), value_set=pa_array(_REGISTRAR_VALUES)).fill_null(False)
-    parents = pc.list_parent_indices(registrars).to_numpy()
-    registered_true = np.bincount(parents[hits.to_numpy(zero_copy_only=False)], minlength=n) > 0
-    # the list is open (等): a row holding a body not listed, and none listed, is unknown
-    unlisted = np.bincount(parents[~hits.to_numpy(zero_copy_only=False)], minlength=n) > 0
-    valid = registrars.is_valid().to_numpy(zero_copy_only=False)
-    registered = registered_true, valid & ~registered_true & ~unlisted
     rules = [
         small,
         medium,
@@ -609,19 +606,13 @@ def numpy_seven(path: Path) -> tuple[Counts, int]:
             either(boolean("是跨境电商企业"), boolean("是跨境电商平台"), boolean("是物流企业")),
             boolean("建设海外仓"),
         ),
-        both(product, registered, boolean("实现海外市场销售"), boolean("经评选认定")),
+        both(trade, boolean("有订单"), boolean("市场发展前景良好"), boolean("暂时受困")),
     ]
     tallies = {}
     for name, (true, false) in zip(SEVEN, rules, strict=True):
         eligible, not_eligible = int(np.count_nonzero(true)), int(np.count_nonzero(false))
         tallies[name] = (eligible, not_eligible, n - eligible - not_eligible)
     return tallies, exact_sum(premium[subsidy[0] & premium_known])
-
-
-def pa_array(values: list[str]) -> Any:
-    import pyarrow as pa
-
-    return pa.array(values, type=pa.string())
 
 
 # ---------------------------------------------------------------- (e) OpenFisca on the same 7 rules
@@ -634,10 +625,10 @@ OPENFISCA_BENEFITS = (
     "premium_subsidy",
     "urgent_funds_support",
     "overseas_warehouse_support",
-    "international_registration_award",
+    "troubled_enterprise_funding",
 )
 OPENFISCA_AMOUNT = "premium_subsidy_amount"
-#: The inputs (OpenFisca variable ← column); the set 产品注册机构 is given as booleans apart.
+#: The inputs (OpenFisca variable ← column).
 OPENFISCA_INPUTS = {
     "export_usd": "出口额",
     "insured": "投保短期出口信用保险",
@@ -648,9 +639,9 @@ OPENFISCA_INPUTS = {
     "logistics": "是物流企业",
     "builds_overseas_warehouse": "建设海外仓",
     "foreign_trade": "是外贸企业",
-    "product_category": "产品类别",
-    "overseas_sales": "实现海外市场销售",
-    "selected": "经评选认定",
+    "has_orders": "有订单",
+    "good_prospects": "市场发展前景良好",
+    "temporarily_troubled": "暂时受困",
 }
 _MONEY_INPUTS = ("export_usd", "premium_cny")
 
@@ -664,34 +655,21 @@ def openfisca_available() -> bool:
     return True
 
 
-def openfisca_registrars(usual: bool) -> list[str]:
-    """The boolean inputs the set 产品注册机构 becomes: one per registrar, or one for any of them."""
-    return [f"registered_{r.lower()}" for r in _REGISTRAR_VALUES] if usual else ["registered_any"]
-
-
-def openfisca_system(usual: bool) -> tuple[Any, Any]:
-    """The 7 rules as an OpenFisca tax-benefit system, and its enum of product categories. An
-    enterprise is OpenFisca's person entity, the period a year. OpenFisca has no unknown (a missing
-    value becomes its variable's default: False, 0, the enum's first value), and its money is
-    float32 (``value_type = float``).
+def openfisca_system(usual: bool) -> Any:
+    """The 7 rules as an OpenFisca tax-benefit system. An enterprise is OpenFisca's person entity,
+    the period a year. OpenFisca has no unknown (a missing value becomes its variable's default:
+    False, 0), and its money is float32 (``value_type = float``).
 
     *At its best* (``usual=False``): each benefit one formula of numpy over the inputs, thresholds as
-    constants, the enum given as indices, the set as one boolean computed in pyarrow. *As usually
-    written* (``usual=True``, the style of OpenFisca's country template): thresholds as dated
-    parameters read at the period, each definition of the text a variable of its own, the enum given
-    as text (OpenFisca encodes it), the set as one boolean input per registrar."""
+    constants. *As usually written* (``usual=True``, the style of OpenFisca's country template):
+    thresholds as dated parameters read at the period, each definition of the text a variable of its
+    own."""
     import numpy as np
     from openfisca_core.entities import build_entity
-    from openfisca_core.indexed_enums import Enum
     from openfisca_core.parameters import ParameterNode
     from openfisca_core.periods import DateUnit
     from openfisca_core.taxbenefitsystems import TaxBenefitSystem
     from openfisca_core.variables import Variable
-
-    class ProductCategory(Enum):  # the draft's enum 医药产品类别
-        其他 = "其他"
-        药品 = "药品"
-        高端医疗器械 = "高端医疗器械"
 
     enterprise = build_entity(key="enterprise", plural="enterprises", label="企业", is_person=True)
     system = TaxBenefitSystem([enterprise])
@@ -702,12 +680,8 @@ def openfisca_system(usual: bool) -> tuple[Any, Any]:
             body["formula"] = formula
         system.add_variable(type(name, (Variable,), {"label": name, **body}))
 
-    for name in [*OPENFISCA_INPUTS, *openfisca_registrars(usual)]:
-        if name == "product_category":
-            variable(name, Enum, possible_values=ProductCategory, default_value=ProductCategory.其他)
-        else:
-            variable(name, float if name in _MONEY_INPUTS else bool)
-    drug, device = ProductCategory.药品, ProductCategory.高端医疗器械
+    for name in OPENFISCA_INPUTS:
+        variable(name, float if name in _MONEY_INPUTS else bool)
     formulas: dict[str, Callable[..., Any]]
     if not usual:
         formulas = {
@@ -728,11 +702,11 @@ def openfisca_system(usual: bool) -> tuple[Any, Any]:
                 (e("cross_border_ecommerce", p) | e("ecommerce_platform", p) | e("logistics", p))
                 & e("builds_overseas_warehouse", p)
             ),
-            "international_registration_award": lambda e, p: (
-                ((e("product_category", p) == drug) | (e("product_category", p) == device))
-                & e("registered_any", p)
-                & e("overseas_sales", p)
-                & e("selected", p)
+            "troubled_enterprise_funding": lambda e, p: (
+                e("foreign_trade", p)
+                & e("has_orders", p)
+                & e("good_prospects", p)
+                & e("temporarily_troubled", p)
             ),
             OPENFISCA_AMOUNT: lambda e, p: np.where(e("premium_subsidy", p), e("premium_cny", p), 0),
         }
@@ -757,16 +731,14 @@ def openfisca_system(usual: bool) -> tuple[Any, Any]:
                 * (export <= trade.medium_enterprise_export_ceiling)
             )
 
-        def registered_abroad(e: Any, period: Any, parameters: Any) -> Any:
-            names = openfisca_registrars(True)
-            registered = e(names[0], period)
-            for name in names[1:]:
-                registered = registered + e(name, period)
-            return registered
-
-        def eligible_product(e: Any, period: Any, parameters: Any) -> Any:
-            category = e("product_category", period)
-            return (category == drug) + (category == device)
+        def troubled_enterprise(e: Any, period: Any, parameters: Any) -> Any:
+            """有订单、市场发展前景良好但暂时受困的外贸企业 (the draft's definition)."""
+            return (
+                e("foreign_trade", period)
+                * e("has_orders", period)
+                * e("good_prospects", period)
+                * e("temporarily_troubled", period)
+            )
 
         def new_forms_operator(e: Any, period: Any, parameters: Any) -> Any:
             return (
@@ -777,8 +749,7 @@ def openfisca_system(usual: bool) -> tuple[Any, Any]:
             "small_enterprise": small_enterprise,
             "medium_enterprise": medium_enterprise,
             "sme": lambda e, p, _: e("medium_enterprise", p) + e("small_enterprise", p),
-            "registered_abroad": registered_abroad,
-            "eligible_product": eligible_product,
+            "troubled_enterprise": troubled_enterprise,
             "new_forms_operator": new_forms_operator,
             "small_enterprise_standard": lambda e, p, _: e("small_enterprise", p),
             "medium_enterprise_standard": lambda e, p, _: e("medium_enterprise", p),
@@ -788,59 +759,40 @@ def openfisca_system(usual: bool) -> tuple[Any, Any]:
             "overseas_warehouse_support": lambda e, p, _: (
                 e("new_forms_operator", p) * e("builds_overseas_warehouse", p)
             ),
-            "international_registration_award": lambda e, p, _: (
-                e("eligible_product", p)
-                * e("registered_abroad", p)
-                * e("overseas_sales", p)
-                * e("selected", p)
-            ),
+            "troubled_enterprise_funding": lambda e, p, _: e("troubled_enterprise", p),
             OPENFISCA_AMOUNT: lambda e, p, _: np.where(e("premium_subsidy", p), e("premium_cny", p), 0),
         }
     for name, formula in formulas.items():
         variable(name, float if name == OPENFISCA_AMOUNT else bool, formula)
-    return system, ProductCategory
+    return system
 
 
-def openfisca_run(peer: tuple[Any, Any, bool], path: Path) -> tuple[dict[str, Any], Any]:
+def openfisca_run(peer: tuple[Any, bool], path: Path) -> tuple[dict[str, Any], Any]:
     """One OpenFisca run over the file: read the columns (pyarrow), set the inputs (missing values
     as OpenFisca's defaults), compute the 7 benefits and the amount → (benefit → boolean array, the
     amount array, float32)."""
-    import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
-    from openfisca_core.indexed_enums import EnumArray
     from openfisca_core.simulations import SimulationBuilder
 
-    system, category, usual = peer
+    system, _ = peer
     table = pq.read_table(path, columns=SEVEN_COLUMNS)
     n = table.num_rows
     simulation = SimulationBuilder().build_default_simulation(system, n)
     period = "2022"
     for name, column in OPENFISCA_INPUTS.items():
         values = table.column(column)
-        if name == "product_category" and usual:  # text, which OpenFisca encodes
-            value = values.fill_null(category.其他.name).to_numpy().astype(str)
-        elif name == "product_category":  # indices, already encoded
-            indices = pc.index_in(values, value_set=pa_array([member.name for member in category]))
-            value = EnumArray(indices.fill_null(0).to_numpy().astype(np.int16), category)
-        elif name in _MONEY_INPUTS:
+        if name in _MONEY_INPUTS:
             value = pc.cast(values, pa.float64()).fill_null(0).to_numpy()  # OpenFisca stores float32
         else:
             value = values.fill_null(False).to_numpy()
         simulation.set_input(name, period, value)
-    registrars = table.column("产品注册机构").combine_chunks()
-    parents = pc.list_parent_indices(registrars).to_numpy()
-    flat = pc.list_flatten(registrars)
-    accepted = [[r] for r in _REGISTRAR_VALUES] if usual else [_REGISTRAR_VALUES]
-    for name, values in zip(openfisca_registrars(usual), accepted, strict=True):
-        hits = pc.is_in(flat, value_set=pa_array(values)).fill_null(False).to_numpy(zero_copy_only=False)
-        simulation.set_input(name, period, np.bincount(parents[hits], minlength=n) > 0)
     results = {name: simulation.calculate(name, period) for name in OPENFISCA_BENEFITS}
     return results, simulation.calculate(OPENFISCA_AMOUNT, period)
 
 
-def openfisca_seven(peer: tuple[Any, Any, bool], path: Path) -> tuple[Counts, float]:
+def openfisca_seven(peer: tuple[Any, bool], path: Path) -> tuple[Counts, float]:
     """The OpenFisca peer's counts (it has no unknown) and its total of the amounts (float32)."""
     import numpy as np
 
@@ -853,7 +805,7 @@ def openfisca_seven(peer: tuple[Any, Any, bool], path: Path) -> tuple[Counts, fl
 
 
 def openfisca_disagreements(
-    peer: tuple[Any, Any, bool], checked: CheckedPolicy, path: Path
+    peer: tuple[Any, bool], checked: CheckedPolicy, path: Path
 ) -> tuple[list[tuple[str, int, int, int]], str, tuple[int, int, Decimal]]:
     """Where OpenFisca's answers differ from policy_dsl's exact ones (``evaluate_table`` over the same
     file): per benefit (benefit, enterprises policy_dsl decides, of which OpenFisca answers otherwise,
@@ -1162,11 +1114,11 @@ def main() -> None:
                 policy.checked, path, SEVEN
             ),
             "hand-written DuckDB SQL, counts only": lambda path, n: sql_seven(path),
-            "numpy by hand, exact (pyarrow reads the 13 columns)": lambda path, n: numpy_seven(path),
+            "numpy by hand, exact (pyarrow reads the 12 columns)": lambda path, n: numpy_seven(path),
         }
         systems = {}
         if openfisca:
-            systems = {usual: (*openfisca_system(usual), usual) for usual in (False, True)}  # not timed
+            systems = {usual: (openfisca_system(usual), usual) for usual in (False, True)}  # not timed
             peers["OpenFisca at its best (numpy formulas, float32)"] = lambda path, n: openfisca_seven(
                 systems[False], path
             )

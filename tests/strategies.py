@@ -1111,10 +1111,24 @@ def fact_sets(
     fact_types: dict[str, m.TypeRef],
     enum_values: dict[str, tuple[str, ...]],
     literals_by_fact: dict[str, list[Any]],
+    items: dict[str, dict[str, m.TypeRef]] | None = None,
 ) -> dict[str, Any]:
-    """Facts in runtime form; each fact is present or absent."""
+    """Facts in runtime form; each fact is present or absent; a list of items (``items``: each
+    list's item fact types) 0 to 3 items, each of their facts present or absent."""
     facts_: dict[str, Any] = {}
     for name, ref in fact_types.items():
+        if ref.kind == "list":
+            if draw(st.booleans()):
+                fields = (items or {})[ref.param or ""]
+                item = st.fixed_dictionaries(
+                    {},
+                    optional={
+                        f: fact_value_strategy(t, enum_values, literals_by_fact.get(f, []))
+                        for f, t in fields.items()
+                    },
+                )
+                facts_[name] = tuple(draw(st.lists(item, max_size=3)))
+            continue
         if draw(st.booleans()):
             facts_[name] = draw(fact_value_strategy(ref, enum_values, literals_by_fact.get(name, [])))
     return facts_

@@ -58,7 +58,7 @@ def assert_standalone(source: str) -> None:
 def literals_by_fact(checked: CheckedPolicy) -> dict[str, list[Any]]:
     """Every literal of the policy, offered to every fact (``boundary_values`` keeps those that fit)."""
     found = s.literal_values(checked.file)
-    return {name: found for name in checked.facts}
+    return {name: found for name in checked.all_facts}
 
 
 def fact_types(checked: CheckedPolicy) -> dict[str, m.TypeRef]:
@@ -80,8 +80,12 @@ class Backends:
         self.module = import_module_text(self.source, directory)
 
     def facts(self) -> st.SearchStrategy[dict[str, Any]]:
+        items = {
+            name: {f: m.TypeRef(i.type.kind, i.type.param) for f, i in info.facts.items()}
+            for name, info in self.checked.items.items()
+        }
         return s.fact_sets(
-            fact_types(self.checked), enum_values(self.checked), literals_by_fact(self.checked)
+            fact_types(self.checked), enum_values(self.checked), literals_by_fact(self.checked), items
         ).map(lambda facts: s.consistent(self.checked, facts))
 
     def dates(self) -> st.SearchStrategy[dt.date]:

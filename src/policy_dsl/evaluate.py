@@ -784,6 +784,8 @@ def _items_value(benefit: BenefitOutcome) -> list[str]:
             else f"at least {exact_money_text(low)}"
         )
         return [f"    amount: {ends}, decided case by case (per item: {per_item}{total}){often}"]
+    if per_item.startswith("up to"):  # a cap only (最高): no amount is computed, per item or in all
+        return [f"    amount: {per_item} per item{total}{often}"]
     if benefit.status == ELIGIBLE:
         undecided = any(i.status == UNKNOWN for i in benefit.items or ())
         why = "an item is undecided" if undecided else "missing: " + ", ".join(benefit.missing_facts)

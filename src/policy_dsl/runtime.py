@@ -209,7 +209,9 @@ def _unlisted(rule: dict[str, _Any], facts: dict[str, _Any]) -> list[dict[str, _
     is unknown although the fact is known."""
     found = []
     for name in rule["needs"]:
-        info = FACTS.get(name)
+        info = FACTS.get(name) or next(  # an item's fact: in its list's fields
+            (t["fields"][name] for t in FACTS.values() if name in (t.get("fields") or {})), None
+        )
         value = facts.get(name)
         if info is None or not info.get("open") or value is None:
             continue

@@ -168,7 +168,7 @@ class _Condition(Visitor):
         """For a fact of an open enum (等), or a set of one: its listed values."""
         if not isinstance(node, m.Reference):
             return None
-        info = self.checked.facts.get(node.name)
+        info = self.checked.all_facts.get(node.name)  # an item's fact too
         enum = self.checked.enums.get(info.type.param or "") if info is not None else None
         if info is None or info.type.kind not in ("enum", "set") or enum is None or not enum.open:
             return None

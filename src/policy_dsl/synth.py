@@ -246,7 +246,9 @@ def synthesis_sql(checked: CheckedPolicy, n: int, seed: int = 0, text_sets: bool
         if info.type.kind not in {"bool", "enum"}:
             hashes.append(f"hash(i * {salts} + {offset + 2 * index + 1}) AS {g}")
         if info.type.kind == "list":  # 0 to 3 items, each fact drawn as the enterprise's are
-            value = "CAST(NULL AS VARCHAR)" if text_sets else _items_sql(checked, info, found, h, index)
+            if text_sets:
+                continue  # CSV cannot hold a list: left out, the list is unknown
+            value = _items_sql(checked, info, found, h, index)
             unknown = f"{h} % 1000 < {NULL_PER_MILLE}"  # the list not known, as often as a fact
             columns.append(f"CASE WHEN {unknown} THEN NULL ELSE {value} END AS {d.ident(name)}")
             continue

@@ -110,11 +110,13 @@ def facts_view(
 
 
 #: The row key the items of an enterprise are joined on, and the prefix of a list's raw column.
-ROW_KEY = "#row"
+ROW_KEY = "#key"
 ITEMS = "#items:"
 
 
-def items_views(con: Any, checked: CheckedPolicy, view: str, present: dict[str, str]) -> dict[str, str]:
+def items_views(
+    con: Any, checked: CheckedPolicy, view: str, present: dict[str, str], suffix: str = ""
+) -> dict[str, str]:
     """Per list of items (``items 品种``), a view of its items: ``#row`` (the enterprise's row in
     ``view``) and a column per item fact, from the population's list-of-structs column (Parquet,
     Arrow, JSON lines); a list the population does not have has no items (and is unknown). → the
@@ -122,7 +124,7 @@ def items_views(con: Any, checked: CheckedPolicy, view: str, present: dict[str, 
     d = Dialect("duckdb")
     relations: dict[str, str] = {}
     for name, info in checked.items.items():
-        target = d.ident("items of " + name)
+        target = d.ident("items of " + name + suffix)
         fields = info.facts
         if name in present:
             unnested = f"SELECT {d.ident(ROW_KEY)}, UNNEST({d.ident(ITEMS + name)}) AS item FROM {view}"
@@ -288,8 +290,9 @@ def _query(
     query = compile_sql(
         checked, "duckdb", source=source, as_of=day, keep=keep, adopted=adopted, only=only, items=items
     )
-    if checked.items:  # the row key joined the items; it is not a result
-        query = f"SELECT * EXCLUDE ({Dialect('duckdb').ident(ROW_KEY)}) FROM ({query})"
+    if checked.items:  # the row key joined the items: the rows in the population's order, without it
+        key = Dialect("duckdb").ident(ROW_KEY)
+        query = f"SELECT * EXCLUDE ({key}) FROM ({query}) ORDER BY {key}"
     return query
 
 

@@ -47,10 +47,12 @@ from policy_dsl.source import display_width
 from policy_dsl.sql import Dialect, amount_column, compile_sql, high_column, low_column
 from policy_dsl.table import (
     PLAIN_VALUES_HINT,
+    ROW_KEY,
     connect,
     describe,
     facts_view,
     is_conversion_error,
+    items_views,
     population_file,
     population_source,
 )
@@ -511,6 +513,10 @@ def _evaluate_both(
     listed, numbered = ids
     carry = [*group_columns(groups)]
     extra = [f"{g.sql(d)} AS {d.ident(k)}" for g, k in zip(groups, carry, strict=True)]
+    lists = bool(old.checked.items or new.checked.items)
+    if lists:  # the key an enterprise's items are joined on: first, as compile_sql takes it
+        extra.insert(0, f"row_number() OVER () AS {d.ident(ROW_KEY)}")
+        carry.insert(0, ROW_KEY)
     if listed:
         id_sql = (
             f"CAST({d.ident(id_column)} AS VARCHAR)" if id_column else f"'row ' || CAST({ROW} AS VARCHAR)"
@@ -526,6 +532,7 @@ def _evaluate_both(
     raw = [c for c in present if c in new.checked.facts]
     kept = [d.ident(c) for c in carry] + [f"{d.ident(c)} AS {d.ident(RAW + c)}" for c in raw]
     facts_view(con, old.checked, "facts_old", "population_input", kept, present)
+    old_items = items_views(con, old.checked, "facts_old", present, " (old)") if lists else {}
     keep = [*carry, *(RAW + c for c in raw)]
     differ, chosen = wanted
     duties_view(con, old.checked, "duties_old", "facts_old", keep, day, adopted=True, only=differ)
@@ -537,6 +544,7 @@ def _evaluate_both(
         keep=(*keep, *duty_names(old.checked, differ)),
         adopted=True,  # two versions compared as written, drafts included
         only=differ,
+        items=old_items,
     )
     con.execute(f"CREATE TEMP VIEW results_old AS {query}")
     produced = []
@@ -554,6 +562,7 @@ def _evaluate_both(
     con.execute(f"CREATE TEMP VIEW old_results AS SELECT {', '.join(renamed)} FROM results_old")
     carry += [OLD + c for c in produced]
     facts_view(con, new.checked, "facts_new", "old_results", [d.ident(c) for c in carry], present)
+    new_items = items_views(con, new.checked, "facts_new", present, " (new)") if lists else {}
     duties_view(con, new.checked, "duties_new", "facts_new", carry, day, adopted=True, only=chosen)
     query = compile_sql(
         new.checked,
@@ -563,6 +572,7 @@ def _evaluate_both(
         keep=(*carry, *duty_names(new.checked, chosen)),
         adopted=True,
         only=chosen,
+        items=new_items,
     )
     con.execute(f"CREATE TEMP VIEW results AS {query}")
 

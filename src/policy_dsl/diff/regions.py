@@ -906,13 +906,15 @@ def outcome_regions(
         notes.append(f"{total} combinations: {evaluated} sampled (seed {SAMPLE_SEED}), not enumerated")
     if unconfirmed:
         notes.append(f"{unconfirmed} regions dropped: their witness did not differ when re-evaluated")
-    lists = {v.rule["each"] for v in (before, after) if v.rule is not None and v.rule.get("each")}
+    rules = [v.rule for v in (before, after) if v.rule is not None and v.rule.get("each")]
+    lists = {rule["each"] for rule in rules}
     if lists:  # the regions hold for one item; several are each decided alike, their amounts summed
         exact = False
+        capped = any(rule["cap_total"] is not None or rule["cap_total_facts"] for rule in rules)
         notes.append(
             "decided per item of " + "、".join(sorted(lists)) + ": tried on an enterprise with one item "
             "(its facts shown beside the enterprise's); with several, each is decided alike and the "
-            "amounts add up, at most `cap total`"
+            "amounts add up" + (", at most `cap total`" if capped else "")
         )
     note = "; ".join(notes) or None
     return BenefitRegions(benefit, label, tuple(regions), total, evaluated, exact, note, kind)
