@@ -893,6 +893,20 @@ def checked_policies(draw: st.DrawFn, source_name: str = "source.txt") -> Genera
     return GeneratedPolicy(fmt(model), source_text, fact_types, enum_values, model)
 
 
+def _band_pay(draw: st.DrawFn, currency: str | None, base: str, count_facts: list[str]) -> dict[str, Any]:
+    """What a band pays: a fixed amount, a rate of ``base``, or an amount per unit of a count."""
+    kind = draw(st.sampled_from(("amount", "rate", *(("per",) if count_facts else ()))))
+    if kind == "amount":
+        return {"amount": draw(money_literals(currency))}
+    if kind == "rate":
+        return {"rate": draw(percent_literals()), "base": m.Name(base)}
+    price = st.one_of(st.integers(0, 10**6).map(Decimal), fractional_decimals(max_whole=10**5))
+    return {
+        "amount": draw(_literal(st.builds(Money, price, st.just(currency)), st.booleans())),
+        "per": m.Name(draw(st.sampled_from(count_facts))),
+    }
+
+
 @st.composite
 def _installments(
     draw: st.DrawFn,
@@ -915,18 +929,7 @@ def _installments(
             continue
         low = m.Literal(start)
         high: m.Literal | None = m.Literal(end)
-        kind = draw(st.sampled_from(("amount", "rate", *(("per",) if count_facts else ()))))
-        if kind == "amount":
-            pay: dict[str, Any] = {"amount": draw(money_literals(currency))}
-        elif kind == "rate":
-            pay = {"rate": draw(percent_literals()), "base": m.Name(base)}
-        else:
-            price = st.one_of(st.integers(0, 10**6).map(Decimal), fractional_decimals(max_whole=10**5))
-            pay = {
-                "amount": draw(_literal(st.builds(Money, price, st.just(currency)), st.booleans())),
-                "per": m.Name(draw(st.sampled_from(count_facts))),
-            }
-        bands.append(m.Tier(low, False, high, False, **pay))
+        bands.append(m.Tier(low, False, high, False, **_band_pay(draw, currency, base, count_facts)))
         start = end + 1
     if not bands:
         bands.append(m.Tier(m.Literal(1), False, m.Literal(1), False, amount=draw(money_literals(currency))))
@@ -981,17 +984,7 @@ def _tiers(
         if marginal:
             pay: dict[str, Any] = {"rate": draw(percent_literals())}
         else:
-            kind = draw(st.sampled_from(("amount", "rate", *(("per",) if count_facts else ()))))
-            if kind == "amount":
-                pay = {"amount": draw(money_literals(currency))}
-            elif kind == "rate":
-                pay = {"rate": draw(percent_literals()), "base": m.Name(base)}
-            else:
-                price = st.one_of(st.integers(0, 10**6).map(Decimal), fractional_decimals(max_whole=10**5))
-                pay = {
-                    "amount": draw(_literal(st.builds(Money, price, st.just(currency)), st.booleans())),
-                    "per": m.Name(draw(st.sampled_from(count_facts))),
-                }
+            pay = _band_pay(draw, currency, base, count_facts)
         bands.append(m.Tier(low, low_open, high, high_open, **pay))
         high_closed = high is not None and not high_open
         previous_high = high
