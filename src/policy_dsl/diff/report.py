@@ -402,6 +402,15 @@ def _part_text(measure: MeasureDiff, boundary: tuple[str, str, int, int]) -> str
 SHARED_REGIONS = 3
 
 
+def exactness(benefit: BenefitRegions) -> str:
+    """How far a benefit's regions are to be trusted: ``exact`` (every combination, every value),
+    ``sampled`` (not every combination evaluated), or ``not exact`` (all evaluated, but some cells
+    stand for more than one case: a set's subsets, a list's items — the note says which)."""
+    if benefit.exact:
+        return "exact"
+    return "sampled" if benefit.evaluated < benefit.combinations else "not exact"
+
+
 def shared_regions(diff: PolicyDiff) -> dict[tuple[str, str], list[str]]:
     """The regions (change, condition) that several benefits or duties share: one change of the
     text (a threshold of a definition, a benefit removed) that moves them all the same way."""
@@ -466,7 +475,7 @@ def _measure_lines(
     if outcomes:
         lines.append("    outcomes:")
         for benefit in outcomes:
-            exact = "exact" if benefit.exact else "sampled"
+            exact = exactness(benefit)
             lines.append(
                 f"      {benefit.kind} {benefit.label} "
                 f"({benefit.id}; {benefit.combinations} combinations, {exact})"
@@ -638,7 +647,7 @@ def render_markdown(diff: PolicyDiff) -> str:
         for benefit in measure.outcomes:
             if not benefit.regions and not benefit.note:
                 continue
-            exact = "exact" if benefit.exact else "sampled"
+            exact = exactness(benefit)
             out.append(f"**Outcomes — {benefit.kind} {_md_escape(benefit.label)}** ({exact})")
             out.append("")
             if benefit.note:
