@@ -106,6 +106,8 @@ class ItemResult:
     amount: Money | None
     conditions: tuple[ConditionResult, ...]
     missing_facts: tuple[str, ...]
+    #: its facts of an open enum (等) holding values not listed
+    unlisted: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @attrs.frozen
@@ -329,6 +331,7 @@ def _items(raw: Any) -> tuple[ItemResult, ...] | None:
             _money(i["amount"]),
             _conditions(i["conditions"]),
             tuple(i["missing_facts"]),
+            tuple((u["fact"], tuple(u["values"])) for u in i.get("unlisted", ())),
         )
         for i in raw
     )
@@ -517,7 +520,8 @@ def render_text(outcome: Outcome, verbose: bool = False) -> str:
             lines.extend(item_lines(benefit, verbose))
         if benefit.missing_facts:
             lines.append("    missing facts: " + ", ".join(benefit.missing_facts))
-        lines.extend(unlisted_lines(benefit.unlisted))
+        if not benefit.items:  # per item, each item says its own
+            lines.extend(unlisted_lines(benefit.unlisted))
         lines.extend(_citations(benefit.citations, benefit.agencies))
     sections = (
         (
@@ -748,6 +752,7 @@ def item_lines(benefit: BenefitOutcome, verbose: bool = False) -> list[str]:
             lines.append(f"{'        ' + '  ' * depth}{_MARK[value]} {test}{where}")
         if item.missing_facts and item.status != NOT_ELIGIBLE:
             lines.append("        missing facts: " + ", ".join(item.missing_facts))
+        lines.extend("    " + line for line in unlisted_lines(item.unlisted))
     return lines
 
 

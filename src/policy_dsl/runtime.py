@@ -625,6 +625,7 @@ def _per_item_outcome(
                 "per_count": result["per_count"],
                 "conditions": result["conditions"],
                 "missing_facts": result["missing_facts"],
+                "unlisted": result["unlisted"],  # an item's open-list values not listed (等)
             }
             for number, result in enumerate(results, 1)
         ],

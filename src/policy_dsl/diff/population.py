@@ -212,7 +212,8 @@ class PopulationDiff:
         duties = len(moved) - benefits
         line = (
             f"  population: {self.rows} enterprises from {self.path} as of {self.as_of.isoformat()}: "
-            f"{benefits} benefits and {duties} duties move — {totals[GAINED]} gains, {totals[LOST]} losses, "
+            f"{_count_of(benefits, 'benefit')} and {_count_of(duties, 'duty', 'duties')} move — "
+            f"{totals[GAINED]} gains, {totals[LOST]} losses, "
             f"{totals[CHANGED]} amount changes, {totals[UNKNOWN]} become or stop being unknown"
         )
         money = "; ".join(
@@ -223,7 +224,8 @@ class PopulationDiff:
         if money:
             line += f"; amounts: {money}"
         if self.selected is not None:
-            line += f" (only the {len(self.selected)} rules asked for: {', '.join(self.selected)})"
+            asked = _count_of(len(self.selected), "rule")
+            line += f" (only the {asked} asked for: {', '.join(self.selected)})"
         return [line]
 
     def detail_lines(self) -> list[str]:
@@ -575,6 +577,11 @@ def _evaluate_both(
         items=new_items,
     )
     con.execute(f"CREATE TEMP VIEW results AS {query}")
+
+
+def _count_of(n: int, word: str, plural: str | None = None) -> str:
+    """``1 benefit``, ``2 benefits``."""
+    return f"{n} {word if n == 1 else plural or word + 's'}"
 
 
 _Layer = tuple[

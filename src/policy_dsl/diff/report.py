@@ -301,7 +301,8 @@ def _summary_lines(diff: PolicyDiff) -> list[str]:
         lines.append(f"  rules: {added} added, {removed} removed, {changed_count} changed")
         o = summary["outcomes"]
         lines.append(
-            f"  outcomes: {o['benefits']} benefits and {o['duties']} duties differ — "
+            f"  outcomes: {o['benefits']} benefit{'' if o['benefits'] == 1 else 's'} and "
+            f"{o['duties']} dut{'y' if o['duties'] == 1 else 'ies'} differ — "
             f"{o['gained']} regions gained, {o['lost']} lost, "
             f"{o['changed']} changed"
         )
