@@ -150,7 +150,7 @@ def test_the_cli_options(population: Path) -> None:
         ],
     )
     assert diff.exit_code == 1, diff.stderr
-    assert "only the 1 rules asked for: 小微企业信保保费补贴" in diff.stdout
+    assert "only the 1 rule asked for: 小微企业信保保费补贴" in diff.stdout
 
 
 def _imported(code: str) -> set[str]:
