@@ -655,8 +655,8 @@ class _Version:
         rule = self.rule
         if not namespace["_in_period"](rule["period"], as_of):
             return (False, None)
-        if rule.get("each") is not None or rule.get("staged") is not None:
-            return _key(self.full_outcome(facts, as_of))  # summed per item, or paid in stages
+        if rule.get("each") is not None:
+            return _key(self.full_outcome(facts, as_of))  # decided and summed per item
         if self.decide(facts, as_of) is not True:
             return (False, None)
         if self.groups and self.superseded(facts, as_of):
@@ -664,6 +664,10 @@ class _Version:
         if self.kind == "benefit":
             ends = namespace["_benefit_range"](rule, facts) if rule["ranged"] else None
             amount = namespace["_benefit_amount"](rule, facts, as_of)
+            if rule.get("staged") is not None:  # paid in stages: the part payable, by the runtime's own rule
+                outcome = {"status": "eligible", "amount": namespace["_money"](amount, rule["currency"])}
+                namespace["_stage_outcome"](namespace["STAGED"][rule["staged"]], outcome, facts, as_of)
+                amount = outcome["amount"] and outcome["amount"]["amount"]
             return (True, (amount, rule["cap"], rule["rate"], rule["commits"], ends))
         return (True, tuple(rule["levels"]))
 
