@@ -1717,9 +1717,7 @@ class _Checker:
             )
             self.check_benefit_fields(benefit)
             return
-        ranged = benefit.amount_high is not None or benefit.amount_floor
-        if benefit.rate is not None and (benefit.rate.high is not None or benefit.rate.floor):
-            ranged = True
+        ranged = is_ranged(benefit)
         if ranged:
             self.error(
                 "a range or a floor paid per item is not supported",
@@ -1737,9 +1735,7 @@ class _Checker:
         """``min 10万元`` (最低): the least of an amount computed from facts, never above the cap."""
         computed = benefit.tiers is not None or benefit.per is not None
         computed = computed or (benefit.rate is not None and benefit.rate.base is not None)
-        ranged = benefit.amount_high is not None or benefit.amount_floor
-        if benefit.rate is not None and (benefit.rate.high is not None or benefit.rate.floor):
-            ranged = True
+        ranged = is_ranged(benefit)
         if not computed or ranged:
             self.error(
                 "`min` is the least of an amount computed from facts (a rate, a price per unit, tiers)",
@@ -1935,12 +1931,15 @@ _INHERITED = (
 )
 
 
+def is_ranged(rule: m.Benefit) -> bool:
+    """A range (5%—20%, 10万元—100万元) or a floor (不低于): no single amount but two ends."""
+    return bool(rule.amount_high or rule.amount_floor or (rule.rate and (rule.rate.high or rule.rate.floor)))
+
+
 def _one_amount(rule: m.Benefit) -> bool:
     """Whether a benefit computes one amount (not a range): an amount, a rate of a fact, a price
     per unit, or tiers."""
-    if rule.amount_high is not None or rule.amount_floor:
-        return False
-    if rule.rate is not None and (rule.rate.high is not None or rule.rate.floor):
+    if is_ranged(rule):
         return False
     if rule.tiers is not None or rule.amount is not None:
         return True

@@ -28,7 +28,7 @@ from typing import Any
 import attrs
 
 from policy_dsl import model as m
-from policy_dsl.check import CheckedPolicy, RuleInfo, amount_currency, amount_facts, references
+from policy_dsl.check import CheckedPolicy, RuleInfo, amount_currency, amount_facts, is_ranged, references
 from policy_dsl.facts import fact_table
 from policy_dsl.format import format_condition, format_literal, tier_text
 from policy_dsl.values import Duration, runtime_value
@@ -520,11 +520,7 @@ class _Generator:
                 rate=runtime_value(rule.rate.rate.value) if rule.rate else None,
                 rate_high=runtime_value(rule.rate.high.value) if rule.rate and rule.rate.high else None,
                 # a range (5%—20%, 10万元—100万元) or a floor (不低于): no single amount, decided case by case
-                ranged=bool(
-                    rule.amount_high
-                    or rule.amount_floor
-                    or (rule.rate and (rule.rate.high or rule.rate.floor))
-                ),
+                ranged=is_ranged(rule),
                 rate_base=base,
                 tiers=tiers,
                 cap=runtime_value(rule.cap.value) if rule.cap else None,

@@ -781,14 +781,6 @@ def _items_value(benefit: BenefitOutcome) -> list[str]:
     often = {"once": "; one-off", "recurring": "; recurring"}.get(benefit.frequency or "", "")
     if benefit.amount is not None:
         return [f"    amount: {exact_money_text(benefit.amount)} (per item: {per_item}{total}){often}"]
-    if benefit.range is not None:
-        low, high = benefit.range
-        ends = (
-            f"{exact_money_text(low)} — {exact_money_text(high)}"
-            if high
-            else f"at least {exact_money_text(low)}"
-        )
-        return [f"    amount: {ends}, decided case by case (per item: {per_item}{total}){often}"]
     if per_item.startswith("up to"):  # a cap only (最高): no amount is computed, per item or in all
         return [f"    amount: {per_item} per item{total}{often}"]
     if benefit.status == ELIGIBLE:

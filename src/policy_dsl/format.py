@@ -457,10 +457,15 @@ def _write_target(w: _Writer, tg: m.Target, depth: int) -> None:
     w.close(depth, tg)
 
 
+def _write_members(w: _Writer, members: tuple[m.Name, ...], depth: int) -> None:
+    """``benefits A, B`` of a group (exclusive, stages)."""
+    if members:
+        w.line(depth, "benefits " + ", ".join(n.text for n in members), members[0])
+
+
 def _write_exclusive(w: _Writer, ex: m.Exclusive, depth: int) -> None:
     w.line(depth, f"exclusive {ex.name}{_label(ex.label)} {{", ex)
-    if ex.members:
-        w.line(depth + 1, "benefits " + ", ".join(n.text for n in ex.members), ex.members[0])
+    _write_members(w, ex.members, depth + 1)
     if ex.keep is not None:
         w.line(depth + 1, f"keep {ex.keep.text}", ex.keep)
     _write_citations(w, ex.citations, depth + 1)
@@ -470,8 +475,7 @@ def _write_exclusive(w: _Writer, ex: m.Exclusive, depth: int) -> None:
 
 def _write_staged(w: _Writer, st: m.Staged, depth: int) -> None:
     w.line(depth, f"stages {st.name}{_label(st.label)} {{", st)
-    if st.members:
-        w.line(depth + 1, "benefits " + ", ".join(n.text for n in st.members), st.members[0])
+    _write_members(w, st.members, depth + 1)
     for stage in st.stages:
         w.line(depth + 1, f"stage {format_literal(stage.share)} when {format_condition(stage.when)}", stage)
     _write_citations(w, st.citations, depth + 1)

@@ -22,7 +22,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import attrs
 
 from policy_dsl import model as m
-from policy_dsl.check import CheckedPolicy, StagedInfo, amount_currency, amount_facts
+from policy_dsl.check import CheckedPolicy, StagedInfo, amount_currency, amount_facts, is_ranged
 from policy_dsl.types import Type
 from policy_dsl.values import (
     EXACT,
@@ -249,11 +249,6 @@ def status_column(id_: str) -> str:
 
 def amount_column(id_: str) -> str:
     return f"{id_}:amount"
-
-
-def is_ranged(rule: m.Benefit) -> bool:
-    """A range (5%—20%, 10万元—100万元) or a floor (不低于): no single amount but two ends."""
-    return bool(rule.amount_high or rule.amount_floor or (rule.rate and (rule.rate.high or rule.rate.floor)))
 
 
 def has_range(rule: m.Benefit) -> bool:
