@@ -30,7 +30,15 @@ from policy_dsl.parse import glued_keyword
 from policy_dsl.registry import Registry, load_registries
 from policy_dsl.source import SourceFile, SourcePosition
 from policy_dsl.types import Type
-from policy_dsl.values import EXACT, Duration, Money, Percent, decimal_digits, runtime_value
+from policy_dsl.values import (
+    CURRENCY_WORDS,
+    EXACT,
+    Duration,
+    Money,
+    Percent,
+    decimal_digits,
+    runtime_value,
+)
 from policy_dsl.visitor import Visitor
 
 #: What a benefit's text commits to, strongest first (`commits …`; docs/language.md, "Commitment"):
@@ -89,6 +97,8 @@ BENEFIT_KINDS = (
 class FactInfo:
     decl: m.FactDecl
     type: Type
+    #: the vocabulary (a ``use``d file) that declares it, as the policy names it; None: the policy's own
+    origin: str | None = None
 
 
 @attrs.frozen
@@ -186,6 +196,9 @@ class Validity:
     draft: bool
     repeals: tuple[str, ...] = ()
     precedence: str | None = None
+    #: the document's level (LEVELS), and ``keep highest`` (就高不重复 with other documents)
+    level: str | None = None
+    keep: str | None = None
 
     @property
     def period(self) -> tuple[dt.date | None, dt.date | None] | None:
@@ -270,6 +283,27 @@ def check(
     return checker.run()
 
 
+@attrs.frozen
+class CheckedVocabulary:
+    """A vocabulary file (facts, enums, lists of items, definitions, agencies that policies ``use``),
+    checked on its own: every type and enum known, every definition's condition well typed."""
+
+    path: str
+    file: m.PolicyFile
+    facts: dict[str, FactInfo]
+    enums: dict[str, m.EnumDecl]
+    definitions: dict[str, m.Definition]
+    agencies: AgencyRegistry
+    items: dict[str, ItemsInfo] = attrs.field(factory=dict)
+
+
+def check_vocabulary(vocabulary: m.PolicyFile, path: str | None = None) -> CheckedVocabulary:
+    """Check a vocabulary on its own. Raises :class:`PolicyCheckError` for a file holding anything
+    else (a header, a unit, a rule, a ``use``) and for the errors a policy using it would show."""
+    checker = _Checker(vocabulary, path or vocabulary.pos.path, {})
+    return checker.run_vocabulary()
+
+
 #: The most tests one condition may hold, and the deepest it may nest (parentheses, `not`, and /
 #: or). Real conditions hold a few tests, a few levels deep; these limits keep every stage after the
 #: parser (whose loop is not recursive) fast and within Python's recursion limit.
@@ -343,6 +377,11 @@ class _Checker:
         #: Names whose declaration was refused (declared twice, or clashing in case): already
         #: reported once, so their uses are not reported again as unknown.
         self.names_refused: set[str] = set()
+        #: Declarations of the vocabularies (``use``d files) in the order used, with the file each
+        #: comes from; and for each declared name, its file (None: this file) and its meaning.
+        self.shared: list[tuple[str, m.Node]] = []
+        self.origin: dict[str, str | None] = {}
+        self.meanings: dict[str, str] = {}
 
     def error(self, message: str, pos: SourcePosition | None, hint: str | None = None) -> None:
         self.diagnostics.append(Diagnostic(message, pos=pos, hint=hint))
@@ -407,6 +446,37 @@ class _Checker:
             validity=validity,
             warnings=tuple(sorted(self.diagnostics, key=Diagnostic.sort_key)),
             structure=self.structure,
+        )
+
+    def run_vocabulary(self) -> CheckedVocabulary:
+        for item in self.policy.items:
+            if not isinstance(item, (m.Agency, *SHARED_DECLARATIONS)):
+                self.error(
+                    "a vocabulary may declare only agencies, enums, facts, lists of items and definitions",
+                    item.pos,
+                    hint="a policy `use`s the vocabulary; its header, units and rules stay in the policy",
+                )
+        registry = self.collect_agencies()
+        self.collect_enums()
+        self.collect_facts()
+        self.collect_definitions()
+        self.order_definitions()
+        for definition in self.definitions.values():
+            if definition.citations:
+                self.error(
+                    "a vocabulary's definition cannot cite: a vocabulary encodes no text of its own",
+                    definition.citations[0].pos,
+                    hint="cite the words where a policy's rule uses it",
+                )
+        for definition in self.definitions.values():
+            if definition.means is None:
+                self.error(f"definition `{definition.name}` has no `means` condition", self.head(definition))
+            else:
+                self.expect_condition(definition.means)
+        if any(d.severity == "error" for d in self.diagnostics):
+            raise PolicyCheckError(self.diagnostics)
+        return CheckedVocabulary(
+            self.path, self.policy, self.facts, self.enums, self.definitions, registry, self.items
         )
 
     # -- coverage of the source text
@@ -584,7 +654,22 @@ class _Checker:
                     hint=did_you_mean(precedence, PRECEDENCE)
                     or "`higher` (上级文件优先: a higher-level text prevails) or `this`",
                 )
-        return Validity(start, end, draft, tuple(t.value for t in header.repeals), precedence)
+        level = self.header_word(header.level, LEVELS, "`national`, `provincial`, `city` or `county`")
+        keep = self.header_word(header.keep, ("highest",), "`highest` (就高不重复)")
+        repeals = tuple(t.value for t in header.repeals)
+        return Validity(start, end, draft, repeals, precedence, level, keep)
+
+    def header_word(self, word: m.Name | None, allowed: tuple[str, ...], shown: str) -> str | None:
+        if word is None:
+            return None
+        if word.text not in allowed:
+            self.error(
+                f"unknown {'level' if allowed is LEVELS else 'keep'} `{word.text}`",
+                word.pos,
+                hint=did_you_mean(word.text, allowed) or shown,
+            )
+            return None
+        return word.text
 
     # -- agencies
     def collect_agencies(self) -> AgencyRegistry:
@@ -635,23 +720,68 @@ class _Checker:
         for item in registry.file.items:
             if isinstance(item, m.Agency):
                 agencies.append(item)
-            else:
+            elif use.path.value.endswith(".agencies"):
                 self.error(
                     "an agency registry may declare only agencies",
                     item.pos,
-                    hint="move this into the policy file that uses the registry",
+                    hint="move this into the policy file that uses the registry, or into a `.vocabulary`",
+                )
+            elif isinstance(item, SHARED_DECLARATIONS):
+                self.shared.append((use.path.value, item))
+            else:
+                self.error(
+                    "a used file (an agency registry or a vocabulary) may declare only agencies, enums, "
+                    "facts, lists of items and definitions",
+                    item.pos,
+                    hint="move this into the policy file that uses it",
                 )
         return agencies
 
+    def declared(self, kind: tuple[type[m.Node], ...]) -> Iterator[tuple[str | None, m.Node]]:
+        """Declarations of one kind: the vocabularies' first (with the file each is from), then this
+        file's own (origin None)."""
+        for origin, item in self.shared:
+            if isinstance(item, kind):
+                yield origin, item
+        for item in self.policy.items:
+            if isinstance(item, kind):
+                yield None, item
+
     # -- declarations
-    def claim_name(self, name: str, node: m.Node, what: str) -> bool:
+    def claim_name(self, name: str, node: m.Node, what: str, origin: str | None = None) -> bool:
+        """Whether ``node`` declares ``name`` here. A name two vocabularies declare with one meaning is
+        one declaration (the first); with two meanings, or declared again by the policy itself over
+        a vocabulary's, it is an error."""
+        meaning = declaration_meaning(node, self.enums)
         if name in self.names_seen:
             first = self.names_seen[name]
-            self.error(
-                f"`{name}` is declared twice",
-                self.head(node),
-                hint=f"the first declaration is at line {first.line}",
-            )
+            prior = self.origin.get(name)
+            if prior is not None and origin is not None:
+                if self.meanings.get(name) == meaning:
+                    return False  # the same declaration, shared: the first stands
+                self.error(
+                    f"`{name}` is declared in `{prior}` as {self.meanings.get(name)} and in `{origin}` "
+                    f"as {meaning}",
+                    self.head(node),
+                    hint="one name, one meaning across the vocabularies a policy uses: rename one, or "
+                    "make them agree",
+                )
+            elif prior is not None:
+                same = self.meanings.get(name) == meaning
+                self.error(
+                    f"`{name}` is already declared in the vocabulary `{prior}`"
+                    + ("" if same else f" as {self.meanings.get(name)}"),
+                    self.head(node),
+                    hint="drop this declaration: the vocabulary's applies"
+                    if same
+                    else "rename this one: a policy that uses a vocabulary takes its meaning",
+                )
+            else:
+                self.error(
+                    f"`{name}` is declared twice",
+                    self.head(node),
+                    hint=f"the first declaration is at line {first.line}",
+                )
             self.names_refused.add(name)
             return False
         other = self.names_folded.get(name.casefold())
@@ -666,13 +796,14 @@ class _Checker:
             return False
         self.names_seen[name] = node.pos
         self.names_folded[name.casefold()] = name
+        self.origin[name] = origin
+        self.meanings[name] = meaning
         return True
 
     def collect_enums(self) -> None:
-        for item in self.policy.items:
-            if not isinstance(item, m.EnumDecl):
-                continue
-            if not self.claim_name(item.name, item, "enum"):
+        for origin, item in self.declared((m.EnumDecl,)):
+            assert isinstance(item, m.EnumDecl)
+            if not self.claim_name(item.name, item, "enum", origin):
                 continue
             seen: set[str] = set()
             for value in item.values:
@@ -682,15 +813,14 @@ class _Checker:
             self.enums[item.name] = item
 
     def collect_facts(self) -> None:
-        for item in self.policy.items:
+        for origin, item in self.declared((m.FactDecl, m.ItemsDecl)):
             if isinstance(item, m.ItemsDecl):
-                self.collect_items(item)
+                self.collect_items(item, origin)
                 continue
-            if not isinstance(item, m.FactDecl):
+            assert isinstance(item, m.FactDecl)
+            if not self.claim_name(item.name, item, "fact", origin):
                 continue
-            if not self.claim_name(item.name, item, "fact"):
-                continue
-            self.facts[item.name] = FactInfo(item, self.resolve_type(item.type))
+            self.facts[item.name] = FactInfo(item, self.resolve_type(item.type), origin)
         for name, info in self.facts.items():
             for implied in info.decl.implies:
                 target = self.facts.get(implied.text)
@@ -710,14 +840,14 @@ class _Checker:
                         hint="`implies` names bool facts that this fact's value makes true",
                     )
 
-    def collect_items(self, decl: m.ItemsDecl) -> None:
+    def collect_items(self, decl: m.ItemsDecl, origin: str | None = None) -> None:
         """A list fact and its items' facts: names unique across the whole policy (an item's fact is
         read beside the enterprise's when a benefit is decided per item)."""
-        if not self.claim_name(decl.name, decl, "list of items"):
+        if not self.claim_name(decl.name, decl, "list of items", origin):
             return
         fields: dict[str, FactInfo] = {}
         for fact in decl.facts:
-            if not self.claim_name(fact.name, fact, "fact"):
+            if not self.claim_name(fact.name, fact, "fact", origin):
                 continue
             if fact.implies:
                 self.error(
@@ -725,10 +855,10 @@ class _Checker:
                     fact.implies[0].pos,
                     hint="`implies` is for the enterprise's own yes/no facts",
                 )
-            fields[fact.name] = FactInfo(fact, self.resolve_type(fact.type))
+            fields[fact.name] = FactInfo(fact, self.resolve_type(fact.type), origin)
         ref = m.TypeRef("list", decl.name, pos=decl.pos)
         self.facts[decl.name] = FactInfo(
-            m.FactDecl(decl.name, ref, decl.label, pos=decl.pos), t.Type("list", decl.name)
+            m.FactDecl(decl.name, ref, decl.label, pos=decl.pos), t.Type("list", decl.name), origin
         )
         self.items[decl.name] = ItemsInfo(decl, fields)
 
@@ -754,8 +884,11 @@ class _Checker:
         return Type(ref.kind, ref.param)
 
     def collect_definitions(self) -> None:
-        for definition in self.all_definitions():
-            if self.claim_name(definition.name, definition, "definition"):
+        shared = [(origin, item) for origin, item in self.shared if isinstance(item, m.Definition)]
+        own: list[tuple[str | None, m.Definition]] = [(None, d) for d in self.all_definitions()]
+        for origin, definition in [*shared, *own]:
+            assert isinstance(definition, m.Definition)
+            if self.claim_name(definition.name, definition, "definition", origin):
                 self.definitions[definition.name] = definition
 
     def order_definitions(self) -> list[str]:
@@ -987,7 +1120,7 @@ class _Checker:
                     self.check_metric(goal)
                 targets.append(rule_info)
         for definition in self.definitions.values():
-            if not definition.citations:
+            if not definition.citations and self.origin.get(definition.name) is None:
                 self.error(
                     f"definition `{definition.name}` has no citation",
                     self.head(definition),
@@ -1913,6 +2046,8 @@ class _Checker:
 
 #: What a document may say of a conflict with other texts: a higher-level text prevails, or this one.
 PRECEDENCE = ("higher", "this")
+#: A document's level, highest first (上级文件 are those of a level before another's).
+LEVELS = ("national", "provincial", "city", "county")
 #: The fields a cross-reference takes from the rule it follows where it gives none of its own.
 _INHERITED = (
     "label",
@@ -1929,6 +2064,33 @@ _INHERITED = (
     "levels",
     "sanctions",
 )
+
+
+#: What a vocabulary (a ``use``d file) may declare besides agencies.
+SHARED_DECLARATIONS = (m.EnumDecl, m.FactDecl, m.ItemsDecl, m.Definition)
+
+
+def declaration_meaning(node: m.Node, enums: Mapping[str, m.EnumDecl]) -> str:
+    """What a declaration means, in words that two declarations share exactly when they mean the same:
+    a fact's type (its currency by code), an enum's values, a list's item facts, a definition's
+    condition. Labels and descriptions are not meaning."""
+    if isinstance(node, m.FactDecl):
+        ref = node.type
+        if ref.kind == "money":
+            return f"money {CURRENCY_WORDS.get(ref.param or '', ref.param)}"
+        if ref.kind == "enum":
+            return f"enum {ref.param}"
+        return str(Type(ref.kind, ref.param))
+    if isinstance(node, m.EnumDecl):
+        values = ", ".join(v.name for v in node.values)
+        return f"{'open ' if node.open else ''}enum {{ {values} }}"
+    if isinstance(node, m.ItemsDecl):
+        fields = "; ".join(f"{f.name}: {declaration_meaning(f, enums)}" for f in node.facts)
+        return f"a list of items {{ {fields} }}"
+    if isinstance(node, m.Definition):
+        means = format_condition(node.means) if node.means is not None else "nothing"
+        return f"a definition meaning {means}"
+    return type(node).__name__
 
 
 def is_ranged(rule: m.Benefit) -> bool:

@@ -102,6 +102,17 @@ def _check_one(path: str) -> tuple[str, tuple[Diagnostic, ...]]:
     parsed = parse(source.text, source.path, source=source)
     if parsed.items and all(isinstance(item, m.Agency) for item in parsed.items):
         return _check_registry(parsed), ()
+    if path.endswith(".vocabulary"):
+        from policy_dsl.check import check_vocabulary
+
+        vocabulary = check_vocabulary(parsed, source.path)
+        counts = [
+            (len(vocabulary.facts), "fact"),
+            (len(vocabulary.enums), "enum"),
+            (len(vocabulary.definitions), "definition"),
+            (len(vocabulary.agencies.agencies), "agency"),
+        ]
+        return "vocabulary, " + ", ".join(_plural(n, w) for n, w in counts if n), ()
     policy = _policy_from(parsed, source)
     checked = policy.checked
     obligations = sum(1 for info in checked.duties if getattr(info.rule, "enterprise", False))
@@ -130,7 +141,8 @@ def _check_one(path: str) -> tuple[str, tuple[Diagnostic, ...]]:
 def _plural(count: int, word: str) -> str:
     if count == 1:
         return f"1 {word}"
-    return f"{count} {'duties' if word == 'duty' else word + 's'}"
+    plurals = {"duty": "duties", "agency": "agencies"}
+    return f"{count} {plurals.get(word, word + 's')}"
 
 
 def _policy_from(parsed: m.PolicyFile, source: SourceFile) -> Policy:

@@ -200,7 +200,7 @@ def _write_item(w: _Writer, item: m.Node, depth: int) -> None:
 def _write_header(w: _Writer, h: m.PolicyHeader, depth: int) -> None:
     w.line(depth, f"policy {quote(h.title.value)} {{", h)
     keys = ("issuer", "jurisdiction", "version", "status", "date", "implements", "source", "effective")
-    for key in (*keys, "valid", "until", "repeals", "precedence"):
+    for key in (*keys, "valid", "until", "repeals", "precedence", "level", "keep"):
         value = getattr(h, key)
         if key == "repeals":
             if value:
@@ -220,6 +220,42 @@ def _write_header(w: _Writer, h: m.PolicyHeader, depth: int) -> None:
 
 def _write_use(w: _Writer, u: m.UseRegistry, depth: int) -> None:
     w.line(depth, f"use {quote(u.path.value)}", u)
+
+
+def _write_library(w: _Writer, lib: m.Library, depth: int) -> None:
+    w.line(depth, f"library {quote(lib.title.value)} {{", lib)
+    for note in lib.notes:
+        w.line(depth + 1, f"note {quote(note.value)}", note)
+    for use in lib.uses:
+        w.line(depth + 1, f"use {quote(use.value)}", use)
+    for areas in lib.areas:
+        w.line(depth + 1, f"areas {areas.fact.text} {{", areas)
+        for area in areas.areas:
+            _write_area(w, area, depth + 2)
+        w.close(depth + 1, areas)
+    for entry in lib.policies:
+        replaces = ", ".join(quote(t.value) for t in entry.replaces)
+        w.line(
+            depth + 1,
+            f"policy {quote(entry.path.value)}" + (f" replaces {replaces}" if replaces else ""),
+            entry,
+        )
+    for same in lib.same:
+        w.line(depth + 1, f"same {same.name}{_label(same.label)} {{", same)
+        for member in same.members:
+            w.line(depth + 2, f"{quote(member.path.value)} {member.benefit.text}", member)
+        w.close(depth + 1, same)
+    w.close(depth, lib)
+
+
+def _write_area(w: _Writer, area: m.Area, depth: int) -> None:
+    if not area.inside:
+        w.line(depth, area.name, area)
+        return
+    w.line(depth, f"{area.name} {{", area)
+    for inner in area.inside:
+        _write_area(w, inner, depth + 1)
+    w.close(depth, area)
 
 
 def _write_agency(w: _Writer, a: m.Agency, depth: int) -> None:
@@ -501,6 +537,7 @@ _ITEM_WRITERS: dict[str, Callable[[_Writer, Any, int], None]] = {
     "Exclusive": _write_exclusive,
     "Staged": _write_staged,
     "UseRegistry": _write_use,
+    "Library": _write_library,
     "Agency": _write_agency,
     "EnumDecl": _write_enum,
     "FactDecl": _write_fact,

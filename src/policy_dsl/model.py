@@ -209,6 +209,10 @@ class PolicyHeader(Node):
     repeals: tuple[Text, ...] = _tuple()
     #: Which text prevails in a conflict: ``higher`` (上级文件优先) or ``this``.
     precedence: Name | None = None
+    #: The document's level: ``national``, ``provincial``, ``city`` or ``county`` (上级/下级 in a library).
+    level: Name | None = None
+    #: Where another document rewards the same thing: ``highest`` (就高不重复), in a library.
+    keep: Name | None = None
     citations: tuple[Citation, ...] = _tuple()
     pos: SourcePosition = _pos()
 
@@ -508,7 +512,74 @@ class Comment(Node):
     pos: SourcePosition = _pos()
 
 
-Item: TypeAlias = PolicyHeader | UseRegistry | Agency | EnumDecl | FactDecl | ItemsDecl | Rule | Unit
+@attrs.frozen
+class Area(Node):
+    """An area an enterprise may be in, with the areas inside it (吉林省 { 通化市 { 柳河县 } })."""
+
+    name: str
+    inside: tuple[Area, ...] = _tuple()
+    pos: SourcePosition = _pos()
+
+    def walk(self, around: tuple[str, ...] = ()) -> Iterator[tuple[Area, tuple[str, ...]]]:
+        """Each area with the names of the areas around it, outermost first."""
+        yield self, around
+        for area in self.inside:
+            yield from area.walk((*around, self.name))
+
+
+@attrs.frozen
+class Areas(Node):
+    """``areas 所在地 { … }``: the fact giving an enterprise's area, and the areas it may name."""
+
+    fact: Name
+    areas: tuple[Area, ...] = _tuple()
+    pos: SourcePosition = _pos()
+
+
+@attrs.frozen
+class LibraryPolicy(Node):
+    """``policy "new.policy" replaces "old.policy"``: a policy of the library, and those it replaces
+    (repeals, or a later version of) from the day it takes effect."""
+
+    path: Text
+    replaces: tuple[Text, ...] = _tuple()
+    pos: SourcePosition = _pos()
+
+
+@attrs.frozen
+class SameMember(Node):
+    path: Text
+    benefit: Name
+    pos: SourcePosition = _pos()
+
+
+@attrs.frozen
+class Same(Node):
+    """``same 驰名商标 { "a.policy" 奖励A  "b.policy" 奖励B }``: benefits of different documents that
+    reward the same thing (同一内容); the documents' ``keep``/``precedence`` settle which one applies."""
+
+    name: str
+    label: Text | None = None
+    members: tuple[SameMember, ...] = _tuple()
+    pos: SourcePosition = _pos()
+
+
+@attrs.frozen
+class Library(Node):
+    """The index of a library of policies (``library "…" { … }``)."""
+
+    title: Text
+    uses: tuple[Text, ...] = _tuple()
+    areas: tuple[Areas, ...] = _tuple()
+    policies: tuple[LibraryPolicy, ...] = _tuple()
+    same: tuple[Same, ...] = _tuple()
+    notes: tuple[Text, ...] = _tuple()
+    pos: SourcePosition = _pos()
+
+
+Item: TypeAlias = (
+    PolicyHeader | Library | UseRegistry | Agency | EnumDecl | FactDecl | ItemsDecl | Rule | Unit
+)
 
 
 @attrs.frozen

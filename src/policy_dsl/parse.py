@@ -80,6 +80,9 @@ KEYWORDS = [
     "until",
     "repeals",
     "precedence",
+    "library",
+    "areas",
+    "same",
     "follows",
     "waive",
     "because",
@@ -396,6 +399,8 @@ _BLOCK_FIELDS: dict[str, tuple[str, ...]] = {
         "valid",
         "until",
         "precedence",
+        "level",
+        "keep",
     ),
     "benefit": (
         "kind",
@@ -577,6 +582,8 @@ class _ToModel:
     effective = _header_field("effective")
     until = _header_field("until")
     precedence = _header_field("precedence")
+    header_level = _header_field("level")
+    keep_across = _header_field("keep")
     follows = _header_field("follows")
     label = _header_field("label")
     description = _header_field("description")
@@ -590,6 +597,46 @@ class _ToModel:
 
     def use_registry(self, span: _Span | None, children: list[m.Text]) -> m.UseRegistry:
         return m.UseRegistry(children[0], pos=self._pos(span))
+
+    # a library's index
+    def library(self, span: _Span | None, children: list[Any]) -> m.Library:
+        title, *parts = children
+
+        def each(key: str) -> tuple[Any, ...]:
+            return tuple(p.value for p in parts if isinstance(p, _Field) and p.key == key)
+
+        return m.Library(
+            title,
+            uses=each("use"),
+            areas=each("areas"),
+            policies=each("policy"),
+            same=each("same"),
+            notes=each("note"),
+            pos=self._pos(span),
+        )
+
+    def library_use(self, span: _Span | None, children: list[m.Text]) -> _Field:
+        return _Field("use", children[0], self._pos(span))
+
+    def areas(self, span: _Span | None, children: list[Any]) -> _Field:
+        fact, *areas = children
+        return _Field("areas", m.Areas(self._name(fact), tuple(areas), pos=self._pos(span)), self._pos(span))
+
+    def area(self, span: _Span | None, children: list[Any]) -> m.Area:
+        name, *inside = children
+        return m.Area(self._ident(name), tuple(inside), pos=self._pos(span))
+
+    def library_policy(self, span: _Span | None, children: list[m.Text]) -> _Field:
+        path, *replaces = children
+        return _Field("policy", m.LibraryPolicy(path, tuple(replaces), pos=self._pos(span)), self._pos(span))
+
+    def same(self, span: _Span | None, children: list[Any]) -> _Field:
+        name, label, members = self._head(children)
+        same = m.Same(name, label, tuple(members), pos=self._pos(span))
+        return _Field("same", same, self._pos(span))
+
+    def same_member(self, span: _Span | None, children: list[Any]) -> m.SameMember:
+        return m.SameMember(children[0], self._name(children[1]), pos=self._pos(span))
 
     # agencies
     def agency(self, span: _Span | None, children: list[Any]) -> m.Agency:
