@@ -75,13 +75,17 @@ def policy() -> None:
 
 
 @policy.command("check")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path())
 def check_command(files: tuple[str, ...]) -> None:
-    """Check policy files (and agency registries); report every problem. Exit 0 clean, 2 errors."""
+    """Check policy files, vocabularies, agency registries, or a whole library (a folder, or its
+    library.index): every policy and vocabulary together. Report every problem; exit 0 clean, 2 errors."""
     failed = False
     for path in files:
         try:
-            summary, warnings = _check_one(path)
+            if Path(path).is_dir() or path.endswith(".index"):
+                summary, warnings = _check_library(path)
+            else:
+                summary, warnings = _check_one(path)
         except PolicyError as error:
             click.echo(error.render(), err=True)
             failed = True
@@ -138,10 +142,26 @@ def _check_one(path: str) -> tuple[str, tuple[Diagnostic, ...]]:
     return summary, checked.warnings
 
 
+def _check_library(path: str) -> tuple[str, tuple[Diagnostic, ...]]:
+    from policy_dsl.library import load_library
+
+    library = load_library(path)
+    benefits = sum(len(p.checked.benefits) for p in library.policies.values())
+    lines = [
+        f"library 「{library.title}」: {_plural(len(library.policies), 'policy')}, "
+        f"{_plural(len(library.vocabularies), 'vocabulary')}, {_plural(len(library.fact_names), 'fact')}, "
+        f"{_plural(benefits, 'benefit')}, {len(library.same)} same-content groups"
+    ]
+    for policy_id, policy in library.policies.items():
+        checked = policy.checked
+        lines.append(f"  {policy_id}: {checked.title} — {checked.validity.describe()}")
+    return "\n".join(lines), library.warnings
+
+
 def _plural(count: int, word: str) -> str:
     if count == 1:
         return f"1 {word}"
-    plurals = {"duty": "duties", "agency": "agencies"}
+    plurals = {"duty": "duties", "agency": "agencies", "policy": "policies", "vocabulary": "vocabularies"}
     return f"{count} {plurals.get(word, word + 's')}"
 
 
@@ -350,6 +370,76 @@ def _eval_population(
         click.echo(summary_text(data), nl=False)
     if output_file is not None:
         click.echo(f"wrote {output_file}", err=True)
+
+
+@policy.command("match")
+@click.argument("library", type=click.Path())
+@click.option("--facts", "facts_path", help="A JSON file of one enterprise's facts, or - for stdin.")
+@click.option(
+    "--population",
+    "population",
+    help="Match every enterprise of a .csv, .parquet or .jsonl file (reverse matching, in DuckDB).",
+)
+@click.option("--policy", "policy_id", help="With --population: the enterprises this policy newly reaches.")
+@click.option("-o", "--output-file", "output_file", help="With --population: write per-enterprise results.")
+@click.option("--as-of", "as_of", help="Date of matching, e.g. 2024-03-01 (default: today).")
+@click.option(
+    "--as-adopted", "adopted", is_flag=True, help="Read drafts as if adopted as written (no force otherwise)."
+)
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(["text", "json", "html"]),
+    default="text",
+    show_default=True,
+    help="html: a self-contained page.",
+)
+def match_command(
+    library: str,
+    facts_path: str | None,
+    population: str | None,
+    policy_id: str | None,
+    output_file: str | None,
+    as_of: str | None,
+    adopted: bool,
+    output: str,
+) -> None:
+    """Match one enterprise (--facts) against every policy of LIBRARY in force: the benefits it can
+    claim, grouped by what each text commits to, settled across documents, and what to ask next.
+    With --population, match every enterprise of a file (政策找企业). Exit 0, or 2 on an error."""
+    from policy_dsl.library import load_library
+
+    if (facts_path is None) == (population is None):
+        raise click.UsageError("give exactly one of --facts and --population")
+    if policy_id is not None and population is None:
+        raise click.UsageError("--policy chooses the policy whose reach a population run reports")
+    date = _as_of(as_of)
+    try:
+        lib = load_library(library)
+        if population is not None:
+            from policy_dsl.matching import match_population, population_text
+
+            if output == "html":
+                raise click.UsageError(
+                    "--format html is for one enterprise; use text or json with --population"
+                )
+            result = match_population(lib, population, date, adopted, policy_id, output_file)
+            if output == "json":
+                click.echo(json.dumps(result, ensure_ascii=False, indent=2))
+            else:
+                click.echo(population_text(result), nl=False)
+            return
+        assert facts_path is not None
+        facts, source = _read_facts(facts_path)
+        found = lib.match(facts, as_of=date, adopted=adopted, source=source)
+    except PolicyError as error:
+        raise PolicyFailure(error) from None
+    if output == "json":
+        click.echo(json.dumps(found.to_json(), ensure_ascii=False, indent=2))
+    elif output == "html":
+        click.echo(found.to_html(), nl=False)
+    else:
+        click.echo(found.to_text(), nl=False)
 
 
 @policy.command("fmt")

@@ -65,7 +65,7 @@ def validate_facts(
         return intake.read_facts(facts, fact_table(checked), allow_float)
     except intake.FactsError as error:
         raise FactsError(
-            [Diagnostic(message, _locate(source, name), hint=hint) for name, message, hint in error.problems]
+            [Diagnostic(message, locate(source, name), hint=hint) for name, message, hint in error.problems]
         ) from None
 
 
@@ -86,7 +86,7 @@ def _offset(text: str, line: int, column: int) -> int:
     return sum(len(each) + 1 for each in lines[: line - 1]) + column - 1
 
 
-def _locate(source: SourceFile | None, name: str | None) -> SourcePosition | None:
+def locate(source: SourceFile | None, name: str | None) -> SourcePosition | None:
     if source is None:
         return None
     if name is None:
@@ -94,7 +94,7 @@ def _locate(source: SourceFile | None, name: str | None) -> SourcePosition | Non
     start = 0
     listed = re.fullmatch(r"(.+)\[(\d+)\](?:\.(.+))?", name)  # 品种[2].品种出口额: an item's fact
     if listed is not None:
-        found = _locate(source, listed[1])
+        found = locate(source, listed[1])
         if found is not None and found.line > 0:
             start = _offset(source.text, found.line, found.column)
             name = listed[3] or listed[1]
