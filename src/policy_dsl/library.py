@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -193,7 +194,7 @@ class Library:
             for policy_id, outcome in outcomes.items()
             for key, entry in self.entries(policy_id, outcome, day, adopted, area).items()
         }
-        settle(self, entries, outcomes_of(outcomes))
+        settle(self, entries)
         standings = {pid: self.standing(pid, day, adopted, area) for pid in self.policies}
         return Match(self, day, adopted, area, outcomes, entries, standings, dict(facts))
 
@@ -239,6 +240,9 @@ class Library:
         if self.area_fact is None or facts.get(self.area_fact) is None:
             return None
         value = facts[self.area_fact]
+        declared = any(self.area_fact in p.checked.facts for p in self.policies.values())
+        if not isinstance(value, str) and declared:
+            return None  # the policies that declare it say what is wrong with it
         if not isinstance(value, str):
             problems.append(
                 Diagnostic(
@@ -321,10 +325,6 @@ class BenefitResult:
     missing: tuple[str, ...] = ()
 
 
-def outcomes_of(outcomes: Mapping[str, Any]) -> dict[tuple[str, str], BenefitOutcome]:
-    return {(pid, b.id): b for pid, outcome in outcomes.items() for b in outcome.benefits}
-
-
 @attrs.define
 class Entry:
     """One benefit of one policy, as the library settles it for one enterprise. The same record
@@ -344,13 +344,11 @@ class Entry:
     #: "stacks" (no text forbids both), "one of" (就高, but the amounts cannot be compared)
     settled: str | None = None
     group: str | None = None
+    #: the words of the document that settled it that way (its header's citation), and that document
+    basis: tuple[str, str] | None = None
 
 
-def settle(
-    library: Library,
-    entries: dict[tuple[str, str], Entry],
-    outcomes: Mapping[tuple[str, str], BenefitOutcome] | None = None,
-) -> None:
+def settle(library: Library, entries: dict[tuple[str, str], Entry]) -> None:
     """Apply the index's ``same`` groups to ``entries`` in place (see the module's docstring)."""
     for group in library.same:
         members = [entries[key] for key in group.members if key in entries]
@@ -361,6 +359,8 @@ def settle(
             continue
         docs = {e.policy: library.policies[e.policy].checked.validity for e in eligible}
         if any(v.keep == "highest" for v in docs.values()):
+            saying = next(e.policy for e in eligible if docs[e.policy].keep == "highest")
+            basis = _basis(library, saying, "就高")
             amounts = [e.amount for e in eligible]
             currencies = {a.currency for a in amounts if a is not None}
             if (
@@ -368,13 +368,13 @@ def settle(
                 or len(currencies) > 1
             ):
                 for entry in eligible:
-                    entry.settled = "one of"
+                    entry.settled, entry.basis = "one of", basis
                 continue
             best = max(
                 eligible, key=lambda e: (e.amount.amount if e.amount else 0, -_level(library, e.policy))
             )
             for entry in eligible:
-                entry.settled = "keep highest"
+                entry.settled, entry.basis = "keep highest", basis
                 if entry is not best:
                     entry.status = SUPERSEDED
                     entry.superseded_by = (best.policy, best.benefit)
@@ -387,12 +387,20 @@ def settle(
             kept = next(e for e in eligible if levels[e.policy] == top)
             for entry in eligible:
                 entry.settled = "precedence higher"
+                entry.basis = _basis(library, deferring[0].policy, "上级")
                 if levels[entry.policy] > top:
                     entry.status = SUPERSEDED
                     entry.superseded_by = (kept.policy, kept.benefit)
             continue
         for entry in eligible:
             entry.settled = "stacks"
+
+
+def _basis(library: Library, policy_id: str, word: str) -> tuple[str, str] | None:
+    """The header citation of ``policy_id`` that says ``word`` (就高, 上级), with the document."""
+    header = library.policies[policy_id].checked.header
+    found = next((c.text.value for c in header.citations if word in c.text.value), None)
+    return (policy_id, found) if found is not None else None
 
 
 def _level(library: Library, policy_id: str) -> int:
@@ -419,7 +427,8 @@ class AskNext:
     fact: str
     label: str
     decides: tuple[tuple[str, str], ...]  # (policy, benefit) unknown for this fact alone
-    amounts: tuple[Money, ...]  # their fixed amounts (entitled first), where they have one
+    #: the fixed amounts they could add (entitled ones; a ``same`` group once, at its highest)
+    amounts: tuple[Money, ...]
     also: int  # benefits it is one of several missing facts for
 
 
@@ -473,9 +482,11 @@ class Match:
         return sums
 
     def ask_next(self) -> list[AskNext]:
-        """The facts not given, ranked by what answering each could decide: first the number of
-        benefits unknown for it alone, then their fixed amounts (in CNY, then other currencies),
-        then the benefits it is one of several missing facts for; the name breaks ties."""
+        """The facts not given, ranked by how much answering each could unlock: the fixed amounts of
+        the entitled benefits unknown for it alone (in CNY, then other currencies: no exchange rate
+        is assumed; benefits of one ``same`` group counted once, at the highest, as they do not
+        stack), then how many benefits are unknown for it alone (amounts or not), then how many it
+        is one of several missing facts for; the fact's name breaks ties."""
         alone: dict[str, list[Entry]] = {}
         partly: dict[str, int] = {}
         for entry in self.entries.values():
@@ -493,25 +504,29 @@ class Match:
             decided = sorted(
                 alone.get(fact, []), key=lambda e: (COMMITMENT_ORDER.index(e.commitment), e.policy, e.benefit)
             )
-            amounts = tuple(
-                e.amount
-                for e in decided
-                if e.amount is not None and not e.ranged and e.commitment == "entitled"
-            )
+            counted: dict[object, Money] = {}  # per same group (or per benefit) the amount it adds
+            for entry in decided:
+                amount = entry.amount
+                if amount is None or entry.ranged or entry.commitment != "entitled":
+                    continue
+                key: object = ("group", entry.group) if entry.group else (entry.policy, entry.benefit)
+                prior = counted.get(key)
+                if prior is None or (prior.currency == amount.currency and prior.amount < amount.amount):
+                    counted[key] = amount
             found.append(
                 AskNext(
                     fact,
                     names.get(fact, fact),
                     tuple((e.policy, e.benefit) for e in decided),
-                    amounts,
+                    tuple(counted.values()),
                     partly.get(fact, 0),
                 )
             )
 
-        def worth(ask: AskNext) -> tuple[int, Any, Any, int, str]:
-            cny = sum((a.amount for a in ask.amounts if a.currency == "CNY"), start=0)
-            other = sum((a.amount for a in ask.amounts if a.currency != "CNY"), start=0)
-            return (-len(ask.decides), -cny, -other, -ask.also, ask.fact)
+        def worth(ask: AskNext) -> tuple[Any, Any, int, int, str]:
+            cny = sum((a.amount for a in ask.amounts if a.currency == "CNY"), start=Decimal(0))
+            other = sum((a.amount for a in ask.amounts if a.currency != "CNY"), start=Decimal(0))
+            return (-cny, -other, -len(ask.decides), -ask.also, ask.fact)
 
         return sorted(found, key=worth)
 

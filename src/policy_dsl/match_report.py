@@ -92,6 +92,7 @@ def _benefit_json(match: Match, entry: Entry) -> dict[str, Any]:
         ),
         "same": entry.group,
         "settled": entry.settled,
+        "basis": {"policy": entry.basis[0], "text": entry.basis[1]} if entry.basis else None,
     }
 
 
@@ -186,6 +187,8 @@ def _entry_line(match: Match, entry: Entry) -> list[str]:
         kept = match.benefit(pid, bid)
         why = SETTLED_SHOWN.get(entry.settled or "", "不重复享受")
         lines.append(f"      superseded by {kept.label} [{pid}] — {why}")
+        if entry.basis:
+            lines.append(f"      as {entry.basis[0]} says: 「{entry.basis[1]}」")
     if entry.status == UNKNOWN and entry.missing:
         lines.append("      missing: " + ", ".join(dict.fromkeys(entry.missing)))
     return lines
