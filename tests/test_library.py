@@ -160,8 +160,10 @@ def test_index_errors_are_all_reported_with_hints(tmp_path: Path) -> None:
     assert found == {
         "a policy cannot replace itself": None,
         "`柳河` is not a value of enum `行政区`": "did you mean `柳河县`?",
-        "the jurisdiction `柳河县` of `county.policy` is not an area of the library": "did you mean `柳河`?",
-        "the jurisdiction `柳河县` of `county-old.policy` is not an area of the library": "did you mean `柳河`?",
+        **{
+            f"the jurisdiction `柳河县` of `{county}` is not an area of the library": "did you mean `柳河`?"
+            for county in ("county.policy", "county-old.policy")
+        },
         "`county.policy` has no benefit `县驰名商标奖`": "did you mean `县驰名商标奖励`?",
         "`cty.policy` is not a policy of this library": "did you mean `city.policy`?",
     }
