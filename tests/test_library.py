@@ -423,3 +423,30 @@ def test_population_command_reports_whom_a_policy_newly_reaches(tmp_path: Path) 
     written = out.read_text("utf-8").splitlines()
     assert written[0] == "id,policy,benefit,status,commitment,amount,currency"
     assert "a,county.policy,县研发补助,eligible,entitled,300000.0000,CNY" in written
+
+
+def test_library_cases_pass_and_a_wrong_expectation_fails(tmp_path: Path) -> None:
+    runner = CliRunner()
+    cases = FIXTURE / "cases.json"
+    result = runner.invoke(policy_cli, ["test", str(FIXTURE), str(cases)])
+    assert result.exit_code == 0, result.output
+    assert result.output.endswith("3 passed, 0 failed\n")
+    wrong = tmp_path / "cases.json"
+    wrong.write_text(
+        cases.read_text("utf-8")
+        .replace('"ask_next": ["所在地"]', '"ask_next": ["新获认定中国驰名商标"]')
+        .replace(
+            '"省专精特新奖励": {"status": "eligible", "amount": "20万元"}', '"省专精特新奖励": "unknown"'
+        ),
+        "utf-8",
+    )
+    result = runner.invoke(policy_cli, ["test", str(FIXTURE), str(wrong)])
+    assert result.exit_code == 1
+    assert "province.policy 省专精特新奖励: expected unknown, got eligible" in result.output
+    assert "ask next: expected ['新获认定中国驰名商标'], got ['所在地']" in result.output
+    typo = tmp_path / "typo.json"
+    typo.write_text(cases.read_text("utf-8").replace('"repealed"', '"repeal"'), "utf-8")
+    result = runner.invoke(policy_cli, ["test", str(FIXTURE), str(typo)])
+    assert result.exit_code == 2
+    assert "`repeal` is not a status (county-old.policy 旧驰名商标奖励)" in result.output
+    assert "did you mean `repealed`?" in result.output

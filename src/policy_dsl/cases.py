@@ -246,3 +246,124 @@ def _range_failures(
 def _why(conditions: Any) -> str:
     shown = [f"{c.test} = {'unknown' if c.value is None else str(c.value).lower()}" for c in conditions]
     return f" ({'; '.join(shown)})" if shown else ""
+
+
+#: The statuses of a benefit in a library match: a policy's own, and the library's.
+LIBRARY_STATUSES = (*BENEFIT_STATUSES, "repealed", "outside_area")
+
+
+def run_library_cases(library: Any, path: str | Path) -> CaseReport:
+    """Match every case of a library cases file against ``library`` (a :class:`~policy_dsl.library.Library`).
+
+    The file is like a policy's (``as_of``, ``facts``, ``reason``, optional ``as_adopted``) but
+    ``expect`` maps a policy id to its benefits' expectations (a status, or ``{"status": …,
+    "amount": …, "superseded_by": [policy, benefit]}``), and ``ask_next`` lists the facts the
+    match should ask first, in order. Raises :class:`PolicyError` listing every malformed case.
+    """
+    source, data = read_cases(path)
+    problems: list[Diagnostic] = []
+    results: list[CaseResult] = []
+    for index, case in enumerate(data["cases"]):
+        name = str(case.get("name", f"case {index + 1}")) if isinstance(case, dict) else f"case {index + 1}"
+        where = _locate(source, name)
+        if not isinstance(case, dict) or not (isinstance(case.get("expect"), dict) or "ask_next" in case):
+            problems.append(Diagnostic(f"case `{name}` has no `expect` object and no `ask_next`", where))
+            continue
+        try:
+            as_of = parse_date(str(case["as_of"])) if "as_of" in case else None
+        except ValueSyntaxError as exc:
+            problems.append(Diagnostic(f"case `{name}`: {exc}", where))
+            continue
+        if as_of is None:
+            problems.append(
+                Diagnostic(f"case `{name}` has no `as_of` date", where, hint='add "as_of": "2024-03-01"')
+            )
+            continue
+        try:
+            adopted = bool(case.get("as_adopted", data.get("as_adopted", False)))
+            match = library.match(case.get("facts", {}), as_of=as_of, adopted=adopted)
+        except PolicyError as error:
+            problems.extend(
+                Diagnostic(f"case `{name}`: {d.message}", where, hint=d.hint) for d in error.diagnostics
+            )
+            continue
+        failures: list[str] = []
+        for policy_id, benefits in case.get("expect", {}).items():
+            if policy_id not in library.policies:
+                hint = did_you_mean(policy_id, library.policies)
+                problems.append(
+                    Diagnostic(f"case `{name}`: no policy `{policy_id}` in the library", where, hint=hint)
+                )
+                continue
+            if not isinstance(benefits, dict):
+                problems.append(
+                    Diagnostic(f"case `{name}`: `{policy_id}` maps benefits to expectations", where)
+                )
+                continue
+            for benefit, expected in benefits.items():
+                failures.extend(_compare_match(name, policy_id, benefit, expected, match, problems, where))
+        if "ask_next" in case:
+            wanted = case["ask_next"]
+            got = [ask.fact for ask in match.ask_next()][: len(wanted) if isinstance(wanted, list) else 0]
+            if not isinstance(wanted, list):
+                problems.append(
+                    Diagnostic(f"case `{name}`: `ask_next` is a list of facts, first first", where)
+                )
+            elif got != wanted:
+                failures.append(f"ask next: expected {wanted}, got {got}")
+        results.append(CaseResult(name, case.get("reason"), tuple(failures)))
+    if problems:
+        raise PolicyLoadError(problems)
+    return CaseReport(source.path, tuple(results))
+
+
+def _compare_match(
+    name: str,
+    policy_id: str,
+    benefit: str,
+    expected: Any,
+    match: Any,
+    problems: list[Diagnostic],
+    where: SourcePosition,
+) -> list[str]:
+    entry = match.entries.get((policy_id, benefit))
+    if entry is None:
+        ids = [b for pid, b in match.entries if pid == policy_id]
+        hint = did_you_mean(benefit, ids)
+        problems.append(
+            Diagnostic(f"case `{name}`: `{policy_id}` has no benefit `{benefit}`", where, hint=hint)
+        )
+        return []
+    if isinstance(expected, str):
+        expected = {"status": expected}
+    if not isinstance(expected, dict) or expected.get("status") not in LIBRARY_STATUSES:
+        shown = expected.get("status") if isinstance(expected, dict) else expected
+        hint = did_you_mean(str(shown), LIBRARY_STATUSES) or "one of " + ", ".join(LIBRARY_STATUSES)
+        problems.append(
+            Diagnostic(f"case `{name}`: `{shown}` is not a status ({policy_id} {benefit})", where, hint=hint)
+        )
+        return []
+    unknown_keys = set(expected) - {"status", "amount", "superseded_by"}
+    if unknown_keys:
+        problems.append(Diagnostic(f"case `{name}`: unknown expectation keys {sorted(unknown_keys)}", where))
+        return []
+    label = f"{policy_id} {benefit}"
+    failures: list[str] = []
+    if entry.status != expected["status"]:
+        missing = f" (missing: {', '.join(entry.missing)})" if entry.missing else ""
+        failures.append(f"{label}: expected {expected['status']}, got {entry.status}{missing}")
+    if "amount" in expected:
+        try:
+            want = parse_money(str(expected["amount"])) if expected["amount"] is not None else None
+        except ValueSyntaxError as exc:
+            problems.append(Diagnostic(f"case `{name}`: {exc}", where))
+            return failures
+        got = entry.amount if entry.status == "eligible" else None
+        if got != want:
+            shown = f"{got.amount} {got.currency}" if got else "no amount"
+            failures.append(f"{label}: expected amount {expected['amount']}, got {shown}")
+    if "superseded_by" in expected:
+        want_by = tuple(expected["superseded_by"]) if expected["superseded_by"] is not None else None
+        if entry.superseded_by != want_by:
+            failures.append(f"{label}: expected superseded by {want_by}, got {entry.superseded_by}")
+    return failures

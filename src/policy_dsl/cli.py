@@ -531,18 +531,29 @@ def compile_command(
 
 
 @policy.command("test")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=click.Path())
 @click.argument("cases", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @click.option("-v", "--verbose", is_flag=True, help="List passing cases too.")
 def test_command(file: str, cases: tuple[str, ...], verbose: bool) -> None:
-    """Run example enterprises (CASES, JSON) against FILE. Exit 0 all pass, 1 failures, 2 errors."""
-    from policy_dsl.cases import run_cases
+    """Run example enterprises (CASES, JSON) against FILE, a policy, or a library (a folder or its
+    library.index: cases of `policy match`). Exit 0 all pass, 1 failures, 2 errors."""
+    from policy_dsl.cases import CaseReport, run_cases, run_library_cases
 
-    policy_obj = _load(file)
+    subject: Any
+    run: Callable[[Any, str], CaseReport]
+    if Path(file).is_dir() or file.endswith(".index"):
+        from policy_dsl.library import load_library
+
+        try:
+            subject, run = load_library(file), run_library_cases
+        except PolicyError as error:
+            raise PolicyFailure(error) from None
+    else:
+        subject, run = _load(file), run_cases
     failed = 0
     for path in cases:
         try:
-            report = run_cases(policy_obj, path)
+            report = run(subject, path)
         except PolicyError as error:
             raise PolicyFailure(error) from None
         click.echo(report.render(verbose), nl=False)
