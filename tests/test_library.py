@@ -450,3 +450,23 @@ def test_library_cases_pass_and_a_wrong_expectation_fails(tmp_path: Path) -> Non
     assert result.exit_code == 2
     assert "`repeal` is not a status (county-old.policy 旧驰名商标奖励)" in result.output
     assert "did you mean `repealed`?" in result.output
+
+
+def test_the_index_formats_back_to_itself_and_the_schema_covers_every_policy() -> None:
+    from policy_dsl.format import fmt
+    from policy_dsl.parse import parse
+
+    text = (FIXTURE / "library.index").read_text("utf-8")
+    assert fmt(parse(text, "library.index")) == text
+    result = CliRunner().invoke(policy_cli, ["schema", str(FIXTURE)])
+    assert result.exit_code == 0, result.output
+    schema = json.loads(result.output)
+    assert set(schema["properties"]) == {
+        "所在地",
+        "新获认定中国驰名商标",
+        "新列入专精特新中小企业",
+        "研发费用",
+        "初次认定国家级企业技术中心",
+        "参加境外展会",
+    }
+    assert schema["additionalProperties"] is False

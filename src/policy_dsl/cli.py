@@ -575,12 +575,22 @@ def agencies_command(file: str, output: str) -> None:
 
 
 @policy.command("schema")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=click.Path())
 def schema_command(file: str) -> None:
-    """A JSON Schema of the facts an application must supply."""
+    """A JSON Schema of the facts an application must supply: of a policy, or of a library (a
+    folder or its library.index: every policy's facts)."""
     from policy_dsl.views import facts_schema
 
-    click.echo(json.dumps(facts_schema(_load(file).checked), ensure_ascii=False, indent=2))
+    if Path(file).is_dir() or file.endswith(".index"):
+        from policy_dsl.library import load_library
+
+        try:
+            schema = load_library(file).facts_schema()
+        except PolicyError as error:
+            raise PolicyFailure(error) from None
+    else:
+        schema = facts_schema(_load(file).checked)
+    click.echo(json.dumps(schema, ensure_ascii=False, indent=2))
 
 
 @policy.command("explain")
