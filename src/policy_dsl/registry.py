@@ -1,4 +1,5 @@
-"""Agency registries: the files a policy names with ``use "….agencies"``, read and parsed.
+"""The files a policy ``use``s, read and parsed: agency registries (``use "….agencies"``) and
+vocabularies (``use "….vocabulary"``: facts, enums, lists of items and definitions policies share).
 
 Entry point: :func:`load_registries`. The caller (``policy.load``, the command line) reads them and
 hands them to :func:`policy_dsl.check.check`, which checks names and never reads a registry itself.
@@ -40,12 +41,13 @@ def load_registries(policy: m.PolicyFile, path: str | Path) -> dict[str, Registr
 def _load(use: m.UseRegistry, base: Path) -> Registry:
     written = use.path.value
     location = base / written
+    what = "agency registry" if written.endswith(".agencies") else "vocabulary"
     try:
         source = SourceFile.read(location, MAX_POLICY_BYTES)
     except FileNotFoundError:
-        return Registry(written, None, (Diagnostic(f"agency registry `{written}` not found", use.path.pos),))
+        return Registry(written, None, (Diagnostic(f"{what} `{written}` not found", use.path.pos),))
     except (OSError, ValueError) as exc:
-        problem = Diagnostic(f"agency registry `{written}` cannot be read: {exc}", use.path.pos)
+        problem = Diagnostic(f"{what} `{written}` cannot be read: {exc}", use.path.pos)
         return Registry(written, None, (problem,))
     try:
         return Registry(written, parse(source.text, str(location), source=source))
