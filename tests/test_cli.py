@@ -22,6 +22,7 @@ def example(tmp_path: Path) -> Path:
     """A private copy of the shipped example, so tests may change it."""
     target = tmp_path / "cq"
     shutil.copytree(EXAMPLE, target)
+    shutil.copy(Path(EXAMPLE).parent / "enterprise.vocabulary", target.parent)
     return target
 
 

@@ -567,6 +567,7 @@ def test_a_directory(tmp_path: Path) -> None:
 def test_a_policy_that_does_not_check(tmp_path: Path) -> None:
     folder = tmp_path / "cq"
     shutil.copytree(EXAMPLE, folder)
+    shutil.copy(Path(EXAMPLE).parent / "enterprise.vocabulary", folder.parent)
     path = folder / "revision-example.policy"
     text = path.read_text(encoding="utf-8")
     broken = text.replace(

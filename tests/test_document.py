@@ -53,6 +53,7 @@ def test_crlf_and_bom_are_accepted() -> None:
 def seed_copy(tmp_path: Path) -> Path:
     target = tmp_path / "cq"
     shutil.copytree(SEED, target)
+    shutil.copy(Path(SEED).parent / "enterprise.vocabulary", target.parent)
     return target
 
 

@@ -47,7 +47,7 @@ def _messages(error: pytest.ExceptionInfo[Any]) -> list[str]:
 # ---------------------------------------------------------------- vocabularies
 
 
-def _policy_using(tmp_path: Path, *vocabularies: str, own: str = "") -> Path:
+def _policy_using(tmp_path: Path, *vocabularies: str, own: str = "", when: str = "是规上工业企业") -> Path:
     (tmp_path / "t.txt").write_text("给予企业奖励。\n", encoding="utf-8")
     uses = "\n".join(f'use "{v}"' for v in vocabularies)
     text = f"""policy "t" {{
@@ -59,7 +59,7 @@ def _policy_using(tmp_path: Path, *vocabularies: str, own: str = "") -> Path:
 {own}
 benefit 奖励 {{
     kind reward
-    when 是规上工业企业
+    when {when}
     amount 1万元
     cite "给予企业奖励"
 }}
@@ -84,11 +84,25 @@ def test_a_fact_two_vocabularies_declare_with_different_types_is_an_error(tmp_pa
 def test_one_meaning_in_two_vocabularies_is_one_declaration(tmp_path: Path) -> None:
     (tmp_path / "a.vocabulary").write_text("fact 出口额: money USD\nfact 是规上工业企业: bool\n", "utf-8")
     (tmp_path / "b.vocabulary").write_text('fact 出口额: money 美元 { label "出口额" }\n', "utf-8")
-    policy = load(_policy_using(tmp_path, "a.vocabulary", "b.vocabulary"))
+    when = "是规上工业企业 and 出口额 >= 0美元"
+    policy = load(_policy_using(tmp_path, "a.vocabulary", "b.vocabulary", when=when))
     assert policy.checked.facts["出口额"].origin == "a.vocabulary"
-    assert (
-        policy.evaluate({"是规上工业企业": True}, as_of=DAY, adopted=True).benefit("奖励").status
-        == "eligible"
+    facts = {"是规上工业企业": True, "出口额": "10万美元"}
+    assert policy.evaluate(facts, as_of=DAY, adopted=True).benefit("奖励").status == "eligible"
+
+
+def test_a_policy_asks_only_the_vocabulary_facts_it_uses(tmp_path: Path) -> None:
+    (tmp_path / "a.vocabulary").write_text(
+        "enum 规模 { 大型, 中型, 小型 }\nfact 企业规模: 规模\nfact 出口额: money USD\n"
+        "fact 是规上工业企业: bool\ndefinition 中型以上 { means 企业规模 in {大型, 中型} }\n",
+        "utf-8",
+    )
+    policy = load(_policy_using(tmp_path, "a.vocabulary", when="中型以上 and 是规上工业企业"))
+    checked = policy.checked
+    assert (set(checked.facts), set(checked.enums), set(checked.definitions)) == (
+        {"企业规模", "是规上工业企业"},
+        {"规模"},
+        {"中型以上"},
     )
 
 

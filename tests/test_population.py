@@ -161,6 +161,9 @@ def test_plain_texts_cannot_take_a_population() -> None:
 
 def test_benefits_named_like_internal_columns(tmp_path: Path) -> None:
     """The queries' own columns (row numbers, ids) cannot collide with a benefit's name."""
+    (tmp_path.parent / "enterprise.vocabulary").write_bytes(
+        (SEED.parent / "enterprise.vocabulary").read_bytes()
+    )
     for name in ("draft.txt", "chongqing.agencies"):
         (tmp_path / name).write_bytes((SEED / name).read_bytes())
     text = (SEED / "draft.policy").read_text(encoding="utf-8")

@@ -318,6 +318,9 @@ def test_money_in_text_files_is_read_exactly(tmp_path: Path, suffix: str) -> Non
     itself) and in JSON lines (the column is declared DECIMAL, parsed from the number as written)."""
     policy_dir = tmp_path / "p"
     policy_dir.mkdir()
+    (tmp_path / "enterprise.vocabulary").write_bytes(
+        (DRAFT.parent.parent / "enterprise.vocabulary").read_bytes()
+    )
     for name in ("draft.policy", "draft.txt", "chongqing.agencies"):
         (policy_dir / name).write_bytes((DRAFT.parent / name).read_bytes())
     checked = policy_dsl.load(policy_dir / "draft.policy").checked

@@ -296,6 +296,14 @@ class CheckedVocabulary:
     agencies: AgencyRegistry
     items: dict[str, ItemsInfo] = attrs.field(factory=dict)
 
+    @property
+    def all_facts(self) -> dict[str, FactInfo]:
+        """Every fact: the enterprise's and each item's (as :attr:`CheckedPolicy.all_facts`)."""
+        found = dict(self.facts)
+        for info in self.items.values():
+            found.update(info.facts)
+        return found
+
 
 def check_vocabulary(vocabulary: m.PolicyFile, path: str | None = None) -> CheckedVocabulary:
     """Check a vocabulary on its own. Raises :class:`PolicyCheckError` for a file holding anything
@@ -426,6 +434,7 @@ class _Checker:
         if errors:
             raise PolicyCheckError(self.diagnostics)
         assert header is not None
+        self.drop_unused_shared(ordered)
         return CheckedPolicy(
             path=self.path,
             file=self.policy,
@@ -447,6 +456,32 @@ class _Checker:
             warnings=tuple(sorted(self.diagnostics, key=Diagnostic.sort_key)),
             structure=self.structure,
         )
+
+    def drop_unused_shared(self, ordered: list[str]) -> None:
+        """Keep of the vocabularies' declarations those the policy uses (directly, or through a
+        definition, an enum, an `implies` or a list it uses): a policy's facts are the questions it
+        asks, not every fact its vocabulary knows."""
+        used = names_used(item for item in self.policy.items)
+        pending = list(used)
+        shared = {getattr(item, "name", None): item for _, item in self.shared}
+        while pending:
+            name = pending.pop()
+            item = shared.get(name)
+            if item is None:
+                continue
+            for found in names_used([item]):
+                if found not in used:
+                    used.add(found)
+                    pending.append(found)
+
+        def keep(name: str) -> bool:
+            return self.origin.get(name) is None or name in used
+
+        self.facts = {name: info for name, info in self.facts.items() if keep(name)}
+        self.items = {name: info for name, info in self.items.items() if keep(name)}
+        self.enums = {name: enum for name, enum in self.enums.items() if keep(name)}
+        self.definitions = {name: d for name, d in self.definitions.items() if keep(name)}
+        ordered[:] = [name for name in ordered if keep(name)]
 
     def run_vocabulary(self) -> CheckedVocabulary:
         for item in self.policy.items:
@@ -2064,6 +2099,30 @@ _INHERITED = (
     "levels",
     "sanctions",
 )
+
+
+def names_used(nodes: Iterable[m.Node]) -> set[str]:
+    """Every name the nodes refer to: facts and definitions in conditions and amounts, enums in
+    types, facts an `implies` names, the facts of a list's items."""
+    found: set[str] = set()
+    stack: list[object] = list(nodes)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, tuple | list):
+            stack.extend(node)
+        elif isinstance(node, m.Name):
+            found.add(node.text)
+        elif isinstance(node, m.Reference):
+            found.add(node.name)
+        elif isinstance(node, m.TypeRef):
+            if node.param:
+                found.add(node.param)
+        elif isinstance(node, m.Node):
+            if isinstance(node, m.ItemsDecl):
+                found.update(f.name for f in node.facts)
+            fields = attrs.fields(type(node))  # type: ignore[arg-type]
+            stack.extend(getattr(node, field.name) for field in fields)
+    return found
 
 
 #: What a vocabulary (a ``use``d file) may declare besides agencies.

@@ -111,13 +111,17 @@ class Library:
 
     def facts_schema(self) -> dict[str, Any]:
         """A JSON Schema for an enterprise's facts across the library: every policy's properties."""
-        from policy_dsl.views import facts_schema
+        from policy_dsl.views import fact_schema, facts_schema
 
         properties: dict[str, Any] = {}
         for policy in self.policies.values():
             schema = facts_schema(policy.checked)
             for name, prop in schema.get("properties", {}).items():
                 properties.setdefault(name, prop)
+        for vocabulary in self.vocabularies.values():  # the area fact, and those no policy reads yet
+            for name in vocabulary.facts:
+                if name not in properties:
+                    properties[name] = fact_schema(vocabulary, name)
         return {
             "$schema": "https://json-schema.org/draft/2020-12/schema",
             "title": f"Facts of an enterprise — {self.title}",
@@ -237,21 +241,30 @@ class Library:
     def area_of(
         self, facts: Mapping[str, Any], source: SourceFile | None, problems: list[Diagnostic]
     ) -> str | None:
+        """The enterprise's area: a value of the area fact's enum (of an open enum, any name)."""
         if self.area_fact is None or facts.get(self.area_fact) is None:
             return None
         value = facts[self.area_fact]
-        declared = any(self.area_fact in p.checked.facts for p in self.policies.values())
-        if not isinstance(value, str) and declared:
-            return None  # the policies that declare it say what is wrong with it
-        if not isinstance(value, str):
-            problems.append(
-                Diagnostic(
-                    f"`{self.area_fact}` must name an area, e.g. {next(iter(self.around), '柳河县')}",
-                    _locate(source, self.area_fact),
-                )
+        enum = self.area_enum()
+        values = [v.name for v in enum.values] if enum is not None else list(self.around)
+        if isinstance(value, str) and (value in values or (enum is not None and enum.open)):
+            return value
+        shown = repr(value) if isinstance(value, str) else json_text(value)
+        problems.append(
+            Diagnostic(
+                f"fact `{self.area_fact}`: expected one of {', '.join(values)}, got {shown}",
+                _locate(source, self.area_fact),
+                hint=did_you_mean(str(value), values),
             )
-            return None
-        return value
+        )
+        return None
+
+    def area_enum(self) -> m.EnumDecl | None:
+        for vocabulary in self.vocabularies.values():
+            info = vocabulary.facts.get(self.area_fact or "")
+            if info is not None and info.type.kind == "enum":
+                return vocabulary.enums.get(info.type.param or "")
+        return None
 
     def entries(
         self, policy_id: str, outcome: Any, as_of: dt.date, adopted: bool, area: str | None
@@ -299,6 +312,15 @@ class Library:
                 by=standing.by,
             )
         return found
+
+
+def json_text(value: Any) -> str:
+    import json
+
+    try:
+        return json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        return repr(value)
 
 
 def fixed_amount(info: Any) -> Money | None:

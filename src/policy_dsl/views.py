@@ -15,7 +15,7 @@ from typing import Any
 import attrs
 
 from policy_dsl import intake
-from policy_dsl.check import CheckedPolicy
+from policy_dsl.check import CheckedPolicy, CheckedVocabulary
 from policy_dsl.evaluate import (
     KEEP_SHOWN,
     BenefitOutcome,
@@ -100,7 +100,12 @@ def _amount_schema(pattern: str) -> dict[str, Any]:
     return {"anyOf": [{"type": "number", "minimum": 0}, {"type": "string", "pattern": pattern}]}
 
 
-def _fact_schema(checked: CheckedPolicy, name: str) -> dict[str, Any]:
+def fact_schema(checked: CheckedPolicy | CheckedVocabulary, name: str) -> dict[str, Any]:
+    """The JSON Schema of one fact of a policy or a vocabulary."""
+    return _fact_schema(checked, name)
+
+
+def _fact_schema(checked: CheckedPolicy | CheckedVocabulary, name: str) -> dict[str, Any]:
     info = checked.all_facts[name]
     kind, param = info.type.kind, info.type.param
     schema: dict[str, Any]

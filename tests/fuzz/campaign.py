@@ -135,6 +135,8 @@ class Workspace:
             target.mkdir(parents=True)
             for name, data in folder.files.items():
                 (target / name).write_bytes(data)
+        for vocabulary in ROOT.glob("policies/*.vocabulary"):
+            (self.root / "policies" / vocabulary.name).write_bytes(vocabulary.read_bytes())
         self._policies: dict[str, Any] = {}
 
     def folder(self, rel: str) -> Path:
