@@ -21,3 +21,15 @@ def test_shipped_cases_pass(cases: Path) -> None:
     report = run_cases(policy, cases)
     assert report.results, "a cases file with no cases"
     assert not report.failed, report.render()
+
+
+def test_the_shipped_library_checks_and_passes_its_cases() -> None:
+    """The shipped policies as one library (policies/library.index): matched across documents."""
+    from policy_dsl.cases import run_library_cases
+    from policy_dsl.library import load_library
+
+    library = load_library(ROOT / "policies")
+    assert library.warnings == ()
+    report = run_library_cases(library, ROOT / "policies" / "library-cases.json")
+    assert len(report.results) >= 6
+    assert not report.failed, report.render()

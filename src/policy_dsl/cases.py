@@ -257,7 +257,8 @@ def run_library_cases(library: Any, path: str | Path) -> CaseReport:
 
     The file is like a policy's (``as_of``, ``facts``, ``reason``, optional ``as_adopted``) but
     ``expect`` maps a policy id to its benefits' expectations (a status, or ``{"status": …,
-    "amount": …, "superseded_by": [policy, benefit]}``), and ``ask_next`` lists the facts the
+    "amount": …, "superseded_by": [policy, benefit], "settled": "keep highest"}`` — how a ``same``
+    group settled it: keep highest, one of, precedence higher, stacks), and ``ask_next`` lists the facts the
     match should ask first, in order. Raises :class:`PolicyError` listing every malformed case.
     """
     source, data = read_cases(path)
@@ -343,7 +344,7 @@ def _compare_match(
             Diagnostic(f"case `{name}`: `{shown}` is not a status ({policy_id} {benefit})", where, hint=hint)
         )
         return []
-    unknown_keys = set(expected) - {"status", "amount", "superseded_by"}
+    unknown_keys = set(expected) - {"status", "amount", "superseded_by", "settled"}
     if unknown_keys:
         problems.append(Diagnostic(f"case `{name}`: unknown expectation keys {sorted(unknown_keys)}", where))
         return []
@@ -362,6 +363,8 @@ def _compare_match(
         if got != want:
             shown = f"{got.amount} {got.currency}" if got else "no amount"
             failures.append(f"{label}: expected amount {expected['amount']}, got {shown}")
+    if "settled" in expected and entry.settled != expected["settled"]:
+        failures.append(f"{label}: expected settled {expected['settled']!r}, got {entry.settled!r}")
     if "superseded_by" in expected:
         want_by = tuple(expected["superseded_by"]) if expected["superseded_by"] is not None else None
         if entry.superseded_by != want_by:

@@ -150,7 +150,7 @@ def _check_library(path: str) -> tuple[str, tuple[Diagnostic, ...]]:
     lines = [
         f"library 「{library.title}」: {_plural(len(library.policies), 'policy')}, "
         f"{_plural(len(library.vocabularies), 'vocabulary')}, {_plural(len(library.fact_names), 'fact')}, "
-        f"{_plural(benefits, 'benefit')}, {len(library.same)} same-content groups"
+        f"{_plural(benefits, 'benefit')}, {_plural(len(library.same), 'same-content group')}"
     ]
     for policy_id, policy in library.policies.items():
         checked = policy.checked
