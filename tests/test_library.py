@@ -371,7 +371,7 @@ def test_population_matching_agrees_with_matching_each_enterprise(
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from policy_dsl.matching import population_entries, read_population
+    from policy_dsl.matching import population_results, read_population, row_keys
 
     types = {
         "所在地": pa.string(),
@@ -387,18 +387,24 @@ def test_population_matching_agrees_with_matching_each_enterprise(
     )
     path = tmp_path_factory.mktemp("population") / "enterprises.parquet"
     pq.write_table(pa.table(columns), path)
-    rows = list(population_entries(library, read_population(library, str(path)), day, adopted=False))
-    assert [key for key, _ in rows] == [f"e{i}" for i in range(len(enterprises))]
-    for enterprise, (_, entries) in zip(enterprises, rows, strict=True):
+    table = read_population(library, str(path))
+    results = population_results(library, table, day, adopted=False)
+    assert row_keys(table) == [f"e{i}" for i in range(len(enterprises))]
+    for row, enterprise in enumerate(enterprises):
         facts = {name: value for name, value in enterprise.items() if value is not None}
         if "研发费用" in facts:
             facts["研发费用"] = Money(facts["研发费用"], "CNY")
         single = library.match(facts, as_of=day).entries
-        assert {k: e.status for k, e in entries.items()} == {k: e.status for k, e in single.items()}, facts
+        assert {k: c.status[row] for k, c in results.items()} == {k: e.status for k, e in single.items()}, (
+            facts
+        )
         for key, entry in single.items():
+            assert results[key].superseded_by.get(row) == entry.superseded_by, (key, facts)
+            assert results[key].settled.get(row) == (
+                entry.settled if entry.status in ("eligible", "superseded") else None
+            )
             if entry.status == "eligible":
-                assert entries[key].amount == entry.amount, (key, facts)
-                assert entries[key].superseded_by == entry.superseded_by
+                assert results[key].amount[row] == entry.amount, (key, facts)
 
 
 def test_population_command_reports_whom_a_policy_newly_reaches(tmp_path: Path) -> None:

@@ -291,16 +291,7 @@ class Library:
         the enterprise's area, or unknown for the area fact alone when the area is not given."""
         found: dict[tuple[str, str], Entry] = {}
         for result in results:
-            status, missing = result.status, result.missing
-            if standing.status == REPEALED:
-                status = REPEALED
-            elif standing.status == NOT_IN_FORCE:
-                status = NOT_IN_FORCE
-            elif standing.status == OUTSIDE and status != NOT_IN_FORCE:
-                status = OUTSIDE
-            elif not standing.area_known and status in (ELIGIBLE, UNKNOWN) and self.area_fact:
-                status = UNKNOWN
-                missing = (self.area_fact, *missing)
+            status, missing = self.stand(result.status, result.missing, standing)
             found[(policy_id, result.benefit)] = Entry(
                 policy_id,
                 result.benefit,
@@ -312,6 +303,19 @@ class Library:
                 by=standing.by,
             )
         return found
+
+    def stand(self, status: str, missing: tuple[str, ...], standing: Standing) -> tuple[str, tuple[str, ...]]:
+        """A benefit's own status and missing facts under its document's standing: replaced, not in
+        force, outside the enterprise's area, or unknown for the area fact when it is not given."""
+        if standing.status == REPEALED:
+            return REPEALED, missing
+        if standing.status == NOT_IN_FORCE:
+            return NOT_IN_FORCE, missing
+        if standing.status == OUTSIDE and status != NOT_IN_FORCE:
+            return OUTSIDE, missing
+        if not standing.area_known and status in (ELIGIBLE, UNKNOWN) and self.area_fact:
+            return UNKNOWN, (self.area_fact, *missing)
+        return status, missing
 
 
 def json_text(value: Any) -> str:

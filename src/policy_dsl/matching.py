@@ -9,14 +9,16 @@ then go through the same settling as one enterprise's match (:meth:`Library.sett
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections import Counter
 from decimal import Decimal
 from typing import Any
 
+import attrs
+
 from policy_dsl import model as m
 from policy_dsl.check import amount_currency, is_ranged
-from policy_dsl.evaluate import ELIGIBLE, NOT_IN_FORCE, UNKNOWN
-from policy_dsl.library import BenefitResult, Entry, Library, fixed_amount, settle
+from policy_dsl.evaluate import ELIGIBLE, NOT_IN_FORCE, SUPERSEDED, UNKNOWN
+from policy_dsl.library import Entry, Library, fixed_amount, settle
 from policy_dsl.sql import amount_column, status_column, status_word, superseded_column
 from policy_dsl.table import connect, evaluate_table, population_file, population_source
 from policy_dsl.values import Money
@@ -49,41 +51,113 @@ def read_population(library: Library, path: str) -> Any:
         con.close()
 
 
-def population_entries(
+@attrs.define
+class Column:
+    """One benefit over a population: per row its settled status and amount, and for a benefit of a
+    ``same`` group what superseded it and how the group settled it."""
+
+    policy: str
+    benefit: str
+    commitment: str
+    ranged: bool
+    status: list[str]
+    amount: list[Money | None]
+    superseded_by: dict[int, tuple[str, str]] = attrs.field(factory=dict)
+    settled: dict[int, str] = attrs.field(factory=dict)
+
+
+def population_results(
     library: Library, table: Any, as_of: dt.date, adopted: bool
-) -> Iterator[tuple[Any, dict[tuple[str, str], Entry]]]:
-    """Per row of ``table`` (an Arrow table): its key and its settled entries."""
-    results: dict[str, list[dict[str, Any]]] = {}
+) -> dict[tuple[str, str], Column]:
+    """Every benefit of the library over the rows of ``table`` (an Arrow table), settled as
+    :meth:`Library.match` settles one enterprise: each policy in force computed in DuckDB, its
+    document's standing applied per row (:meth:`Library.stand`, by the row's area), then the
+    ``same`` groups (:func:`policy_dsl.library.settle`) on the rows where two members are eligible."""
+    rows = table.num_rows
+    areas: list[Any] = (
+        table.column(library.area_fact).to_pylist()
+        if library.area_fact in table.column_names
+        else [None] * rows
+    )
+    areas = [None if a is None else str(a) for a in areas]
+    columns: dict[tuple[str, str], Column] = {}
     for policy_id, policy in library.policies.items():
-        if library.in_force(policy_id, as_of, adopted):
-            results[policy_id] = evaluate_table(policy.checked, table, as_of, adopted=adopted).to_pylist()
-    areas = table.column(library.area_fact).to_pylist() if library.area_fact in table.column_names else None
-    ids = table.column(ID).to_pylist() if ID in table.column_names else None
-    for index in range(table.num_rows):
-        area = areas[index] if areas is not None else None
-        area = None if area is None else str(area)
-        entries: dict[tuple[str, str], Entry] = {}
-        for policy_id, policy in library.policies.items():
-            checked = policy.checked
-            standing = library.standing(policy_id, as_of, adopted, area)
-            row = results[policy_id][index] if policy_id in results else None
-            own: list[BenefitResult] = []
-            for info in checked.benefits:
-                rule = info.rule
-                assert isinstance(rule, m.Benefit)
-                commitment = rule.commits.text if rule.commits is not None else "entitled"
-                ranged = is_ranged(rule)
-                if row is None or not _in_period(info.period, as_of):
-                    own.append(BenefitResult(rule.name, NOT_IN_FORCE, fixed_amount(info), ranged, commitment))
-                    continue
-                status = status_word(row.get(status_column(rule.name)), row.get(superseded_column(rule.name)))
-                amount = fixed_amount(info)
-                if status == ELIGIBLE:
-                    amount = _money(row.get(amount_column(rule.name)), amount_currency(checked.facts, rule))
-                own.append(BenefitResult(rule.name, status, amount, ranged, commitment))
-            entries.update(library.settle_standing(policy_id, own, standing))
-        settle(library, entries)
-        yield (ids[index] if ids is not None else index + 1), entries
+        checked = policy.checked
+        by_area = {area: library.standing(policy_id, as_of, adopted, area) for area in set(areas)}
+        computed = None
+        if (
+            library.in_force(policy_id, as_of, adopted)
+            and library.replaced_by(policy_id, as_of, adopted) is None
+        ):
+            computed = evaluate_table(checked, table, as_of, adopted=adopted)
+        for info in checked.benefits:
+            rule = info.rule
+            assert isinstance(rule, m.Benefit)
+            fixed = fixed_amount(info)
+            statuses: list[str]
+            amounts: list[Money | None] = [fixed] * rows
+            if computed is None or not _in_period(info.period, as_of):
+                statuses = [NOT_IN_FORCE] * rows
+            else:
+                values = computed.column(status_column(rule.name)).to_pylist()
+                superseded = (
+                    computed.column(superseded_column(rule.name)).to_pylist()
+                    if superseded_column(rule.name) in computed.column_names
+                    else [False] * rows
+                )
+                statuses = [status_word(v, x) for v, x in zip(values, superseded, strict=True)]
+                if amount_column(rule.name) in computed.column_names:
+                    currency = amount_currency(checked.facts, rule)
+                    paid = computed.column(amount_column(rule.name)).to_pylist()
+                    amounts = [
+                        _money(a, currency) if s == ELIGIBLE else fixed
+                        for a, s in zip(paid, statuses, strict=True)
+                    ]
+            # what each area's standing makes of each status (Library.stand), looked up per row
+            shown = set(statuses)
+            turn = {
+                area: {status: library.stand(status, (), standing)[0] for status in shown}
+                for area, standing in by_area.items()
+                if not (standing.status == "in_force" and standing.area_known)
+            }
+            if turn:
+                statuses = [
+                    turn[area][status] if area in turn else status
+                    for area, status in zip(areas, statuses, strict=True)
+                ]
+            commitment = rule.commits.text if rule.commits is not None else "entitled"
+            column = Column(policy_id, rule.name, commitment, is_ranged(rule), statuses, amounts)
+            columns[(policy_id, rule.name)] = column
+    for group in library.same:
+        members = [columns[key] for key in group.members if key in columns]
+        for row in range(rows):
+            if sum(1 for c in members if c.status[row] == ELIGIBLE) < 2:
+                continue
+            entries = {
+                (c.policy, c.benefit): Entry(
+                    c.policy, c.benefit, ELIGIBLE, c.amount[row], c.ranged, c.commitment
+                )
+                for c in members
+                if c.status[row] == ELIGIBLE
+            }
+            settle(library, entries)
+            for c in members:
+                entry = entries.get((c.policy, c.benefit))
+                if entry is not None:
+                    c.status[row] = entry.status
+                    if entry.superseded_by is not None:
+                        c.superseded_by[row] = entry.superseded_by
+                    if entry.settled is not None:
+                        c.settled[row] = entry.settled
+    return columns
+
+
+def row_keys(table: Any) -> list[Any]:
+    """Each row's key: its ``id`` column when the file has one, else its number from 1."""
+    if ID in table.column_names:
+        keys: list[Any] = table.column(ID).to_pylist()
+        return keys
+    return list(range(1, table.num_rows + 1))
 
 
 def _money(value: Any, currency: str | None) -> Money | None:
@@ -117,39 +191,41 @@ def match_population(
             ]
         )
     table = read_population(library, path)
+    columns = population_results(library, table, as_of, adopted)
+    keys = row_keys(table)
     per_benefit: dict[tuple[str, str], dict[str, int]] = {}
     rows: list[dict[str, Any]] = []
-    reached: list[Any] = []
-    newly: list[Any] = []
-    eligible_enterprises = 0
-    for key, entries in population_entries(library, table, as_of, adopted):
-        any_eligible = False
-        for (pid, bid), entry in entries.items():
-            tally = per_benefit.setdefault((pid, bid), {})
-            tally[entry.status] = tally.get(entry.status, 0) + 1
-            if entry.status in (ELIGIBLE, UNKNOWN, "superseded"):
-                rows.append(
-                    {
-                        "id": key,
-                        "policy": pid,
-                        "benefit": bid,
-                        "status": entry.status,
-                        "commitment": entry.commitment,
-                        "amount": entry.amount.amount if entry.amount and entry.status == ELIGIBLE else None,
-                        "currency": entry.amount.currency
-                        if entry.amount and entry.status == ELIGIBLE
-                        else None,
-                    }
-                )
-            any_eligible = any_eligible or entry.status == ELIGIBLE
-        eligible_enterprises += any_eligible
-        if policy_id is not None:
-            own = any(e.status == ELIGIBLE for (pid, _), e in entries.items() if pid == policy_id)
-            others = any(e.status == ELIGIBLE for (pid, _), e in entries.items() if pid != policy_id)
-            if own:
-                reached.append(key)
-                if not others:
-                    newly.append(key)
+    eligible_rows: set[int] = set()
+    own_rows: set[int] = set()
+    other_rows: set[int] = set()
+    listed = (ELIGIBLE, UNKNOWN, SUPERSEDED)
+    for (pid, bid), column in columns.items():
+        per_benefit[(pid, bid)] = dict(Counter(column.status))
+        if not any(status in per_benefit[(pid, bid)] for status in listed):
+            continue
+        for row, status in enumerate(column.status):
+            if status not in listed:
+                continue
+            amount = column.amount[row] if status == ELIGIBLE else None
+            rows.append(
+                {
+                    "#row": row,
+                    "id": str(keys[row]),
+                    "policy": pid,
+                    "benefit": bid,
+                    "status": status,
+                    "commitment": column.commitment,
+                    "amount": amount.amount if amount is not None else None,
+                    "currency": amount.currency if amount is not None else None,
+                }
+            )
+            if status == ELIGIBLE:
+                eligible_rows.add(row)
+                (own_rows if pid == policy_id else other_rows).add(row)
+    rows.sort(key=lambda r: r.pop("#row"))  # per enterprise, its benefits in the library's order
+    reached = sorted(own_rows)
+    newly = [keys[row] for row in reached if row not in other_rows]
+    eligible_enterprises = len(eligible_rows)
     if output is not None:
         _write(rows, output)
     result: dict[str, Any] = {
