@@ -314,7 +314,7 @@ def test_match_command_text_json_html_and_errors(tmp_path: Path) -> None:
         "as county.policy says: 「本政策涉及同一内容的奖励与其他政策文件规定不一致的，按就高不重复原则办理」"
         in text.output
     )
-    assert "  1. 初次认定国家级企业技术中心 — decides 1 benefit alone (100万元)" in text.output
+    assert "  1. 初次认定国家级企业技术中心 — decides 1 benefit alone (up to 100万元)" in text.output
     data = json.loads(runner.invoke(policy_cli, [*base, "--format", "json"]).output)
     assert data["benefits"]["entitled"][0]["benefit"] == "县驰名商标奖励"
     assert data["ask_next"][0]["fact"] == "初次认定国家级企业技术中心"
@@ -490,3 +490,21 @@ def test_the_index_formats_back_to_itself_and_the_schema_covers_every_policy() -
         "参加境外展会",
     }
     assert schema["additionalProperties"] is False
+
+
+def test_what_to_ask_next_tries_each_answer_of_an_enum() -> None:
+    """The tourism text's four star levels (2万元, 4万元, 8万元, 15万元): one answer, one level, so
+    the most it could unlock is 15万元, not their sum; it ranks below a 30万元 yes/no question."""
+    shipped = load_library(Path(__file__).parent.parent / "policies")
+    facts = {
+        "所在地": "柳河县",
+        "已享受县政府一事一议优惠": False,
+        "已享受其他部门财政补助": False,
+        "违规经营或违规申报经核实": False,
+    }
+    asks = {a.fact: a for a in shipped.match(facts, as_of=dt.date(2020, 6, 1)).ask_next()}
+    stars = asks["乡村旅游示范单位新评定星级"]
+    assert len(stars.decides) == 4
+    assert [str(m) for m in stars.amounts] == ["15万元"]
+    order = [a.fact for a in shipped.match(facts, as_of=dt.date(2020, 6, 1)).ask_next()]
+    assert order.index("初次认定省级企业技术中心") < order.index("乡村旅游示范单位新评定星级")

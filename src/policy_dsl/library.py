@@ -422,6 +422,28 @@ def settle(library: Library, entries: dict[tuple[str, str], Entry]) -> None:
             entry.settled = "stacks"
 
 
+def _group_amounts(entries: Iterable[Entry]) -> tuple[Money, ...]:
+    """The fixed amounts of ``entries``, a ``same`` group's members counted once, at the highest."""
+    counted: dict[object, Money] = {}
+    for entry in entries:
+        amount = entry.amount
+        if amount is None:
+            continue
+        key: object = ("group", entry.group) if entry.group else (entry.policy, entry.benefit)
+        prior = counted.get(key)
+        if prior is None or (prior.currency == amount.currency and prior.amount < amount.amount):
+            counted[key] = amount
+    return tuple(counted.values())
+
+
+def _worth(amounts: Iterable[Money]) -> tuple[Decimal, Decimal]:
+    """What amounts add up to, CNY first, then the other currencies together (no exchange rate)."""
+    listed = list(amounts)
+    cny = sum((a.amount for a in listed if a.currency == "CNY"), start=Decimal(0))
+    other = sum((a.amount for a in listed if a.currency != "CNY"), start=Decimal(0))
+    return cny, other
+
+
 def _basis(library: Library, policy_id: str, word: str) -> tuple[str, str] | None:
     """The header citation of ``policy_id`` that says ``word`` (就高, 上级), with the document."""
     header = library.policies[policy_id].checked.header
@@ -508,11 +530,14 @@ class Match:
         return sums
 
     def ask_next(self) -> list[AskNext]:
-        """The facts not given, ranked by how much answering each could unlock: the fixed amounts of
-        the entitled benefits unknown for it alone (in CNY, then other currencies: no exchange rate
-        is assumed; benefits of one ``same`` group counted once, at the highest, as they do not
-        stack), then how many benefits are unknown for it alone (amounts or not), then how many it
-        is one of several missing facts for; the fact's name breaks ties."""
+        """The facts not given, ranked by how much answering each could unlock — the benefits unknown
+        for that fact alone: first the most their fixed amounts (entitled ones) could add for the
+        best answer, in CNY, then other currencies (no exchange rate is assumed), then how many such
+        benefits there are, then how many benefits it is one of several missing facts for; the
+        fact's name breaks ties. For a yes/no fact, an enum or the area, each answer is tried (only
+        one star level can be true: its benefits are not added up); for another fact (an amount, a
+        date) the benefits' amounts are added, an upper bound. Benefits of one ``same`` group count
+        once, at the highest: they do not stack."""
         alone: dict[str, list[Entry]] = {}
         partly: dict[str, int] = {}
         for entry in self.entries.values():
@@ -530,31 +555,66 @@ class Match:
             decided = sorted(
                 alone.get(fact, []), key=lambda e: (COMMITMENT_ORDER.index(e.commitment), e.policy, e.benefit)
             )
-            counted: dict[object, Money] = {}  # per same group (or per benefit) the amount it adds
-            for entry in decided:
-                amount = entry.amount
-                if amount is None or entry.ranged or entry.commitment != "entitled":
-                    continue
-                key: object = ("group", entry.group) if entry.group else (entry.policy, entry.benefit)
-                prior = counted.get(key)
-                if prior is None or (prior.currency == amount.currency and prior.amount < amount.amount):
-                    counted[key] = amount
+            answers = self.answers(fact, decided)
+            best: tuple[Money, ...] = ()
+            for paying in answers:
+                amounts = _group_amounts(paying)
+                if _worth(amounts) > _worth(best):
+                    best = amounts
             found.append(
                 AskNext(
                     fact,
                     names.get(fact, fact),
                     tuple((e.policy, e.benefit) for e in decided),
-                    tuple(counted.values()),
+                    best,
                     partly.get(fact, 0),
                 )
             )
 
-        def worth(ask: AskNext) -> tuple[Any, Any, int, int, str]:
-            cny = sum((a.amount for a in ask.amounts if a.currency == "CNY"), start=Decimal(0))
-            other = sum((a.amount for a in ask.amounts if a.currency != "CNY"), start=Decimal(0))
-            return (-cny, -other, -len(ask.decides), -ask.also, ask.fact)
+        def rank(ask: AskNext) -> tuple[Any, ...]:
+            return (*(-x for x in _worth(ask.amounts)), -len(ask.decides), -ask.also, ask.fact)
 
-        return sorted(found, key=worth)
+        return sorted(found, key=rank)
+
+    def answers(self, fact: str, decided: list[Entry]) -> list[list[Entry]]:
+        """For each answer to ``fact`` that can be tried, the decided benefits it makes eligible (those
+        with a fixed amount the text is entitled to); one list of them all where answers cannot be
+        tried (an amount, a date: any of them might be reached)."""
+        paying = [e for e in decided if e.amount is not None and not e.ranged and e.commitment == "entitled"]
+        if not paying:
+            return []
+        library = self.library
+        if fact == library.area_fact:
+            return [[e for e in paying if library.applies_in(e.policy, area)] for area in library.around]
+        candidates: list[Any] | None = None
+        for entry in paying:
+            info = library.policies[entry.policy].checked.facts.get(fact)
+            if info is not None and info.type.kind == "bool":
+                candidates = [True, False]
+            elif info is not None and info.type.kind == "enum":
+                enum = library.policies[entry.policy].checked.enums.get(info.type.param or "")
+                candidates = [v.name for v in enum.values] if enum is not None else None
+            break
+        if candidates is None:
+            return [paying]
+        from policy_dsl.facts import validate_facts
+
+        given: dict[str, dict[str, Any]] = {}
+        results: list[list[Entry]] = []
+        for value in candidates:
+            eligible = []
+            for entry in paying:
+                policy = library.policies[entry.policy]
+                if entry.policy not in given:
+                    declared = policy.checked.all_facts
+                    facts = {k: v for k, v in self.facts.items() if k in declared}
+                    given[entry.policy] = validate_facts(policy.checked, facts)
+                index = next(i for i, b in enumerate(policy.checked.benefits) if b.rule.name == entry.benefit)
+                decide = policy.compiled.rule_decider("benefit", index)
+                if decide({**given[entry.policy], fact: value}, self.as_of) is True:
+                    eligible.append(entry)
+            results.append(eligible)
+        return results
 
     # -- renderings
     def to_json(self) -> dict[str, Any]:

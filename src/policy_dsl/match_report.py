@@ -235,7 +235,7 @@ def match_text(match: Match) -> str:
     if asks:
         lines += ["", "Ask next (the facts that could decide the most):"]
         for number, ask in enumerate(asks[:10], start=1):
-            amounts = " + ".join(money_text(a) for a in ask.amounts)
+            amounts = ("up to " + " + ".join(money_text(a) for a in ask.amounts)) if ask.amounts else ""
             decided = f"decides {len(ask.decides)} benefit{'s' if len(ask.decides) != 1 else ''} alone"
             lines.append(
                 f"  {number}. {ask.fact}"
