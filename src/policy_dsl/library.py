@@ -22,6 +22,7 @@ How a library settles what an enterprise gets (docs/library.md):
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -33,6 +34,7 @@ from policy_dsl import model as m
 from policy_dsl.check import LEVELS, CheckedVocabulary, check_vocabulary, declaration_meaning, is_ranged
 from policy_dsl.errors import Diagnostic, FactsError, PolicyCheckError, PolicyError, did_you_mean
 from policy_dsl.evaluate import ELIGIBLE, NOT_IN_FORCE, SUPERSEDED, UNKNOWN, BenefitOutcome
+from policy_dsl.facts import validate_facts
 from policy_dsl.parse import parse
 from policy_dsl.policy import Policy, read_source
 from policy_dsl.source import SourceFile, SourcePosition
@@ -97,7 +99,16 @@ class Library:
         self.warnings = warnings
 
     # -- the facts of the library
-    @property
+    @functools.cached_property
+    def fixed_amounts(self) -> dict[tuple[str, str], Money | None]:
+        """Each benefit's fixed amount (:func:`fixed_amount`), by (policy, benefit)."""
+        return {
+            (pid, info.rule.name): fixed_amount(info)
+            for pid, policy in self.policies.items()
+            for info in policy.checked.benefits
+        }
+
+    @functools.cached_property
     def fact_names(self) -> dict[str, str]:
         """Every fact a policy or vocabulary of the library declares, with its label (or name)."""
         names: dict[str, str] = {}
@@ -193,19 +204,28 @@ class Library:
         :class:`FactsError` naming every fact no policy declares and every value that does not fit."""
         day = as_of or dt.date.today()
         outcomes, area = self.evaluate_each(facts, day, adopted, source)
-        entries = {
-            key: entry
-            for policy_id, outcome in outcomes.items()
-            for key, entry in self.entries(policy_id, outcome, day, adopted, area).items()
-        }
-        settle(self, entries)
         standings = {pid: self.standing(pid, day, adopted, area) for pid in self.policies}
+        entries: dict[tuple[str, str], Entry] = {}
+        for policy_id, policy in self.policies.items():
+            outcome = outcomes.get(policy_id)
+            if outcome is not None:
+                entries.update(self.entries(policy_id, outcome, day, adopted, area))
+                continue
+            nothing = [  # a document in force nowhere on the day: not evaluated, nothing given
+                BenefitResult(
+                    b.rule.name, NOT_IN_FORCE, self.fixed_amounts[(policy_id, b.rule.name)], False, ""
+                )
+                for b in policy.checked.benefits
+            ]
+            entries.update(self.settle_standing(policy_id, nothing, standings[policy_id]))
+        settle(self, entries)
         return Match(self, day, adopted, area, outcomes, entries, standings, dict(facts))
 
     def evaluate_each(
         self, facts: Mapping[str, Any], as_of: dt.date, adopted: bool, source: SourceFile | None = None
     ) -> tuple[dict[str, Any], str | None]:
-        """Each policy's outcome (the facts it declares), and the enterprise's area (None: not given)."""
+        """Each policy's outcome (the facts it declares) — of those in force on the day, the others'
+        facts only checked — and the enterprise's area (None: not given)."""
         if not isinstance(facts, Mapping):
             raise FactsError([Diagnostic("the facts must be a JSON object: fact name → value")])
         known = self.fact_names
@@ -226,7 +246,10 @@ class Library:
             declared = policy.checked.all_facts
             given = {name: value for name, value in facts.items() if name in declared}
             try:
-                outcomes[policy_id] = policy.evaluate(given, as_of=as_of, source=source, adopted=adopted)
+                if self.standing(policy_id, as_of, adopted, None).status in (NOT_IN_FORCE, REPEALED):
+                    validate_facts(policy.checked, given, source)  # what it would be told is still checked
+                else:
+                    outcomes[policy_id] = policy.evaluate(given, as_of=as_of, source=source, adopted=adopted)
             except FactsError as error:
                 for diagnostic in error.diagnostics:  # one fact's problem once, not once per policy
                     pos = diagnostic.pos
@@ -270,12 +293,11 @@ class Library:
         self, policy_id: str, outcome: Any, as_of: dt.date, adopted: bool, area: str | None
     ) -> dict[tuple[str, str], Entry]:
         """A policy's outcome as the library's entries (its document's standing applied)."""
-        checked = self.policies[policy_id].checked
         own = [
             BenefitResult(
                 b.id,
                 b.status,
-                b.amount if b.status == ELIGIBLE else fixed_amount(checked.rule(b.id)),
+                b.amount if b.status == ELIGIBLE else self.fixed_amounts[(policy_id, b.id)],
                 b.ranged,
                 b.commitment,
                 tuple(b.missing_facts),

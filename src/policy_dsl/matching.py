@@ -96,7 +96,11 @@ def population_results(
             fixed = fixed_amount(info)
             statuses: list[str]
             amounts: list[Money | None] = [fixed] * rows
-            if computed is None or not _in_period(info.period, as_of):
+            if computed is None:  # the document gives nothing to anyone: one status for every row
+                statuses = [
+                    library.stand(NOT_IN_FORCE, (), library.standing(policy_id, as_of, adopted, None))[0]
+                ] * rows
+            elif not _in_period(info.period, as_of):
                 statuses = [NOT_IN_FORCE] * rows
             else:
                 values = computed.column(status_column(rule.name)).to_pylist()
@@ -115,11 +119,15 @@ def population_results(
                     ]
             # what each area's standing makes of each status (Library.stand), looked up per row
             shown = set(statuses)
-            turn = {
-                area: {status: library.stand(status, (), standing)[0] for status in shown}
-                for area, standing in by_area.items()
-                if not (standing.status == "in_force" and standing.area_known)
-            }
+            turn = (
+                {}
+                if computed is None
+                else {
+                    area: {status: library.stand(status, (), standing)[0] for status in shown}
+                    for area, standing in by_area.items()
+                    if not (standing.status == "in_force" and standing.area_known)
+                }
+            )
             if turn:
                 statuses = [
                     turn[area][status] if area in turn else status
