@@ -557,3 +557,26 @@ def test_numbers_are_bounded_alike_in_the_reader_and_the_schema(
     assert conforms(facts_schema(checked), {"小数": value}) == accepted
     if not accepted and not isinstance(value, str):
         assert "too large" in detail[0][0]
+
+
+def test_a_list_of_too_many_items_and_too_many_problems_are_bounded() -> None:
+    """A facts object that would cost a search per problem (a request body of 40,000 bad items) is
+    answered quickly: a list holds at most intake.MAX_ITEMS items, and at most 100 problems are
+    located one by one, the rest counted."""
+    import policy_dsl
+    from policy_dsl import intake
+    from policy_dsl.errors import FactsError
+    from policy_dsl.source import SourceFile
+
+    policy = policy_dsl.load(Path(__file__).parent.parent / "policies/cq-foreign-trade-2022/draft.policy")
+    with pytest.raises(FactsError) as error:
+        policy.evaluate({"医药产品": [{}] * (intake.MAX_ITEMS + 1)})
+    assert [d.message for d in error.value.diagnostics] == [
+        f"fact `医药产品`: {intake.MAX_ITEMS + 1} items; at most {intake.MAX_ITEMS}"
+    ]
+    facts = {"医药产品": [{"未知": 1}] * 150}
+    text = json.dumps(facts, ensure_ascii=False)
+    with pytest.raises(FactsError) as error:
+        policy.evaluate(facts, source=SourceFile("facts.json", text))
+    assert len(error.value.diagnostics) == 100 and error.value.unlisted == 50
+    assert error.value.render().endswith("… and 50 more problems, not listed\n\n150 errors")

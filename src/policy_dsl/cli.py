@@ -16,6 +16,7 @@ from typing import IO, TYPE_CHECKING, Any
 import click
 
 from policy_dsl.errors import Diagnostic, PolicyError, PolicyLoadError
+from policy_dsl.serve import serve_command  # click, attrs, errors, source: no server until it runs
 
 if TYPE_CHECKING:
     from policy_dsl import model as m
@@ -440,6 +441,9 @@ def match_command(
         click.echo(found.to_html(), nl=False)
     else:
         click.echo(found.to_text(), nl=False)
+
+
+policy.add_command(serve_command)
 
 
 @policy.command("fmt")

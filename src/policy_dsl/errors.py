@@ -44,12 +44,16 @@ class Diagnostic:
             start = max(pos.column - 1, 0)
             end = max(pos.end_column - 1, start + 1) if pos.end_line == pos.line else len(line)
             end = max(end, start + 1)
-            shown = line.expandtabs(1)
-            if len(shown) > _LONGEST_SHOWN:  # a window around the span, marked with …
+            # a very long line (a one-line JSON body) is cut near the span first: a tab is one
+            # column wide below (expandtabs(1)), so cutting before expanding moves no column
+            cut = max(start - 2 * _LONGEST_SHOWN, 0)
+            shown = line[cut : end + 2 * _LONGEST_SHOWN].expandtabs(1)
+            start, end, length = start - cut, end - cut, len(line) - cut
+            if len(shown) > _LONGEST_SHOWN or cut:  # a window around the span, marked with …
                 left = max(start - _CONTEXT, 0)
                 right = min(max(end, start + 1) + _CONTEXT, len(shown), left + _LONGEST_SHOWN)
-                prefix = "…" if left > 0 else ""
-                shown = prefix + shown[left:right] + ("…" if right < len(line) else "")
+                prefix = "…" if left > 0 or cut else ""
+                shown = prefix + shown[left:right] + ("…" if right < length else "")
                 start, end = start - left + len(prefix), min(end, right) - left + len(prefix)
             caret_pad = display_width(shown[:start])
             caret_len = max(display_width(shown[start:end]), 1)
@@ -72,17 +76,24 @@ class PolicyError(Exception):
 
     kind = "error"
 
-    def __init__(self, diagnostics: Iterable[Diagnostic] | str) -> None:
+    def __init__(self, diagnostics: Iterable[Diagnostic] | str, unlisted: int = 0) -> None:
         if isinstance(diagnostics, str):
             diagnostics = [Diagnostic(diagnostics)]
         self.diagnostics: tuple[Diagnostic, ...] = tuple(sorted(diagnostics, key=Diagnostic.sort_key))
-        super().__init__(self.render())
+        #: problems found beyond those listed (a stage may stop locating them: each costs a search)
+        self.unlisted = unlisted
+        super().__init__(f"{len(self.diagnostics)} problem(s)")
+
+    def __str__(self) -> str:  # rendered when shown, not when raised (a caller may only count them)
+        return self.render()
 
     def render(self) -> str:
         body = "\n\n".join(d.render() for d in self.diagnostics)
-        errors = sum(1 for d in self.diagnostics if d.severity == "error")
-        warnings = len(self.diagnostics) - errors
-        if len(self.diagnostics) > 1:
+        if self.unlisted:
+            body += f"\n\n… and {self.unlisted} more problems, not listed"
+        errors = sum(1 for d in self.diagnostics if d.severity == "error") + self.unlisted
+        warnings = len(self.diagnostics) + self.unlisted - errors
+        if len(self.diagnostics) + self.unlisted > 1:
             counts = [f"{errors} error{'s' if errors != 1 else ''}"]
             if warnings:
                 counts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")

@@ -64,9 +64,9 @@ def validate_facts(
     try:
         return intake.read_facts(facts, fact_table(checked), allow_float)
     except intake.FactsError as error:
-        raise FactsError(
-            [Diagnostic(message, locate(source, name), hint=hint) for name, message, hint in error.problems]
-        ) from None
+        shown = error.problems[:MAX_PROBLEMS_SHOWN]  # each is searched for in the text: bounded
+        found = [Diagnostic(message, locate(source, name), hint=hint) for name, message, hint in shown]
+        raise FactsError(found, unlisted=len(error.problems) - len(shown)) from None
 
 
 def _plain(value: Any) -> Any:
@@ -80,10 +80,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
+#: The most problems with one set of facts reported one by one (the rest are counted).
+MAX_PROBLEMS_SHOWN = 100
+
+
 def _offset(text: str, line: int, column: int) -> int:
     """The index in ``text`` of a 1-based line and column."""
-    lines = text.split("\n")
-    return sum(len(each) + 1 for each in lines[: line - 1]) + column - 1
+    index = 0
+    for _ in range(line - 1):
+        index = text.index("\n", index) + 1
+    return index + column - 1
 
 
 def locate(source: SourceFile | None, name: str | None) -> SourcePosition | None:

@@ -258,6 +258,10 @@ def read_facts(facts: _Any, table: _Any = None, allow_float: bool = False) -> di
     return result
 
 
+#: The most items a list of items (``items 医药产品``) may hold in one set of facts.
+MAX_ITEMS = 1000
+
+
 def _read_items(
     name: str, info: dict[str, _Any], value: _Any, allow_float: bool, problems: list[_Any]
 ) -> _Any:
@@ -270,6 +274,11 @@ def _read_items(
                 f"fact `{name}`: expected a list of items, got {_shown(value)}",
                 "e.g. [{…}, {…}]; [] for none",
             )
+        )
+        return None
+    if len(value) > MAX_ITEMS:
+        problems.append(
+            (name, f"fact `{name}`: {len(value)} items; at most {MAX_ITEMS}", "split the enterprise's list")
         )
         return None
     items = []

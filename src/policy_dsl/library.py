@@ -242,6 +242,7 @@ class Library:
         area = self.area_of(facts, source, problems)
         outcomes: dict[str, Any] = {}
         seen: set[tuple[str, str, int, int]] = set()
+        unlisted = 0
         for policy_id, policy in self.policies.items():
             declared = policy.checked.all_facts
             given = {name: value for name, value in facts.items() if name in declared}
@@ -251,6 +252,7 @@ class Library:
                 else:
                     outcomes[policy_id] = policy.evaluate(given, as_of=as_of, source=source, adopted=adopted)
             except FactsError as error:
+                unlisted = max(unlisted, error.unlisted)
                 for diagnostic in error.diagnostics:  # one fact's problem once, not once per policy
                     pos = diagnostic.pos
                     key = (diagnostic.message, pos.path if pos else "", pos.line if pos else 0, 0)
@@ -258,7 +260,7 @@ class Library:
                         seen.add(key)
                         problems.append(diagnostic)
         if problems:
-            raise FactsError(problems)
+            raise FactsError(problems, unlisted=unlisted)
         return outcomes, area
 
     def area_of(
