@@ -311,11 +311,19 @@ def population_text(result: dict[str, Any]) -> str:
         f"{result['library']} — as of {result['as_of']}: {result['enterprises']} enterprises, "
         f"{result['eligible_for_something']} eligible for at least one benefit"
     ]
+    undecided = 0
     for item in result["benefits"]:
+        if ELIGIBLE not in item and SUPERSEDED not in item:
+            undecided += 1  # unknown for some: listed in the JSON
+            continue
         counts = ", ".join(
-            f"{item[s]} {s.replace('_', ' ')}" for s in (ELIGIBLE, UNKNOWN, "superseded") if s in item
+            f"{item[s]} {s.replace('_', ' ')}" for s in (ELIGIBLE, UNKNOWN, SUPERSEDED) if s in item
         )
         lines.append(f"  {item['policy']} {item['benefit']}: {counts}")
+    if undecided:
+        lines.append(
+            f"  and {undecided} benefits no enterprise is known to get, unknown for some (--format json)"
+        )
     if "policy" in result:
         reach = result["policy"]
         lines.append(
