@@ -31,7 +31,13 @@ from policy_dsl.cli import policy
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "tests" / "examples"
-GOOD = sorted([*(EXAMPLES / "good").glob("*.policy"), *(EXAMPLES / "good").glob("*.agencies")])
+GOOD = sorted(
+    [
+        *(EXAMPLES / "good").glob("*.policy"),
+        *(EXAMPLES / "good").glob("*.agencies"),
+        *(EXAMPLES / "good").glob("*.vocabulary"),
+    ]
+)
 BAD = sorted((EXAMPLES / "bad").glob("*.policy"))
 REGEN = os.environ.get("POLICY_DSL_REGEN") == "1"
 
