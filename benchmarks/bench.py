@@ -456,7 +456,7 @@ def evaluate_rules(checked: CheckedPolicy, path: Path, names: tuple[str, ...]) -
 
 def seven_policy(directory: Path) -> Path:
     """The draft with every rule but the 7 deleted, written to ``directory`` beside a copy of the
-    text and agencies it cites: a 7-rule policy file for whole-process runs."""
+    text, agencies and vocabulary it uses: a 7-rule policy file for whole-process runs."""
     checked = policy_dsl.load(DRAFT).checked
     lines = DRAFT.read_text(encoding="utf-8").splitlines(keepends=True)
     dropped: set[int] = set()
@@ -465,8 +465,11 @@ def seven_policy(directory: Path) -> Path:
             dropped.update(range(info.rule.pos.line - 1, info.rule.pos.end_line))
     for name in ("draft.txt", "chongqing.agencies"):
         shutil.copy(DRAFT.parent / name, directory / name)
+    shutil.copy(DRAFT.parent.parent / "enterprise.vocabulary", directory / "enterprise.vocabulary")
     path = directory / "seven.policy"
-    path.write_text("".join(line for i, line in enumerate(lines) if i not in dropped), encoding="utf-8")
+    kept = "".join(line for i, line in enumerate(lines) if i not in dropped)
+    kept = kept.replace('use "../enterprise.vocabulary"', 'use "enterprise.vocabulary"')  # copied beside it
+    path.write_text(kept, encoding="utf-8")
     loaded = policy_dsl.load(path).checked
     if sorted(info.rule.name for info in loaded.benefits) != sorted(SEVEN) or loaded.duties:
         raise SystemExit(f"{path.name} does not hold exactly the 7 rules")
