@@ -99,7 +99,7 @@ def shipped_folders() -> list[str]:
 @dataclass
 class Folder:
     rel: str
-    files: dict[str, bytes]  # top-level .policy, .agencies, .txt files
+    files: dict[str, bytes]  # top-level .policy, .agencies, .vocabulary, .txt files
 
     def named(self, suffix: str) -> list[str]:
         return sorted(n for n in self.files if n.endswith(suffix))
@@ -117,7 +117,7 @@ def read_folders() -> dict[str, Folder]:
         files = {
             p.name: p.read_bytes()
             for p in sorted(path.iterdir())
-            if p.is_file() and p.suffix in {".policy", ".agencies", ".txt"}
+            if p.is_file() and p.suffix in {".policy", ".agencies", ".vocabulary", ".txt"}
         }
         folders[rel] = Folder(rel, files)
     return folders
