@@ -55,6 +55,14 @@ def value_text(benefit: BenefitOutcome, fixed: Money | None = None) -> str:
     """What a benefit gives, as shown: 50万元, 10万元 — 100万元, 5% of 投资额, or nothing; ``fixed``:
     the amount it pays whatever the facts, shown for a benefit not (yet) eligible."""
     if benefit.ranged:
+        if benefit.range is not None and benefit.rate is not None:  # the enterprise's own ends
+            low, high = benefit.range
+            ends = (
+                f"{money_text(low)} — {money_text(high)}"
+                if high is not None
+                else f"at least {money_text(low)}"
+            )
+            return f"{ends} ({range_text(benefit)})"
         return range_text(benefit)
     if benefit.amount is not None:
         return money_text(benefit.amount)
