@@ -19,6 +19,7 @@ checked. A case that names an unknown rule or status is an error, never silently
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -89,6 +90,37 @@ def _locate(source: SourceFile, needle: str, after: int = 0) -> SourcePosition:
     return SourcePosition(source, line, column, line, column + len(needle) + 2)
 
 
+def _case_head(
+    source: SourceFile,
+    data: dict[str, Any],
+    index: int,
+    case: Any,
+    problems: list[Diagnostic],
+    library_case: bool = False,
+) -> tuple[str, SourcePosition, dt.date, bool] | None:
+    """A case's name, where it is, its day and whether drafts are read as adopted; None (with the
+    problem added) for a case without them or without anything to expect."""
+    name = str(case.get("name", f"case {index + 1}")) if isinstance(case, dict) else f"case {index + 1}"
+    where = _locate(source, name)
+    expects = isinstance(case, dict) and isinstance(case.get("expect"), dict) and bool(case["expect"])
+    if library_case and isinstance(case, dict) and "ask_next" in case:
+        expects = True
+    if not expects:
+        wanted = "an `expect` object or `ask_next`" if library_case else "an `expect` object"
+        problems.append(Diagnostic(f"case `{name}` has no {wanted}", where))
+        return None
+    try:
+        as_of = parse_date(str(case["as_of"])) if "as_of" in case else None
+    except ValueSyntaxError as exc:
+        problems.append(Diagnostic(f"case `{name}`: {exc}", where))
+        return None
+    if as_of is None:
+        hint = 'add "as_of": "2022-07-01"'
+        problems.append(Diagnostic(f"case `{name}` has no `as_of` date", where, hint=hint))
+        return None
+    return name, where, as_of, bool(case.get("as_adopted", data.get("as_adopted", False)))
+
+
 def run_cases(policy: Any, path: str | Path) -> CaseReport:
     """Evaluate every case of the file at ``path`` under ``policy`` (a :class:`~policy_dsl.Policy`).
 
@@ -100,23 +132,11 @@ def run_cases(policy: Any, path: str | Path) -> CaseReport:
     problems: list[Diagnostic] = []
     results: list[CaseResult] = []
     for index, case in enumerate(data["cases"]):
-        name = str(case.get("name", f"case {index + 1}")) if isinstance(case, dict) else f"case {index + 1}"
-        where = _locate(source, name)
-        if not isinstance(case, dict) or not isinstance(case.get("expect"), dict) or not case["expect"]:
-            problems.append(Diagnostic(f"case `{name}` has no `expect` object", where))
+        head = _case_head(source, data, index, case, problems)
+        if head is None:
             continue
+        name, where, as_of, adopted = head
         try:
-            as_of = parse_date(str(case["as_of"])) if "as_of" in case else None
-        except ValueSyntaxError as exc:
-            problems.append(Diagnostic(f"case `{name}`: {exc}", where))
-            continue
-        if as_of is None:
-            problems.append(
-                Diagnostic(f"case `{name}` has no `as_of` date", where, hint='add "as_of": "2022-07-01"')
-            )
-            continue
-        try:
-            adopted = bool(case.get("as_adopted", data.get("as_adopted", False)))
             outcome = policy.evaluate(case.get("facts", {}), as_of=as_of, adopted=adopted)
         except PolicyError as error:
             for diagnostic in error.diagnostics:
@@ -265,23 +285,11 @@ def run_library_cases(library: Any, path: str | Path) -> CaseReport:
     problems: list[Diagnostic] = []
     results: list[CaseResult] = []
     for index, case in enumerate(data["cases"]):
-        name = str(case.get("name", f"case {index + 1}")) if isinstance(case, dict) else f"case {index + 1}"
-        where = _locate(source, name)
-        if not isinstance(case, dict) or not (isinstance(case.get("expect"), dict) or "ask_next" in case):
-            problems.append(Diagnostic(f"case `{name}` has no `expect` object and no `ask_next`", where))
+        head = _case_head(source, data, index, case, problems, library_case=True)
+        if head is None:
             continue
+        name, where, as_of, adopted = head
         try:
-            as_of = parse_date(str(case["as_of"])) if "as_of" in case else None
-        except ValueSyntaxError as exc:
-            problems.append(Diagnostic(f"case `{name}`: {exc}", where))
-            continue
-        if as_of is None:
-            problems.append(
-                Diagnostic(f"case `{name}` has no `as_of` date", where, hint='add "as_of": "2024-03-01"')
-            )
-            continue
-        try:
-            adopted = bool(case.get("as_adopted", data.get("as_adopted", False)))
             match = library.match(case.get("facts", {}), as_of=as_of, adopted=adopted)
         except PolicyError as error:
             problems.extend(

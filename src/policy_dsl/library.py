@@ -504,28 +504,19 @@ class AskNext:
     also: int  # benefits it is one of several missing facts for
 
 
+@attrs.frozen(eq=False)
 class Match:
-    """One enterprise matched against a library on one day."""
+    """One enterprise matched against a library on one day: each policy's outcome (of those in force),
+    every benefit's settled :class:`Entry`, each document's :class:`Standing`, the facts given."""
 
-    def __init__(
-        self,
-        library: Library,
-        as_of: dt.date,
-        adopted: bool,
-        area: str | None,
-        outcomes: dict[str, Any],
-        entries: dict[tuple[str, str], Entry],
-        standings: dict[str, Standing],
-        facts: dict[str, Any],
-    ) -> None:
-        self.library = library
-        self.as_of = as_of
-        self.adopted = adopted
-        self.area = area
-        self.outcomes = outcomes
-        self.entries = entries
-        self.standings = standings
-        self.facts = facts
+    library: Library
+    as_of: dt.date
+    adopted: bool
+    area: str | None
+    outcomes: dict[str, Any]
+    entries: dict[tuple[str, str], Entry]
+    standings: dict[str, Standing]
+    facts: dict[str, Any]
 
     def benefit(self, policy_id: str, benefit_id: str) -> BenefitOutcome:
         outcome = self.outcomes[policy_id]
