@@ -508,3 +508,19 @@ def test_what_to_ask_next_tries_each_answer_of_an_enum() -> None:
     assert [str(m) for m in stars.amounts] == ["15万元"]
     order = [a.fact for a in shipped.match(facts, as_of=dt.date(2020, 6, 1)).ask_next()]
     assert order.index("初次认定省级企业技术中心") < order.index("乡村旅游示范单位新评定星级")
+
+
+def test_the_html_page_escapes_what_the_policies_say(tmp_path: Path) -> None:
+    """A policy file is untrusted input: its labels reach the page as text, never as markup."""
+    folder = _copy(tmp_path)
+    county = folder / "county.policy"
+    county.write_text(
+        county.read_text("utf-8").replace(
+            '"新获认定中国驰名商标奖励" {', '"<script>alert(1)</script>驰名商标奖励 & <b>" {', 1
+        ),
+        "utf-8",
+    )
+    match = load_library(folder).match({"所在地": "柳河县", "新获认定中国驰名商标": True}, as_of=DAY)
+    page = match.to_html()
+    assert "<script" not in page and "驰名商标奖励 & <b>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;驰名商标奖励 &amp; &lt;b&gt;" in page
