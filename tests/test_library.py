@@ -524,3 +524,30 @@ def test_the_html_page_escapes_what_the_policies_say(tmp_path: Path) -> None:
     page = match.to_html()
     assert "<script" not in page and "驰名商标奖励 & <b>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;驰名商标奖励 &amp; &lt;b&gt;" in page
+
+
+def test_one_fact_described_two_ways_is_a_warning_unless_one_version_replaces_the_other(
+    tmp_path: Path,
+) -> None:
+    folder = _copy(tmp_path)
+
+    def declare(name: str, description: str) -> None:
+        path = folder / name
+        fact = f'fact 参加境外展会: bool {{\n    description "{description}"\n}}\n'
+        text = path.read_text("utf-8")
+        if "fact 参加境外展会: bool\n" in text:
+            text = text.replace("fact 参加境外展会: bool\n", fact)
+        else:
+            text = text.replace('use "shared.vocabulary"\n', f'use "shared.vocabulary"\n\n{fact}')
+        path.write_text(text, "utf-8")
+
+    declare("county.policy", "参加境外举办的展会")
+    declare("county-old.policy", "参加境内外展会")  # an earlier version of the county's text
+    assert load_library(folder).warnings == ()
+    declare("province.policy", "参加境内外展会")  # in force beside the county's text
+    warnings = load_library(folder).warnings
+    assert [w.message for w in warnings] == [
+        "`参加境外展会` is described differently here and in `province.policy` (line 14): "
+        "one answer is read for both"
+    ]
+    assert str(warnings[0].pos.path).endswith("county.policy")

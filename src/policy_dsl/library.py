@@ -468,6 +468,25 @@ def _worth(amounts: Iterable[Money]) -> tuple[Decimal, Decimal]:
     return cny, other
 
 
+def _replaces(replaces: Mapping[str, tuple[str, ...]], newer: str, older: str) -> bool:
+    """Whether ``newer`` replaces ``older``, directly or through others."""
+    seen, pending = set(), list(replaces.get(newer, ()))
+    while pending:
+        current = pending.pop()
+        if current == older:
+            return True
+        if current not in seen:
+            seen.add(current)
+            pending.extend(replaces.get(current, ()))
+    return False
+
+
+def _described(node: m.Node) -> str | None:
+    """A fact's description, if it has one (two policies may describe one fact differently)."""
+    description = getattr(node, "description", None)
+    return description.value if isinstance(description, m.Text) else None
+
+
 def _basis(library: Library, policy_id: str, word: str) -> tuple[str, str] | None:
     """The header citation of ``policy_id`` that says ``word`` (就高, 上级), with the document."""
     header = library.policies[policy_id].checked.header
@@ -697,8 +716,8 @@ class _Loader:
         if index is not None:
             self.unlisted(index, {pid for pid, _ in entries})
         vocabularies = self.load_vocabularies(index, policies)
-        self.check_meanings(policies, vocabularies)
         replaces = self.check_replaces(index, policies)
+        self.check_meanings(policies, vocabularies, replaces)
         area_fact, around = self.check_areas(index, policies, vocabularies)
         same = self.check_same(index, policies)
         errors = [p for p in self.problems if p.severity == "error"]
@@ -797,9 +816,20 @@ class _Loader:
                     self.problems.extend(error.diagnostics)
         return found
 
-    def check_meanings(self, policies: dict[str, Policy], vocabularies: dict[str, CheckedVocabulary]) -> None:
+    def check_meanings(
+        self,
+        policies: dict[str, Policy],
+        vocabularies: dict[str, CheckedVocabulary],
+        replaces: Mapping[str, tuple[str, ...]],
+    ) -> None:
         """A fact (enum, definition) declared by two files of the library with different meanings is
-        an error: one enterprise answers one question once."""
+        an error: one enterprise answers one question once. The same type described differently is
+        a warning, unless one document replaces the other (never in force together, so each answer
+        is read by one of them)."""
+
+        def versions(a: str, b: str) -> bool:
+            return _replaces(replaces, a, b) or _replaces(replaces, b, a)
+
         first: dict[str, tuple[str, m.Node, str]] = {}  # name → (meaning, declaration, where)
         sources: list[tuple[str, Mapping[str, m.EnumDecl], Iterable[m.Node]]] = []
         for path, vocabulary in vocabularies.items():
@@ -830,6 +860,19 @@ class _Loader:
                         node.pos,
                         hint="one name, one meaning across a library: rename one, or declare it once in a "
                         "vocabulary the policies `use`",
+                    )
+                elif (
+                    _described(node) != _described(prior[1])
+                    and None not in (_described(node), _described(prior[1]))
+                    and not versions(where, prior[2])
+                ):
+                    at = prior[1].pos
+                    self.warn(
+                        f"`{name}` is described differently here and in `{prior[2]}` (line {at.line}): one "
+                        "answer is read for both",
+                        node.pos,
+                        hint="if the texts mean different things, rename one; if the same, declare it once "
+                        "in a vocabulary the policies `use`",
                     )
 
     def check_replaces(
