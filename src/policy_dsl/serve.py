@@ -2,7 +2,7 @@
 
 A thin layer, as the CLI is: every answer is what the library's own functions give
 (``Policy.evaluate``, ``views.explain``, ``views.facts_schema``, ``Library.match``,
-``diff.compare.diff_paths`` rendered as ``policy-diff --format json``), and request bodies are read
+``diff.compare.diff_loaded`` rendered as ``policy-diff --format json``), and request bodies are read
 as facts files are (``policy.read_json``: exact Decimals, a key given twice refused).
 
 =====  =============================  ====================================================
@@ -753,7 +753,7 @@ class Api:
         return _reply(matched.to_json())
 
     def diff(self, body: bytes, params: Mapping[str, str]) -> Reply:
-        from policy_dsl.diff.compare import diff_paths
+        from policy_dsl.diff.compare import diff_loaded
         from policy_dsl.diff.report import render
 
         data, _ = read_body_json(body)
@@ -765,7 +765,7 @@ class Api:
             if cached is not None:
                 self._diffs.move_to_end(key)
                 return Reply(200, cached)
-        report = render(diff_paths(old.path, new.path), "json").encode()
+        report = render(diff_loaded(old, new), "json").encode()  # the policies served, not re-read
         with self._diffs_lock:
             self._diffs[key] = report
             while len(self._diffs) > DIFFS_KEPT:

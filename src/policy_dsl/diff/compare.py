@@ -488,6 +488,32 @@ def diff_policies(old: Policy, new: Policy, old_info: VersionInfo, new_info: Ver
     )
 
 
+def diff_loaded(old: Policy, new: Policy) -> PolicyDiff:
+    """Compare two loaded policies (all layers), as :func:`diff_paths` compares two ``.policy`` files:
+    for a caller holding them already (``policy serve``)."""
+    infos = []
+    for policy in (old, new):
+        checked = policy.checked
+        assert checked.document is not None
+        document = read_document(checked.document.text)
+        status = checked.header.version.value if checked.header.version else document.status
+        validity = checked.validity
+        infos.append(
+            VersionInfo(
+                policy.path,
+                checked.title,
+                status,
+                checked.document.encoding,  # how the source text is stored
+                len(document.measures),
+                True,
+                validity.describe(),
+                validity.repeals,
+                validity.precedence,
+            )
+        )
+    return diff_policies(old, new, infos[0], infos[1])
+
+
 def diff_paths(old_path: str, new_path: str) -> PolicyDiff:
     """Compare two files: two ``.policy`` encodings (all layers) or two plain texts."""
     paths = (old_path, new_path)
@@ -502,29 +528,7 @@ def diff_paths(old_path: str, new_path: str) -> PolicyDiff:
             ]
         )
     if all(encoded):
-        policies = [load(p) for p in paths]
-        infos = []
-        for path, policy in zip(paths, policies, strict=True):
-            checked = policy.checked
-            assert checked.document is not None
-            document = read_document(checked.document.text)
-            status = checked.header.version.value if checked.header.version else document.status
-            encoding = checked.document.encoding  # how the source text is stored
-            validity = checked.validity
-            infos.append(
-                VersionInfo(
-                    path,
-                    checked.title,
-                    status,
-                    encoding,
-                    len(document.measures),
-                    True,
-                    validity.describe(),
-                    validity.repeals,
-                    validity.precedence,
-                )
-            )
-        return diff_policies(policies[0], policies[1], infos[0], infos[1])
+        return diff_loaded(load(old_path), load(new_path))
     documents = []
     infos = []
     for path in paths:
