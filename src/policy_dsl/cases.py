@@ -199,16 +199,7 @@ def _compare(
     for key, value in (("amount", got.amount), ("total", got.total)):
         if key not in expected:
             continue
-        want: Money | None = None
-        if expected[key] is not None:
-            try:
-                want = parse_money(str(expected[key]))
-            except ValueSyntaxError as exc:
-                problems.append(Diagnostic(f"case `{name}`: {exc}", where))
-                return failures
-        if value != want:
-            shown = f"{value.amount} {value.currency}" if value else f"no {key}"
-            failures.append(f"{rule}: expected {key} {expected[key]}, got {shown}")
+        failures.extend(_money_expectation(name, rule, key, expected[key], value, where, problems))
     if "range" in expected:
         failures.extend(_range_failures(name, rule, expected["range"], got.range, where, problems))
     if "tier" in expected:  # the band a tiered amount came from, as written ("above 5000万元 to 1亿元")
@@ -226,6 +217,29 @@ def _compare(
     if unknown_keys:
         problems.append(Diagnostic(f"case `{name}`: unknown expectation keys {sorted(unknown_keys)}", where))
     return failures
+
+
+def _money_expectation(
+    name: str,
+    label: str,
+    key: str,
+    wanted: Any,
+    got: Money | None,
+    where: SourcePosition,
+    problems: list[Diagnostic],
+) -> list[str]:
+    """``"amount": "20000元"`` (or null: none) against what was got; a malformed amount is a problem."""
+    want: Money | None = None
+    if wanted is not None:
+        try:
+            want = parse_money(str(wanted))
+        except ValueSyntaxError as exc:
+            problems.append(Diagnostic(f"case `{name}`: {exc}", where))
+            return []
+    if got == want:
+        return []
+    shown = f"{got.amount} {got.currency}" if got else f"no {key}"
+    return [f"{label}: expected {key} {wanted}, got {shown}"]
 
 
 def _range_failures(
@@ -362,15 +376,8 @@ def _compare_match(
         missing = f" (missing: {', '.join(entry.missing)})" if entry.missing else ""
         failures.append(f"{label}: expected {expected['status']}, got {entry.status}{missing}")
     if "amount" in expected:
-        try:
-            want = parse_money(str(expected["amount"])) if expected["amount"] is not None else None
-        except ValueSyntaxError as exc:
-            problems.append(Diagnostic(f"case `{name}`: {exc}", where))
-            return failures
         got = entry.amount if entry.status == "eligible" else None
-        if got != want:
-            shown = f"{got.amount} {got.currency}" if got else "no amount"
-            failures.append(f"{label}: expected amount {expected['amount']}, got {shown}")
+        failures.extend(_money_expectation(name, label, "amount", expected["amount"], got, where, problems))
     if "settled" in expected and entry.settled != expected["settled"]:
         failures.append(f"{label}: expected settled {expected['settled']!r}, got {entry.settled!r}")
     if "superseded_by" in expected:

@@ -34,7 +34,7 @@ from policy_dsl import model as m
 from policy_dsl.check import LEVELS, CheckedVocabulary, check_vocabulary, declaration_meaning, is_ranged
 from policy_dsl.errors import Diagnostic, FactsError, PolicyCheckError, PolicyError, did_you_mean
 from policy_dsl.evaluate import ELIGIBLE, NOT_IN_FORCE, SUPERSEDED, UNKNOWN, BenefitOutcome
-from policy_dsl.facts import validate_facts
+from policy_dsl.facts import locate, validate_facts
 from policy_dsl.parse import parse
 from policy_dsl.policy import Policy, read_source
 from policy_dsl.source import SourceFile, SourcePosition
@@ -235,7 +235,7 @@ class Library:
                 problems.append(
                     Diagnostic(
                         f"unknown fact `{name}`: no policy of the library declares it",
-                        _locate(source, name),
+                        locate(source, name),
                         hint=did_you_mean(str(name), known) or "see `policy schema` for the facts there are",
                     )
                 )
@@ -278,7 +278,7 @@ class Library:
         problems.append(
             Diagnostic(
                 f"fact `{self.area_fact}`: expected one of {', '.join(values)}, got {shown}",
-                _locate(source, self.area_fact),
+                locate(source, self.area_fact),
                 hint=did_you_mean(str(value), values),
             )
         )
@@ -500,14 +500,6 @@ def _level(library: Library, policy_id: str) -> int:
     return LEVELS.index(level) if level in LEVELS else len(LEVELS)
 
 
-def _locate(source: SourceFile | None, name: str) -> SourcePosition | None:
-    if source is None:
-        return None
-    from policy_dsl.facts import locate
-
-    return locate(source, name)
-
-
 # ---------------------------------------------------------------- the result
 
 
@@ -631,24 +623,20 @@ class Match:
             break
         if candidates is None:
             return [paying]
-        from policy_dsl.facts import validate_facts
-
-        given: dict[str, dict[str, Any]] = {}
-        results: list[list[Entry]] = []
-        for value in candidates:
-            eligible = []
-            for entry in paying:
-                policy = library.policies[entry.policy]
-                if entry.policy not in given:
-                    declared = policy.checked.all_facts
-                    facts = {k: v for k, v in self.facts.items() if k in declared}
-                    given[entry.policy] = validate_facts(policy.checked, facts)
-                index = next(i for i, b in enumerate(policy.checked.benefits) if b.rule.name == entry.benefit)
-                decide = policy.compiled.rule_decider("benefit", index)
-                if decide({**given[entry.policy], fact: value}, self.as_of) is True:
-                    eligible.append(entry)
-            results.append(eligible)
-        return results
+        given: dict[str, dict[str, Any]] = {}  # per policy, the facts as its deciders read them
+        deciders = []
+        for entry in paying:
+            policy = library.policies[entry.policy]
+            if entry.policy not in given:
+                declared = policy.checked.all_facts
+                facts = {k: v for k, v in self.facts.items() if k in declared}
+                given[entry.policy] = validate_facts(policy.checked, facts)
+            index = next(i for i, b in enumerate(policy.checked.benefits) if b.rule.name == entry.benefit)
+            deciders.append((entry, given[entry.policy], policy.compiled.rule_decider("benefit", index)))
+        return [
+            [entry for entry, facts, decide in deciders if decide({**facts, fact: value}, self.as_of) is True]
+            for value in candidates
+        ]
 
     # -- renderings
     def to_json(self) -> dict[str, Any]:
